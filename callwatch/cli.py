@@ -1,0 +1,203 @@
+"""The command line: a thin edge over the library. Library errors become messages here."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from callwatch import __version__, config as config_mod, importers
+from callwatch.errors import CallwatchError
+from callwatch.ingest import Importer, expand
+from callwatch.store import Store
+
+console = Console()
+err = Console(stderr=True)
+
+
+def handle_errors(fn):
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except CallwatchError as exc:
+            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            sys.exit(2)
+    return wrapper
+
+
+class Env:
+    def __init__(self, config_path, data_dir):
+        self.config_path, self.data_dir_opt = config_path, data_dir
+        self._config = None
+
+    @property
+    def config(self):
+        if self._config is None:
+            self._config = config_mod.load(self.config_path, self.data_dir_opt)
+        return self._config
+
+    def store(self) -> Store:
+        return Store(self.config.data_dir)
+
+
+@click.group()
+@click.version_option(__version__, prog_name="callwatch")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), envvar=None,
+              help="Configuration file (default: $CALLWATCH_CONFIG, then ~/.config/callwatch/callwatch.toml).")
+@click.option("--data-dir", type=click.Path(file_okay=False),
+              help="Data directory holding the store and the archive (overrides the config).")
+@click.option("-v", "--verbose", is_flag=True, help="Log progress to stderr.")
+@click.pass_context
+def cli(ctx, config_path, data_dir, verbose):
+    """callwatch: turn call-log exports into a dated evidence file."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = Env(config_path, data_dir)
+
+
+def _progress_bar():
+    return Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+                    console=err, transient=True, disable=not err.is_terminal)
+
+
+def run_import(env: Env, paths, fmt=None, *, quiet=False):
+    """Import paths into env's store; print a table; return the results."""
+    store = env.store()
+    results = []
+    try:
+        with _progress_bar() as bar:
+            task = bar.add_task("import", total=None)
+
+            def progress(name, done, total):
+                bar.update(task, description=name[:40], completed=done, total=total)
+
+            importer = Importer(store, env.config, progress)
+            for path in expand(paths):
+                bar.update(task, description=path.name[:40], completed=0, total=None)
+                results.append(importer.import_file(path, fmt))
+    finally:
+        store.close()
+    if not quiet:
+        _print_results(results)
+    return results
+
+
+def _print_results(results):
+    table = Table(title="Import", title_justify="left")
+    for col in ("file", "format", "read", "new", "duplicate", "merged", "rejected", "result"):
+        table.add_column(col, justify="right" if col in ("read", "new", "duplicate", "merged", "rejected") else "left")
+    for r in results:
+        status = {"imported": f"import #{r.import_id}", "already": "already imported",
+                  "failed": "[red]FAILED[/]"}[r.status]
+        table.add_row(str(r.path.name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
+                      str(r.merged), str(r.rejected), status)
+    console.print(table)
+    for r in results:
+        if r.status == "failed":
+            tried = f"\n  formats tried: {', '.join(r.tried)}" if r.tried else ""
+            err.print(f"[red]{r.path}[/]: {r.message}{tried}", highlight=False)
+        elif r.status == "already":
+            console.print(f"{r.path.name}: {r.message}", highlight=False)
+        elif r.rejected:
+            console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see "
+                          f"[bold]callwatch rejects --import {r.import_id}[/]", highlight=False)
+
+
+@cli.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.option("--format", "fmt", help="Skip recognition and read every file as this format (see `callwatch formats`).")
+@click.option("--json", "as_json", is_flag=True, help="Print the per-file summary as JSON.")
+@click.pass_obj
+@handle_errors
+def import_cmd(env, paths, fmt, as_json):
+    """Import call-log exports (files or folders, recursively)."""
+    results = run_import(env, paths, fmt, quiet=as_json)
+    if as_json:
+        click.echo(json.dumps([{**{k: v for k, v in r.__dict__.items() if k != "path"}, "path": str(r.path)}
+                               for r in results], indent=2, default=str))
+    if any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+@cli.command("imports")
+@click.pass_obj
+@handle_errors
+def imports_cmd(env):
+    """List imported files with their SHA-256 and counts."""
+    store = env.store()
+    try:
+        rows = store.imports()
+    finally:
+        store.close()
+    table = Table(title=f"Imports in {env.config.data_dir}", title_justify="left")
+    for col in ("#", "file", "format", "imported (UTC)", "size", "read", "new", "dup", "merged", "rej", "sha256"):
+        table.add_column(col)
+    for r in rows:
+        table.add_row(str(r["id"]), r["original_name"], r["format"], r["started_at"], str(r["size"]),
+                      str(r["read"]), str(r["new"]), str(r["duplicate"]), str(r["merged"]), str(r["rejected"]),
+                      r["sha256"])
+    console.print(table)
+
+
+@cli.command("rejects")
+@click.option("--import", "import_id", type=int, help="Only the rejects of this import.")
+@click.pass_obj
+@handle_errors
+def rejects_cmd(env, import_id):
+    """List rejected records: file, locator, reason."""
+    store = env.store()
+    try:
+        rows = store.rejects(import_id)
+    finally:
+        store.close()
+    if not rows:
+        console.print("No rejected records.")
+        return
+    table = Table(title="Rejected records", title_justify="left")
+    for col in ("import", "file", "locator", "reason", "record"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(str(r["import_id"]), r["file"], r["locator"], r["reason"], (r["raw"] or "")[:120])
+    console.print(table)
+
+
+@cli.command("formats")
+@click.pass_obj
+@handle_errors
+def formats_cmd(env):
+    """List the import formats and how each identifies a call."""
+    table = Table(title="Formats", title_justify="left")
+    for col in ("name", "description", "precision", "natural identity"):
+        table.add_column(col, overflow="fold")
+    for f in importers.available(env.config):
+        table.add_row(f.name, f.description, f.precision, f.identity)
+    console.print(table)
+
+
+@cli.command("demo")
+@click.pass_obj
+@handle_errors
+def demo_cmd(env):
+    """Import the bundled example exports into a separate demo store and summarise them."""
+    from callwatch import demo
+    data_dir = Path(env.data_dir_opt or config_mod.default_data_dir()) / "demo"
+    demo_env = Env(str(demo.CONFIG), str(data_dir))
+    console.print(f"Demo store: {data_dir} (your own store is not touched)")
+    run_import(demo_env, [demo.EXPORTS])
+    store = demo_env.store()
+    try:
+        demo.print_summary(store, console)
+    finally:
+        store.close()
+
+
+def main():
+    cli(prog_name="callwatch")

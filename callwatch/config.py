@@ -1,0 +1,289 @@
+"""Configuration: found, loaded from TOML and validated, with errors naming file and key.
+
+Look-up order: ``--config PATH``, then ``$CALLWATCH_CONFIG``, then
+``$XDG_CONFIG_HOME/callwatch/callwatch.toml`` (``~/.config/...``). With none of them the
+built-in defaults apply (region FR, Europe/Paris), which is enough for ``callwatch demo``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callwatch.errors import ConfigError
+from callwatch.times import zone
+
+JURISDICTIONS = ("fr", "uk", "us", "generic")
+OBJECTION_KINDS = ("gdpr-art21", "refusal", "do-not-call")
+OUTCOMES = ("answered", "missed", "rejected", "blocked", "voicemail", "unknown")
+DURATION_FORMATS = ("seconds", "minutes", "h:mm", "m:ss", "h:mm:ss")
+
+
+@dataclass(frozen=True)
+class Line:
+    number: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Operator:
+    name: str = ""
+    numbers: tuple[str, ...] = ()
+    prefixes: tuple[str, ...] = ()
+    caller_name_patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Objection:
+    company: str
+    date: dt.date
+    kind: str = "gdpr-art21"
+
+
+@dataclass(frozen=True)
+class Asterisk:
+    incoming_contexts: tuple[str, ...] = ("from-trunk", "from-pstn", "from-did", "from-external", "incoming")
+    outgoing_contexts: tuple[str, ...] = ("from-internal", "outbound", "from-users")
+    extensions: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CsvMapping:
+    """A user-declared layout for a CSV no built-in importer knows."""
+
+    name: str
+    columns: dict[str, str]                 # field -> header name
+    delimiter: str = ","
+    time_format: str = "%Y-%m-%d %H:%M:%S"
+    timezone: str | None = None             # None: the configured zone; "UTC" for UTC sources
+    duration_format: str = "seconds"
+    direction_values: dict[str, str] = field(default_factory=dict)   # source value -> in/out
+    outcome_values: dict[str, str] = field(default_factory=dict)     # source value -> outcome
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    data_dir: Path = field(default_factory=lambda: default_data_dir())
+    region: str = "FR"
+    timezone: str = "Europe/Paris"
+    jurisdiction: str = "fr"
+    lines: tuple[Line, ...] = ()
+    operator: Operator = Operator()
+    objections: tuple[Objection, ...] = ()
+    asterisk: Asterisk = Asterisk()
+    csv_mappings: tuple[CsvMapping, ...] = ()
+    raw: bytes = b""
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the configuration file as read (empty string: built-in defaults)."""
+        return hashlib.sha256(self.raw).hexdigest()
+
+
+def default_data_dir() -> Path:
+    if os.environ.get("CALLWATCH_DATA_DIR"):
+        return Path(os.environ["CALLWATCH_DATA_DIR"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "callwatch"
+
+
+def default_config_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "callwatch" / "callwatch.toml"
+
+
+def find_config(explicit: str | os.PathLike | None = None) -> Path | None:
+    """The configuration file to use, or None for the built-in defaults."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get("CALLWATCH_CONFIG"):
+        return Path(os.environ["CALLWATCH_CONFIG"])
+    candidate = default_config_path()
+    return candidate if candidate.exists() else None
+
+
+def load(explicit: str | os.PathLike | None = None, data_dir: str | os.PathLike | None = None) -> Config:
+    path = find_config(explicit)
+    if path is None:
+        cfg = Config()
+    else:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+        try:
+            doc = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise ConfigError(path, None, "not UTF-8 text") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(path, None, f"not valid TOML: {exc}") from exc
+        cfg = _Validator(path).config(doc, raw)
+    if data_dir:
+        cfg = _replace(cfg, data_dir=Path(data_dir).expanduser())
+    return cfg
+
+
+def _replace(cfg: Config, **changes) -> Config:
+    from dataclasses import replace
+    return replace(cfg, **changes)
+
+
+class _Validator:
+    """Reads a parsed TOML document into a Config, one key at a time, naming what is wrong."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def fail(self, key, problem):
+        raise ConfigError(self.path, key, problem)
+
+    def known(self, table: dict, allowed: set[str], where: str):
+        for key in table:
+            if key not in allowed:
+                self.fail(f"{where}{key}", f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+    def get(self, table, key, kind, where="", default=None, required=False):
+        name = f"{where}{key}"
+        if key not in table:
+            if required:
+                self.fail(name, "is required")
+            return default
+        value = table[key]
+        if kind is str and not isinstance(value, str):
+            self.fail(name, f"must be a string, not {type(value).__name__}")
+        if kind is list and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            self.fail(name, "must be a list of strings")
+        if kind is dict and not (isinstance(value, dict) and all(isinstance(v, str) for v in value.values())):
+            self.fail(name, "must be a table of strings")
+        if kind is dt.date:
+            if isinstance(value, dt.datetime):
+                value = value.date()
+            elif isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    self.fail(name, f"must be a date like 2026-03-01, not {value!r}")
+            elif not isinstance(value, dt.date):
+                self.fail(name, "must be a date like 2026-03-01")
+        return value
+
+    def config(self, doc: dict, raw: bytes) -> Config:
+        self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "operator",
+                         "objections", "asterisk", "csv_mappings"}, "")
+        kw: dict = {"path": self.path, "raw": raw}
+        if "data_dir" in doc:
+            kw["data_dir"] = Path(self.get(doc, "data_dir", str)).expanduser()
+        region = self.get(doc, "region", str, default="FR")
+        if not re.fullmatch(r"[A-Za-z]{2}", region):
+            self.fail("region", f"must be a two-letter country code like FR, not {region!r}")
+        kw["region"] = region.upper()
+        tz = self.get(doc, "timezone", str, default="Europe/Paris")
+        try:
+            zone(tz)
+        except Exception:
+            self.fail("timezone", f"unknown time zone {tz!r} (use an IANA name like Europe/Paris)")
+        kw["timezone"] = tz
+        jur = self.get(doc, "jurisdiction", str, default="fr").lower()
+        if jur not in JURISDICTIONS:
+            self.fail("jurisdiction", f"must be one of {', '.join(JURISDICTIONS)}, not {jur!r}")
+        kw["jurisdiction"] = jur
+        kw["lines"] = tuple(self.line(t, i) for i, t in enumerate(self.tables(doc, "lines")))
+        if "operator" in doc:
+            kw["operator"] = self.operator(doc["operator"])
+        kw["objections"] = tuple(self.objection(t, i) for i, t in enumerate(self.tables(doc, "objections")))
+        if "asterisk" in doc:
+            kw["asterisk"] = self.asterisk(doc["asterisk"])
+        kw["csv_mappings"] = tuple(self.mapping(t, i) for i, t in enumerate(self.tables(doc, "csv_mappings")))
+        return Config(**kw)
+
+    def tables(self, doc, key):
+        value = doc.get(key, [])
+        if not (isinstance(value, list) and all(isinstance(v, dict) for v in value)):
+            self.fail(key, f"must be an array of tables ([[{key}]])")
+        return value
+
+    def line(self, t, i):
+        w = f"lines[{i}]."
+        self.known(t, {"number", "label"}, w)
+        number = self.get(t, "number", str, w, required=True)
+        return Line(number=number, label=self.get(t, "label", str, w, default=number))
+
+    def operator(self, t):
+        if not isinstance(t, dict):
+            self.fail("operator", "must be a table ([operator])")
+        w = "operator."
+        self.known(t, {"name", "numbers", "prefixes", "caller_name_patterns"}, w)
+        patterns = tuple(self.get(t, "caller_name_patterns", list, w, default=[]))
+        for j, pat in enumerate(patterns):
+            try:
+                re.compile(pat)
+            except re.error as exc:
+                self.fail(f"{w}caller_name_patterns[{j}]", f"not a valid regular expression: {exc}")
+        return Operator(name=self.get(t, "name", str, w, default=""),
+                        numbers=tuple(self.get(t, "numbers", list, w, default=[])),
+                        prefixes=tuple(self.get(t, "prefixes", list, w, default=[])),
+                        caller_name_patterns=patterns)
+
+    def objection(self, t, i):
+        w = f"objections[{i}]."
+        self.known(t, {"company", "date", "kind"}, w)
+        kind = self.get(t, "kind", str, w, default="gdpr-art21")
+        if kind not in OBJECTION_KINDS:
+            self.fail(f"{w}kind", f"must be one of {', '.join(OBJECTION_KINDS)}, not {kind!r}")
+        return Objection(company=self.get(t, "company", str, w, required=True),
+                         date=self.get(t, "date", dt.date, w, required=True), kind=kind)
+
+    def asterisk(self, t):
+        if not isinstance(t, dict):
+            self.fail("asterisk", "must be a table ([asterisk])")
+        w = "asterisk."
+        self.known(t, {"incoming_contexts", "outgoing_contexts", "extensions"}, w)
+        d = Asterisk()
+        return Asterisk(
+            incoming_contexts=tuple(self.get(t, "incoming_contexts", list, w, default=d.incoming_contexts)),
+            outgoing_contexts=tuple(self.get(t, "outgoing_contexts", list, w, default=d.outgoing_contexts)),
+            extensions=tuple(self.get(t, "extensions", list, w, default=[])))
+
+    def mapping(self, t, i):
+        w = f"csv_mappings[{i}]."
+        self.known(t, {"name", "columns", "delimiter", "time_format", "timezone", "duration_format",
+                       "direction_values", "outcome_values"}, w)
+        name = self.get(t, "name", str, w, required=True)
+        if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", name):
+            self.fail(f"{w}name", "must be lower-case letters, digits, - or _")
+        columns = self.get(t, "columns", dict, w, required=True)
+        fields = {"start", "number", "direction", "outcome", "duration", "ring", "name", "own_line", "id"}
+        self.known(columns, fields, f"{w}columns.")
+        for need in ("start", "number"):
+            if need not in columns:
+                self.fail(f"{w}columns.{need}", "is required")
+        delimiter = self.get(t, "delimiter", str, w, default=",")
+        if len(delimiter) != 1:
+            self.fail(f"{w}delimiter", "must be one character")
+        tzname = self.get(t, "timezone", str, w)
+        if tzname is not None:
+            try:
+                zone(tzname)
+            except Exception:
+                self.fail(f"{w}timezone", f"unknown time zone {tzname!r}")
+        dfmt = self.get(t, "duration_format", str, w, default="seconds")
+        if dfmt not in DURATION_FORMATS:
+            self.fail(f"{w}duration_format", f"must be one of {', '.join(DURATION_FORMATS)}")
+        directions = self.get(t, "direction_values", dict, w, default={})
+        for k, v in directions.items():
+            if v not in ("in", "out"):
+                self.fail(f"{w}direction_values.{k}", "must be \"in\" or \"out\"")
+        outcomes = self.get(t, "outcome_values", dict, w, default={})
+        for k, v in outcomes.items():
+            if v not in OUTCOMES:
+                self.fail(f"{w}outcome_values.{k}", f"must be one of {', '.join(OUTCOMES)}")
+        return CsvMapping(name=name, columns=columns, delimiter=delimiter,
+                          time_format=self.get(t, "time_format", str, w, default="%Y-%m-%d %H:%M:%S"),
+                          timezone=tzname, duration_format=dfmt,
+                          direction_values=directions, outcome_values=outcomes)

@@ -1,0 +1,230 @@
+"""What every importer shares: the sniffed head of a file, the records it yields, helpers.
+
+An importer module declares ``NAME``, ``FAMILY`` (the identity namespace: two formats of the
+same device share one, so a phone's XML backup and its calllog.db deduplicate), ``IDENTITY``
+(which fields make a call's natural key, for the documentation), ``recognise(sniff) -> int``
+(0 = not mine, higher = surer) and ``parse(source, ctx)`` yielding ``Call`` or ``Reject``.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+from callwatch.times import LocalClock
+
+HEAD_SIZE = 64 * 1024
+SQLITE_MAGIC = b"SQLite format 3\x00"
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1) // 64)   # 33 MB: a huge field is a reject, not a crash
+
+IN, OUT = "in", "out"
+ANSWERED, MISSED, REJECTED, BLOCKED, VOICEMAIL, UNKNOWN_OUTCOME = (
+    "answered", "missed", "rejected", "blocked", "voicemail", "unknown")
+
+
+@dataclass(slots=True)
+class Call:
+    """One call as an importer read it; ingest adds the normalised number and the import."""
+
+    start_ms: int                    # UTC, epoch milliseconds
+    direction: str                   # IN or OUT
+    outcome: str                     # ANSWERED, MISSED, ...
+    number_raw: str                  # the other party, exactly as written
+    locator: str                     # where in the original: "line 12 (bytes 340-411)", "calls._id=7"
+    key: str                         # natural identity inside FAMILY
+    source_type: str                 # the source's own type code or label, kept verbatim
+    tz: str = "UTC"                  # zone the time was read in ("UTC" when the source gives UTC)
+    time_raw: str | None = None      # the time as written, when it was local text
+    time_flag: str | None = None     # dst-ambiguous, dst-nonexistent
+    time_precision_s: int = 1        # 60 for minute-resolution sources
+    duration_s: int | None = None    # talk time
+    duration_precision_s: int = 1    # 60 for FRITZ!Box "H:MM"
+    ring_s: int | None = None        # ringing time, where the source has it
+    presentation: str | None = None  # when the source states it (Android presentation column)
+    own_number_raw: str | None = None
+    caller_name: str | None = None
+    region: str | None = None        # the country the source says the number was dialled in
+
+
+@dataclass(slots=True)
+class Reject:
+    locator: str
+    reason: str
+    raw: str
+
+
+@dataclass
+class Sniff:
+    """The first bytes of a file, decoded once, for the recognisers."""
+
+    path: Path
+    head: bytes
+    size: int
+    encoding: str | None          # None for binary content
+    text: str = ""                # decoded head (empty for binary)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.head.startswith(SQLITE_MAGIC)
+
+    @property
+    def stripped(self) -> str:
+        return self.text.lstrip("\ufeff \t\r\n")
+
+    def first_lines(self, n: int = 3) -> list[str]:
+        return self.stripped.splitlines()[:n]
+
+
+@dataclass
+class ParseContext:
+    """What a parser may use: the clock of the configured zone, config, progress reporting."""
+
+    clock: LocalClock
+    config: object
+    progress: Callable[[int], None] = lambda position: None
+    clocks: dict = field(default_factory=dict)
+
+    def clock_for(self, zone_name: str | None) -> LocalClock:
+        if not zone_name or zone_name == self.clock.name:
+            return self.clock
+        if zone_name not in self.clocks:
+            self.clocks[zone_name] = LocalClock(zone_name)
+        return self.clocks[zone_name]
+
+
+def detect_encoding(head: bytes, whole_file_utf8: bool | None = None) -> str | None:
+    """Text encoding of a file from its head (and, if known, whether all of it is UTF-8).
+
+    BOMs decide first. UTF-16 without BOM shows as NUL bytes in every other position. A
+    file with other NUL bytes or control bytes is binary (None). Otherwise UTF-8 if valid,
+    else Windows-1252 (a superset of ISO-8859-1's printable range, as FRITZ!Box writes).
+    """
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith(codecs.BOM_UTF16_LE) or head.startswith(codecs.BOM_UTF16_BE):
+        return "utf-16"
+    sample = head[:4096]
+    if len(sample) >= 4:
+        if sample[1::2].count(0) > len(sample) // 4 and sample[0::2].count(0) == 0:
+            return "utf-16-le"
+        if sample[0::2].count(0) > len(sample) // 4 and sample[1::2].count(0) == 0:
+            return "utf-16-be"
+    if b"\x00" in head:
+        return None
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
+    if controls > len(sample) // 100 + 1:
+        return None
+    if whole_file_utf8 is None:
+        try:
+            head.decode("utf-8")
+            return "utf-8"
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 4:      # a character cut by the end of the head
+                return "utf-8"
+    elif whole_file_utf8:
+        return "utf-8"
+    return "cp1252"
+
+
+def decode_head(head: bytes, encoding: str | None) -> str:
+    if encoding is None:
+        return ""
+    return head.decode(encoding, errors="replace")
+
+
+class LineReader:
+    """Iterates the decoded lines of a file while tracking each line's byte range.
+
+    csv.reader pulls exactly the lines of one record at a time, so after each record
+    ``end`` is the byte offset where that record stops: record bytes are
+    [previous end, end). That range is the locator back into the archived original.
+    """
+
+    def __init__(self, path: Path, encoding: str, progress: Callable[[int], None] | None = None):
+        self.path, self.encoding = path, encoding
+        self.end = 0
+        self._progress = progress
+        self._wide = encoding.startswith("utf-16")
+
+    def __iter__(self) -> Iterator[str]:
+        progress, count = self._progress, 0
+        if self._wide:
+            with open(self.path, "r", encoding=self.encoding, errors="replace", newline="") as fh:
+                if self.encoding == "utf-16":
+                    self.end = 2        # the BOM
+                for line in fh:
+                    self.end += len(line.encode("utf-16-le"))
+                    yield line
+            return
+        enc = "cp1252" if self.encoding == "cp1252" else self.encoding
+        with open(self.path, "rb") as fh:
+            first = True
+            for raw in fh:
+                self.end += len(raw)
+                count += 1
+                if progress is not None and count % 65536 == 0:
+                    progress(self.end)
+                if first:
+                    first = False
+                    if enc == "utf-8-sig":
+                        raw = raw.removeprefix(codecs.BOM_UTF8)
+                try:
+                    yield raw.decode("utf-8" if enc == "utf-8-sig" else enc)
+                except UnicodeDecodeError:
+                    yield raw.decode("latin-1")       # cp1252 holes and stray bytes: keep, never crash
+
+
+def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
+                progress: Callable[[int], None] | None = None) -> Iterator[tuple[list[str] | None, str, str]]:
+    """(fields, locator, raw text) per CSV record; fields None when the line cannot be read."""
+    reader_lines = LineReader(path, encoding, progress)
+    lines = iter(reader_lines)
+    start = 0
+    for _ in range(skip_lines):
+        if next(lines, None) is None:
+            return
+        start = reader_lines.end
+    rows = csv.reader(lines, delimiter=delimiter)
+    line_no = skip_lines
+    while True:
+        try:
+            fields = next(rows)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            end = reader_lines.end
+            yield None, f"line {line_no + 1} (bytes {start}-{end})", f"unreadable CSV: {exc}"
+            line_no = skip_lines + rows.line_num
+            start = end
+            continue
+        end = reader_lines.end
+        first_line = line_no + 1
+        line_no = skip_lines + rows.line_num
+        yield fields, f"line {first_line} (bytes {start}-{end})", ""
+        start = end
+
+
+def raw_of(fields: list[str] | None, delimiter: str = ",") -> str:
+    """The record as text again, for the rejects table (bounded: 4 KB)."""
+    if fields is None:
+        return ""
+    buf = io.StringIO()
+    csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(fields)
+    text = buf.getvalue()
+    return text if len(text) <= 4096 else text[:4096] + "...[truncated]"
+
+
+def parse_hms(text: str) -> int:
+    """'H:MM:SS', 'M:SS' or plain seconds as seconds."""
+    parts = text.strip().split(":")
+    if not all(p.isdigit() for p in parts) or not 1 <= len(parts) <= 3:
+        raise ValueError(f"not a duration: {text!r}")
+    total = 0
+    for p in parts:
+        total = total * 60 + int(p)
+    return total

@@ -1,0 +1,179 @@
+"""Importing files: archive and hash, recognise, parse, normalise, store; one transaction
+per file, so a file is in the store entirely or not at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from callwatch import __version__, importers
+from callwatch.archive import archive_file
+from callwatch.errors import CallwatchError, UnreadableFile
+from callwatch.importers.base import Call, ParseContext, Sniff, decode_head, detect_encoding
+from callwatch.numbers import Normaliser
+from callwatch.store import Store
+from callwatch.times import LocalClock
+
+log = logging.getLogger(__name__)
+
+BATCH = 20_000
+_CONTAINERS = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file", b"7z\xbc\xaf": "a 7-Zip archive",
+               b"Rar!": "a RAR archive", b"%PDF": "a PDF document"}
+
+
+@dataclass
+class FileResult:
+    path: Path
+    status: str                      # imported | already | failed
+    format: str | None = None
+    import_id: int | None = None
+    sha256: str | None = None
+    read: int = 0
+    new: int = 0
+    duplicate: int = 0
+    merged: int = 0
+    rejected: int = 0
+    message: str = ""
+    tried: tuple[str, ...] = field(default_factory=tuple)
+
+
+def expand(paths: Iterable[os.PathLike | str]) -> Iterator[Path]:
+    """Files named, and files under folders named (recursively, sorted, hidden ones skipped)."""
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if not name.startswith("."):
+                        yield Path(root) / name
+        else:
+            yield p
+
+
+class Importer:
+    """Imports files into one store with one configuration."""
+
+    def __init__(self, store: Store, config, progress: Callable[[str, int, int], None] | None = None):
+        self.store, self.config = store, config
+        self.clock = LocalClock(config.timezone)
+        self.normaliser = Normaliser(config.region)
+        self._progress = progress or (lambda name, done, total: None)
+        self._own_lines = {}
+        for line in config.lines:
+            facts = self.normaliser.normalise(line.number)
+            self._own_lines[facts.key or line.number] = line.label
+
+    def import_file(self, path: Path, fmt_name: str | None = None) -> FileResult:
+        path = Path(path)
+        try:
+            return self._import(path, fmt_name)
+        except UnreadableFile as exc:
+            return FileResult(path, "failed", message=exc.reason, tried=exc.tried)
+
+    def _import(self, path: Path, fmt_name: str | None) -> FileResult:
+        if not path.exists():
+            raise UnreadableFile(path, "no such file")
+        if not path.is_file():
+            raise UnreadableFile(path, "not a regular file")
+        try:
+            if path.stat().st_size == 0:
+                raise UnreadableFile(path, "empty file")
+            archived = archive_file(path, self.store.data_dir)
+        except OSError as exc:
+            raise UnreadableFile(path, f"cannot read: {exc.strerror or exc}") from None
+        known = self.store.import_by_sha256(archived.sha256)
+        if known:
+            return FileResult(path, "already", known["format"], known["id"], archived.sha256, read=known["read"],
+                              duplicate=known["read"] - known["rejected"], rejected=known["rejected"],
+                              message=f"identical to import #{known['id']} ({known['original_name']}, "
+                                      f"{known['started_at']}): nothing new")
+        for magic, what in _CONTAINERS.items():
+            if archived.head.startswith(magic):
+                raise UnreadableFile(path, f"{what}, not a call-log export: extract it and import the files inside")
+        encoding = detect_encoding(archived.head, archived.utf8)
+        sniff = Sniff(archived.path, archived.head, archived.size, encoding, decode_head(archived.head, encoding))
+        fmt = self._choose_format(path, sniff, fmt_name)
+        if encoding is None and fmt.name != "android-db":
+            raise UnreadableFile(path, "binary content, not a text export")
+        return self._load(path, archived, sniff, fmt)
+
+    def _choose_format(self, path, sniff, fmt_name):
+        if fmt_name:
+            fmt = importers.by_name(fmt_name, self.config)
+            if fmt is None:
+                names = ", ".join(f.name for f in importers.available(self.config))
+                raise CallwatchError(f"unknown format {fmt_name!r}; known formats: {names}")
+            return fmt
+        winners, tried = importers.recognise(sniff, self.config)
+        if not winners:
+            what = "binary content" if sniff.encoding is None and not sniff.is_sqlite else "content"
+            raise UnreadableFile(path, f"format not recognised from its {what}", tried)
+        if len(winners) > 1:
+            raise UnreadableFile(path, "ambiguous format: looks like " + " and ".join(w.name for w in winners)
+                                 + "; choose one with --format", tried)
+        return winners[0]
+
+    def _load(self, path: Path, archived, sniff: Sniff, fmt) -> FileResult:
+        store, norm, own_lines = self.store, self.normaliser.normalise, self._own_lines
+        total = archived.size
+        ctx = ParseContext(self.clock, self.config,
+                           progress=lambda pos: self._progress(path.name, pos, total))
+        result = FileResult(path, "imported", fmt.name, sha256=archived.sha256)
+        with store.transaction():
+            import_id = store.create_import(
+                original_name=path.name, original_path=str(path.resolve()), sha256=archived.sha256,
+                size=archived.size, format=fmt.name, family=fmt.family, encoding=sniff.encoding,
+                archive_path=archived.relative, callwatch_version=__version__)
+            family = fmt.family
+            calls, rejects, facts_seen = [], [], {}
+            read = rejected = 0
+            try:
+                for item in fmt.parse(sniff, ctx):
+                    read += 1
+                    if type(item) is not Call:
+                        rejected += 1
+                        rejects.append((import_id, item.locator, item.reason, item.raw))
+                        continue
+                    facts = norm(item.number_raw, item.presentation, item.region)
+                    number = facts.key
+                    if number is not None and number not in facts_seen:
+                        facts_seen[number] = facts
+                    own = item.own_number_raw
+                    if own is not None:
+                        own = norm(own).key or own
+                    calls.append((import_id, item.locator, family, item.key, item.source_type, item.start_ms,
+                                  item.tz, item.time_raw, item.time_flag, item.time_precision_s,
+                                  item.direction, item.outcome, item.duration_s, item.duration_precision_s,
+                                  item.ring_s, item.number_raw, number, facts.presentation, own,
+                                  item.caller_name))
+                    if len(calls) >= BATCH:
+                        store.insert_calls(calls)
+                        calls.clear()
+                    if len(rejects) >= BATCH:
+                        store.insert_rejects(rejects)
+                        rejects.clear()
+            except UnreadableFile:
+                raise
+            except Exception as exc:    # a reader's failure on strange input fails this file only
+                log.debug("reading %s failed", path, exc_info=True)
+                raise UnreadableFile(path, f"could not be read as {fmt.name} after {read} records "
+                                     f"({type(exc).__name__}: {exc}); nothing of it was stored") from None
+            store.insert_calls(calls)
+            store.insert_rejects(rejects)
+            store.upsert_numbers(facts_seen.values())
+            store.drop_known_elsewhere(import_id)
+            new = store.count_calls(import_id)
+            merged = store.merge_cross_source(import_id, family)
+            result.import_id = import_id
+            result.read, result.rejected, result.merged = read, rejected, merged
+            result.new = new - merged
+            result.duplicate = read - rejected - new
+            store.finish_import(import_id, {"read": read, "new": result.new, "duplicate": result.duplicate,
+                                            "merged": merged, "rejected": rejected})
+        log.info("imported %s as %s: %d read, %d new", path.name, fmt.name, read, result.new)
+        return result

@@ -1,0 +1,326 @@
+"""The call store: one SQLite file (WAL), its schema and migrations, and the transactions
+that make an import all-or-nothing.
+
+Times are stored as UTC epoch milliseconds (``start_ms``) beside their ISO text
+(``start_utc``), the zone they were read in and the original text. Every call row points
+back to the import it came from and to a locator inside the archived original.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlite_utils
+
+from callwatch.errors import StoreError
+
+DB_NAME = "callwatch.db"
+
+# Outcome rank: when one file holds several legs of the same call (an Asterisk ring group
+# writes one CDR per ringing extension, all with the call's uniqueid), the best leg wins.
+OUTCOME_RANK_SQL = ("CASE {col} WHEN 'answered' THEN 6 WHEN 'voicemail' THEN 5 WHEN 'rejected' THEN 4 "
+                    "WHEN 'blocked' THEN 4 WHEN 'missed' THEN 3 ELSE 1 END")
+
+CALL_COLUMNS = (
+    "import_id", "locator", "family", "source_key", "source_type",
+    "start_ms", "tz", "time_raw", "time_flag", "time_precision_s",
+    "direction", "outcome", "duration_s", "duration_precision_s", "ring_s",
+    "number_raw", "number", "presentation", "own_line", "caller_name",
+)
+
+MIGRATIONS: list[str] = [
+    # 1: the initial schema
+    """
+    CREATE TABLE imports (
+        id INTEGER PRIMARY KEY,
+        original_name TEXT NOT NULL,        -- file name as given (or "poll:<source>")
+        original_path TEXT,                 -- absolute path at import time
+        sha256 TEXT NOT NULL UNIQUE,        -- of the exact bytes imported
+        size INTEGER NOT NULL,
+        format TEXT NOT NULL,
+        family TEXT NOT NULL,
+        encoding TEXT,
+        archive_path TEXT NOT NULL,         -- relative to the data directory
+        started_at TEXT NOT NULL,           -- UTC ISO 8601
+        finished_at TEXT,
+        read INTEGER NOT NULL DEFAULT 0,    -- records read (calls + rejects)
+        new INTEGER NOT NULL DEFAULT 0,
+        duplicate INTEGER NOT NULL DEFAULT 0,
+        merged INTEGER NOT NULL DEFAULT 0,  -- same call already known from another source
+        rejected INTEGER NOT NULL DEFAULT 0,
+        callwatch_version TEXT NOT NULL
+    );
+    CREATE TABLE calls (
+        id INTEGER PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        locator TEXT NOT NULL,
+        family TEXT NOT NULL,               -- identity namespace of the source
+        source_key TEXT NOT NULL,           -- natural identity inside the family
+        source_type TEXT,                   -- the source's own type code, verbatim
+        start_ms INTEGER NOT NULL,          -- UTC epoch milliseconds
+        start_utc TEXT GENERATED ALWAYS AS
+            (strftime('%Y-%m-%dT%H:%M:%fZ', start_ms / 1000.0, 'unixepoch')) VIRTUAL,
+        tz TEXT NOT NULL,                   -- zone the time was read in
+        time_raw TEXT,
+        time_flag TEXT,                     -- dst-ambiguous / dst-nonexistent
+        time_precision_s INTEGER NOT NULL,
+        direction TEXT NOT NULL CHECK (direction IN ('in', 'out')),
+        outcome TEXT NOT NULL,
+        duration_s INTEGER,
+        duration_precision_s INTEGER NOT NULL,
+        ring_s INTEGER,
+        number_raw TEXT NOT NULL,
+        number TEXT,                        -- E.164, or a short code's digits; NULL if withheld/invalid
+        presentation TEXT NOT NULL,
+        own_line TEXT,
+        caller_name TEXT,
+        UNIQUE (family, source_key)
+    );
+    CREATE INDEX calls_number_start ON calls (number, start_ms);
+    CREATE INDEX calls_start ON calls (start_ms);
+    CREATE INDEX calls_import ON calls (import_id);
+    -- Further sources of a call already in calls (the FRITZ!Box record of a call the PBX
+    -- also logged): the call keeps the more precise record, every source stays traceable.
+    CREATE TABLE call_sources (
+        id INTEGER PRIMARY KEY,
+        call_id INTEGER NOT NULL REFERENCES calls(id),
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        locator TEXT NOT NULL,
+        family TEXT NOT NULL,
+        source_key TEXT NOT NULL,
+        start_ms INTEGER NOT NULL,
+        time_precision_s INTEGER NOT NULL,
+        duration_s INTEGER,
+        duration_precision_s INTEGER NOT NULL,
+        UNIQUE (family, source_key)
+    );
+    CREATE INDEX call_sources_call ON call_sources (call_id);
+    CREATE TABLE rejects (
+        id INTEGER PRIMARY KEY,
+        import_id INTEGER NOT NULL REFERENCES imports(id),
+        locator TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        raw TEXT
+    );
+    CREATE INDEX rejects_import ON rejects (import_id);
+    CREATE TABLE numbers (
+        number TEXT PRIMARY KEY,            -- as in calls.number
+        presentation TEXT NOT NULL,
+        kind TEXT,                          -- mobile, fixed, voip, toll-free, premium, shared-cost, short-code...
+        country TEXT,
+        range_holder TEXT,
+        npv TEXT,                           -- ARCEP verified range reserved for automated calls (zone)
+        example_raw TEXT,
+        note TEXT
+    );
+    """,
+]
+
+
+def _now_iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def private_dir(path: Path) -> Path:
+    """Create a directory readable by its owner only (0700)."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(path, 0o700)
+    return path
+
+
+class Store:
+    """A connection to the call store. The library's only writer of the database."""
+
+    def __init__(self, data_dir: Path, *, timeout_s: float = 30.0):
+        self.data_dir = private_dir(Path(data_dir))
+        self.path = self.data_dir / DB_NAME
+        old_umask = os.umask(0o077)          # the db, its -wal and -shm files: 0600
+        try:
+            conn = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None,
+                                   check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"{self.path}: cannot open the call store: {exc}") from exc
+        finally:
+            os.umask(old_umask)
+        self.conn = conn
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        conn.execute("PRAGMA foreign_keys = ON")
+        self.db = sqlite_utils.Database(conn)
+        self.migrate()
+
+    # -- schema ---------------------------------------------------------------------------
+
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def migrate(self) -> None:
+        version = self.schema_version
+        if version > len(MIGRATIONS):
+            raise StoreError(f"{self.path}: schema version {version} is newer than this callwatch "
+                             f"understands ({len(MIGRATIONS)}); upgrade callwatch")
+        for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.transaction():
+                for statement in _statements(script):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number}")
+
+    # -- transactions ---------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception (including KeyboardInterrupt)."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # -- imports --------------------------------------------------------------------------
+
+    def import_by_sha256(self, sha256: str) -> dict | None:
+        rows = list(self.db.query("SELECT * FROM imports WHERE sha256 = ?", [sha256]))
+        return rows[0] if rows else None
+
+    def create_import(self, **fields) -> int:
+        fields.setdefault("started_at", _now_iso())
+        cols = ", ".join(fields)
+        marks = ", ".join("?" for _ in fields)
+        cur = self.conn.execute(f"INSERT INTO imports ({cols}) VALUES ({marks})", list(fields.values()))
+        return cur.lastrowid
+
+    def finish_import(self, import_id: int, counts: dict) -> None:
+        sets = ", ".join(f"{k} = ?" for k in counts)
+        self.conn.execute(f"UPDATE imports SET {sets}, finished_at = ? WHERE id = ?",
+                          [*counts.values(), _now_iso(), import_id])
+
+    def imports(self) -> list[dict]:
+        return list(self.db.query("SELECT * FROM imports ORDER BY id"))
+
+    # -- calls ----------------------------------------------------------------------------
+
+    def insert_calls(self, rows: list[tuple]) -> None:
+        """Insert call rows (CALL_COLUMNS order). A row whose (family, source_key) is known
+        is a duplicate and is dropped, except that a better leg of the same call from the
+        same import replaces a worse one."""
+        cols = ", ".join(CALL_COLUMNS)
+        marks = ", ".join("?" for _ in CALL_COLUMNS)
+        better = (f"{OUTCOME_RANK_SQL.format(col='excluded.outcome')} > "
+                  f"{OUTCOME_RANK_SQL.format(col='calls.outcome')}")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in CALL_COLUMNS if c not in ("family", "source_key"))
+        self.conn.executemany(
+            f"INSERT INTO calls ({cols}) VALUES ({marks}) ON CONFLICT (family, source_key) DO UPDATE "
+            f"SET {updates} WHERE calls.import_id = excluded.import_id AND {better}", rows)
+
+    def insert_rejects(self, rows: list[tuple]) -> None:
+        self.conn.executemany("INSERT INTO rejects (import_id, locator, reason, raw) VALUES (?, ?, ?, ?)", rows)
+
+    def upsert_numbers(self, facts) -> None:
+        self.conn.executemany(
+            "INSERT INTO numbers (number, presentation, kind, country, range_holder, npv, example_raw, note) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING",
+            [(f.key, f.presentation, f.kind, f.country, f.range_holder, f.npv, f.raw, f.note) for f in facts])
+
+    def drop_known_elsewhere(self, import_id: int) -> int:
+        """Remove this import's new calls whose key is already known as a secondary source."""
+        if self.conn.execute("SELECT 1 FROM call_sources LIMIT 1").fetchone() is None:
+            return 0
+        cur = self.conn.execute(
+            "DELETE FROM calls WHERE import_id = ? AND EXISTS (SELECT 1 FROM call_sources s "
+            "WHERE s.family = calls.family AND s.source_key = calls.source_key)", [import_id])
+        return cur.rowcount
+
+    def merge_cross_source(self, import_id: int, family: str, skew_s: int = 5) -> int:
+        """Fold this import's calls into calls another source already recorded.
+
+        Two records are the same call when they come from different families, concern the
+        same other number, the same direction and, when both name it, the same own line,
+        and their start times differ by less than the coarser precision (plus a few seconds
+        of clock skew) with compatible durations. Pairing is one-to-one, closest first. The
+        record with the finer precision stays in ``calls``; the other goes to
+        ``call_sources``. Returns how many records were merged.
+        """
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM calls WHERE family != ? LIMIT 1", [family]).fetchone() is None:
+            return 0
+        window_ms = (60 + skew_s) * 1000
+        pairs = conn.execute(
+            """
+            SELECT n.id, e.id, ABS(n.start_ms - e.start_ms) AS gap
+            FROM calls n JOIN calls e
+              ON e.number = n.number
+             AND e.start_ms BETWEEN n.start_ms - ? AND n.start_ms + ?
+            WHERE n.import_id = ? AND e.import_id != n.import_id AND e.family != n.family
+              AND e.direction = n.direction
+              AND (e.own_line IS NULL OR n.own_line IS NULL OR e.own_line = n.own_line)
+              AND ABS(n.start_ms - e.start_ms) < (MAX(n.time_precision_s, e.time_precision_s) + ?) * 1000
+              AND (n.duration_s IS NULL OR e.duration_s IS NULL
+                   OR ABS(n.duration_s - e.duration_s)
+                      <= MAX(n.duration_precision_s, e.duration_precision_s) + ?)
+              AND NOT EXISTS (SELECT 1 FROM call_sources s WHERE s.call_id = e.id AND s.family = n.family)
+            ORDER BY gap
+            """, [window_ms, window_ms, import_id, skew_s, skew_s]).fetchall()
+        used_new, used_old, merged = set(), set(), 0
+        for new_id, old_id, _gap in pairs:
+            if new_id in used_new or old_id in used_old:
+                continue
+            used_new.add(new_id)
+            used_old.add(old_id)
+            self._merge_pair(new_id, old_id)
+            merged += 1
+        return merged
+
+    def _merge_pair(self, new_id: int, old_id: int) -> None:
+        conn = self.conn
+        cols = ", ".join(CALL_COLUMNS)
+        new = dict(zip(CALL_COLUMNS, conn.execute(f"SELECT {cols} FROM calls WHERE id = ?", [new_id]).fetchone()))
+        old = dict(zip(CALL_COLUMNS, conn.execute(f"SELECT {cols} FROM calls WHERE id = ?", [old_id]).fetchone()))
+        finer = (new["time_precision_s"], new["duration_precision_s"]) < \
+                (old["time_precision_s"], old["duration_precision_s"])
+        demoted = old if finer else new
+        conn.execute("DELETE FROM calls WHERE id = ?", [new_id])
+        if finer:   # the call keeps its id (findings may point at it) and takes the finer record
+            sets = ", ".join(f"{c} = ?" for c in CALL_COLUMNS)
+            conn.execute(f"UPDATE calls SET {sets} WHERE id = ?", [*(new[c] for c in CALL_COLUMNS), old_id])
+        conn.execute(
+            "INSERT INTO call_sources (call_id, import_id, locator, family, source_key, start_ms, "
+            "time_precision_s, duration_s, duration_precision_s) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [old_id, demoted["import_id"], demoted["locator"], demoted["family"], demoted["source_key"],
+             demoted["start_ms"], demoted["time_precision_s"], demoted["duration_s"],
+             demoted["duration_precision_s"]])
+
+    def count_calls(self, import_id: int | None = None) -> int:
+        if import_id is None:
+            return self.conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
+        return self.conn.execute("SELECT COUNT(*) FROM calls WHERE import_id = ?", [import_id]).fetchone()[0]
+
+    def rejects(self, import_id: int | None = None) -> list[dict]:
+        sql = ("SELECT r.id, r.import_id, i.original_name AS file, r.locator, r.reason, r.raw "
+               "FROM rejects r JOIN imports i ON i.id = r.import_id")
+        if import_id is not None:
+            return list(self.db.query(sql + " WHERE r.import_id = ? ORDER BY r.id", [import_id]))
+        return list(self.db.query(sql + " ORDER BY r.id"))
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (sqlite3.complete_statement knows comments)."""
+    out, current = [], ""
+    for piece in script.split(";"):
+        current += piece + ";"
+        if sqlite3.complete_statement(current):
+            body = "\n".join(ln for ln in current.splitlines() if not ln.strip().startswith("--"))
+            if body.strip(" \n;"):
+                out.append(current)
+            current = ""
+    return out

@@ -1,0 +1,84 @@
+"""Local wall-clock times to UTC, with daylight-saving edge cases flagged, never hidden.
+
+Many exports (FRITZ!Box, Asterisk, most CSVs) write local time without an offset. We read
+them in the configured zone. Twice a year that is not a function:
+
+* in the autumn the hour before the change back happens twice (*ambiguous*): we take the
+  first occurrence (summer time, ``fold=0``) and flag the call ``dst-ambiguous``;
+* in the spring an hour is skipped (*non-existent*): a time inside it cannot have been read
+  off a correct clock; we interpret it with the offset in force just before the gap (so
+  02:30 becomes 03:30 summer time) and flag it ``dst-nonexistent``.
+
+Both flags travel with the call into every report.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from callwatch.errors import CallwatchError
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+FLAG_AMBIGUOUS = "dst-ambiguous"
+FLAG_NONEXISTENT = "dst-nonexistent"
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise CallwatchError(f"unknown time zone {name!r}") from exc
+
+
+def utc_iso(ms: int) -> str:
+    """Epoch milliseconds as ISO 8601 UTC, second precision unless milliseconds are set."""
+    dt = EPOCH + timedelta(milliseconds=ms)
+    if ms % 1000:
+        return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    return dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class LocalClock:
+    """Converts local wall-clock fields in one zone to UTC epoch milliseconds.
+
+    Conversions are cached per local hour: outside the two transition hours a year, the
+    offset is the same for every minute of an hour, so a million CDR rows cost a dict
+    look-up each instead of a zoneinfo computation.
+    """
+
+    def __init__(self, zone_name: str):
+        self.name = zone_name
+        self.tz = zone(zone_name)
+        self._hours: dict[tuple[int, int, int, int], tuple[int, str | None] | None] = {}
+
+    def _convert(self, y, mo, d, h, mi, s) -> tuple[int, str | None]:
+        naive = datetime(y, mo, d, h, mi, s)
+        first = naive.replace(tzinfo=self.tz, fold=0)
+        second = naive.replace(tzinfo=self.tz, fold=1)
+        flag = None
+        if first.utcoffset() != second.utcoffset():
+            back = first.astimezone(timezone.utc).astimezone(self.tz).replace(tzinfo=None)
+            flag = FLAG_AMBIGUOUS if back == naive else FLAG_NONEXISTENT
+        delta = first.astimezone(timezone.utc) - EPOCH
+        return (delta.days * 86400 + delta.seconds) * 1000, flag
+
+    def to_utc_ms(self, y: int, mo: int, d: int, h: int, mi: int = 0, s: int = 0) -> tuple[int, str | None]:
+        """UTC epoch ms and a DST flag (None, FLAG_AMBIGUOUS or FLAG_NONEXISTENT).
+
+        Raises ValueError for impossible dates (31 February...)."""
+        key = (y, mo, d, h)
+        base = self._hours.get(key, False)
+        if base is False:
+            start_ms, start_flag = self._convert(y, mo, d, h, 0, 0)
+            end_ms, end_flag = self._convert(y, mo, d, h, 59, 59)
+            uniform = start_flag is None and end_flag is None and end_ms - start_ms == 3599_000
+            base = (start_ms, None) if uniform else None
+            if len(self._hours) > 200_000:
+                self._hours.clear()
+            self._hours[key] = base
+        if base is None:  # a transition hour (or a zone with odd offsets): do it exactly
+            return self._convert(y, mo, d, h, mi, s)
+        if not (0 <= mi < 60 and 0 <= s < 60):
+            raise ValueError("minute or second out of range")
+        return base[0] + (mi * 60 + s) * 1000, None
