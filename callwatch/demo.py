@@ -6,8 +6,9 @@ from pathlib import Path
 
 from rich.table import Table
 
-EXPORTS = Path(__file__).parent / "sample_exports"
-CONFIG = EXPORTS / "demo-config.toml"
+SAMPLES = Path(__file__).parent / "sample_exports"
+EXPORTS = SAMPLES / "household"
+CONFIG = SAMPLES / "demo-config.toml"
 
 
 def print_summary(store, console) -> None:

@@ -245,7 +245,7 @@ class Store:
         """Fold this import's calls into calls another source already recorded.
 
         Two records are the same call when they come from different families, concern the
-        same other number, the same direction and, when both name it, the same own line,
+        same other number (or are both withheld), the same direction and, when both name it, the same own line,
         and their start times differ by less than the coarser precision (plus a few seconds
         of clock skew) with compatible durations. Pairing is one-to-one, closest first. The
         record with the finer precision stays in ``calls``; the other goes to
@@ -255,22 +255,28 @@ class Store:
         if conn.execute("SELECT 1 FROM calls WHERE family != ? LIMIT 1", [family]).fetchone() is None:
             return 0
         window_ms = (60 + skew_s) * 1000
-        pairs = conn.execute(
-            """
-            SELECT n.id, e.id, ABS(n.start_ms - e.start_ms) AS gap
-            FROM calls n JOIN calls e
-              ON e.number = n.number
-             AND e.start_ms BETWEEN n.start_ms - ? AND n.start_ms + ?
-            WHERE n.import_id = ? AND e.import_id != n.import_id AND e.family != n.family
-              AND e.direction = n.direction
-              AND (e.own_line IS NULL OR n.own_line IS NULL OR e.own_line = n.own_line)
-              AND ABS(n.start_ms - e.start_ms) < (MAX(n.time_precision_s, e.time_precision_s) + ?) * 1000
-              AND (n.duration_s IS NULL OR e.duration_s IS NULL
-                   OR ABS(n.duration_s - e.duration_s)
-                      <= MAX(n.duration_precision_s, e.duration_precision_s) + ?)
-              AND NOT EXISTS (SELECT 1 FROM call_sources s WHERE s.call_id = e.id AND s.family = n.family)
-            ORDER BY gap
-            """, [window_ms, window_ms, import_id, skew_s, skew_s]).fetchall()
+        # Same number; or both withheld the same way (a withheld silent call is evidence too).
+        same_party = ("e.number = n.number",
+                      "e.number IS NULL AND n.number IS NULL AND e.presentation = n.presentation "
+                      "AND n.presentation != 'allowed'")
+        pairs = []
+        for party in same_party:
+            pairs += conn.execute(
+                f"""
+                SELECT n.id, e.id, ABS(n.start_ms - e.start_ms) AS gap
+                FROM calls n JOIN calls e
+                  ON {party}
+                 AND e.start_ms BETWEEN n.start_ms - ? AND n.start_ms + ?
+                WHERE n.import_id = ? AND e.import_id != n.import_id AND e.family != n.family
+                  AND e.direction = n.direction
+                  AND (e.own_line IS NULL OR n.own_line IS NULL OR e.own_line = n.own_line)
+                  AND ABS(n.start_ms - e.start_ms) < (MAX(n.time_precision_s, e.time_precision_s) + ?) * 1000
+                  AND (n.duration_s IS NULL OR e.duration_s IS NULL
+                       OR ABS(n.duration_s - e.duration_s)
+                          <= MAX(n.duration_precision_s, e.duration_precision_s) + ?)
+                  AND NOT EXISTS (SELECT 1 FROM call_sources s WHERE s.call_id = e.id AND s.family = n.family)
+                """, [window_ms, window_ms, import_id, skew_s, skew_s]).fetchall()
+        pairs.sort(key=lambda p: p[2])
         used_new, used_old, merged = set(), set(), 0
         for new_id, old_id, _gap in pairs:
             if new_id in used_new or old_id in used_old:

@@ -1,0 +1,87 @@
+import pytest
+
+from callwatch.numbers import ALLOWED, PAYPHONE, UNKNOWN, WITHHELD, Normaliser
+
+
+@pytest.fixture(scope="module")
+def fr():
+    return Normaliser("FR")
+
+
+@pytest.mark.parametrize("raw", ["0612345678", "06 12 34 56 78", "06.12.34.56.78", "+33612345678",
+                                 "+33 6 12 34 56 78", "0033612345678", "33612345678", "612345678"])
+def test_french_notations_give_one_e164(fr, raw):
+    assert fr.normalise(raw).e164 == "+33612345678"
+
+
+@pytest.mark.parametrize("raw,presentation", [
+    ("", WITHHELD), ("-2", WITHHELD), ("-1", UNKNOWN), ("-3", PAYPHONE), ("Anonymous", WITHHELD),
+    ("PRIVATE", WITHHELD), ("Unknown", UNKNOWN), ("Unbekannt", UNKNOWN), ("masqué", WITHHELD),
+    ("Numéro masqué", WITHHELD), ("anonymous", WITHHELD)])
+def test_markers_are_presentations_not_numbers(fr, raw, presentation):
+    facts = fr.normalise(raw)
+    assert facts.presentation == presentation
+    assert facts.e164 is None and facts.key is None
+
+
+def test_presentation_stated_by_source_wins_over_digits(fr):
+    facts = fr.normalise("0612345678", WITHHELD)
+    assert facts.presentation == WITHHELD and facts.e164 is None
+
+
+@pytest.mark.parametrize("raw,zone", [
+    ("0162123456", "mainland"), ("01 63 00 00 00", "mainland"), ("0270123456", "mainland"),
+    ("0377123456", "mainland"), ("0425123456", "mainland"), ("0568123456", "mainland"),
+    ("0948123456", "mainland"), ("0949123456", "mainland"), ("0947512345", "Guadeloupe, Saint-Martin, Saint-Barthélemy"),
+    ("0947912345", "La Réunion, Mayotte")])
+def test_arcep_verified_ranges_are_flagged(fr, raw, zone):
+    assert fr.normalise(raw).npv == zone
+
+
+@pytest.mark.parametrize("raw", ["0612345678", "0123456789", "0937123456", "0988290475"])
+def test_ordinary_numbers_are_not_flagged(fr, raw):
+    assert fr.normalise(raw).npv is None
+
+
+def test_number_kinds_and_holder(fr):
+    assert fr.normalise("0612345678").kind == "mobile"
+    assert fr.normalise("0123456789").kind == "fixed"
+    assert fr.normalise("0800123456").kind == "toll-free"
+    assert fr.normalise("0988290475").kind == "voip"
+    assert fr.normalise("0612345678").country == "FR"
+
+
+def test_short_codes_keep_their_digits(fr):
+    facts = fr.normalise("3631")
+    assert facts.kind == "short-code" and facts.e164 is None and facts.key == "3631"
+
+
+def test_overseas_departments_dialled_nationally(fr):
+    assert fr.normalise("0262994680").e164 == "+262262994680"
+    assert fr.normalise("0262994680").country == "RE"
+    assert fr.normalise("0696123456").country == "MQ"
+
+
+def test_technical_prefixes_are_stripped(fr):
+    assert fr.normalise("Internet: 0123456789").e164 == "+33123456789"
+    assert fr.normalise("SIP: +33123456789").e164 == "+33123456789"
+
+
+def test_source_region_overrides_default(fr):
+    assert fr.normalise("0925000000", region="TH").e164 == "+66925000000"
+    assert fr.normalise("3019754971", region="US").e164 == "+13019754971"
+
+
+def test_garbage_is_kept_raw_with_a_note(fr):
+    facts = fr.normalise("call me maybe")
+    assert facts.presentation == ALLOWED and facts.e164 is None and "not a telephone number" in facts.note
+
+
+def test_each_distinct_string_is_parsed_once(fr, monkeypatch):
+    n = Normaliser("FR")
+    calls = []
+    real = n._parse
+    monkeypatch.setattr(n, "_parse", lambda *a: calls.append(a) or real(*a))
+    for _ in range(100):
+        n.normalise("0612345678")
+    assert len(calls) == 1
