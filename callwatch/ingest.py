@@ -119,7 +119,7 @@ class Importer:
         return winners[0]
 
     def _load(self, path: Path, archived, sniff: Sniff, fmt) -> FileResult:
-        store, norm, own_lines = self.store, self.normaliser.normalise, self._own_lines
+        store = self.store
         total = archived.size
         ctx = ParseContext(self.clock, self.config,
                            progress=lambda pos: self._progress(path.name, pos, total))
@@ -129,46 +129,19 @@ class Importer:
                 original_name=path.name, original_path=str(path.resolve()), sha256=archived.sha256,
                 size=archived.size, format=fmt.name, family=fmt.family, encoding=sniff.encoding,
                 archive_path=archived.relative, callwatch_version=__version__)
-            family = fmt.family
-            calls, rejects, facts_seen = [], [], {}
-            read = rejected = 0
             try:
-                for item in fmt.parse(sniff, ctx):
-                    read += 1
-                    if type(item) is not Call:
-                        rejected += 1
-                        rejects.append((import_id, item.locator, item.reason, item.raw))
-                        continue
-                    facts = norm(item.number_raw, item.presentation, item.region)
-                    number = facts.key
-                    if number is not None and number not in facts_seen:
-                        facts_seen[number] = facts
-                    own = item.own_number_raw
-                    if own is not None:
-                        own = norm(own).key or own
-                    calls.append((import_id, item.locator, family, item.key, item.source_type, item.start_ms,
-                                  item.tz, item.time_raw, item.time_flag, item.time_precision_s,
-                                  item.direction, item.outcome, item.duration_s, item.duration_precision_s,
-                                  item.ring_s, item.number_raw, number, facts.presentation, own,
-                                  item.caller_name))
-                    if len(calls) >= BATCH:
-                        store.insert_calls(calls)
-                        calls.clear()
-                    if len(rejects) >= BATCH:
-                        store.insert_rejects(rejects)
-                        rejects.clear()
+                # about 150 bytes a record in the text formats: enough to decide on bulk indexing
+                with store.bulk_load(expected_rows=archived.size // 150):
+                    read, rejected = self._store_records(fmt, sniff, ctx, import_id)
             except UnreadableFile:
                 raise
             except Exception as exc:    # a reader's failure on strange input fails this file only
                 log.debug("reading %s failed", path, exc_info=True)
-                raise UnreadableFile(path, f"could not be read as {fmt.name} after {read} records "
-                                     f"({type(exc).__name__}: {exc}); nothing of it was stored") from None
-            store.insert_calls(calls)
-            store.insert_rejects(rejects)
-            store.upsert_numbers(facts_seen.values())
+                raise UnreadableFile(path, f"could not be read as {fmt.name} ({type(exc).__name__}: {exc}); "
+                                     f"nothing of it was stored") from None
             store.drop_known_elsewhere(import_id)
             new = store.count_calls(import_id)
-            merged = store.merge_cross_source(import_id, family)
+            merged = store.merge_cross_source(import_id, fmt.family)
             result.import_id = import_id
             result.read, result.rejected, result.merged = read, rejected, merged
             result.new = new - merged
@@ -177,3 +150,36 @@ class Importer:
                                             "merged": merged, "rejected": rejected})
         log.info("imported %s as %s: %d read, %d new", path.name, fmt.name, read, result.new)
         return result
+
+    def _store_records(self, fmt, sniff, ctx, import_id) -> tuple[int, int]:
+        """Parse, normalise and insert in batches; returns (records read, records rejected)."""
+        store, norm, family = self.store, self.normaliser.normalise, fmt.family
+        calls, rejects, facts_seen = [], [], {}
+        read = rejected = 0
+        for item in fmt.parse(sniff, ctx):
+            read += 1
+            if type(item) is not Call:
+                rejected += 1
+                rejects.append((import_id, item.locator, item.reason, item.raw))
+                if len(rejects) >= BATCH:
+                    store.insert_rejects(rejects)
+                    rejects.clear()
+                continue
+            facts = norm(item.number_raw, item.presentation, item.region)
+            number = facts.key
+            if number is not None and number not in facts_seen:
+                facts_seen[number] = facts
+            own = item.own_number_raw
+            if own is not None:
+                own = norm(own).key or own
+            calls.append((import_id, item.locator, family, item.key, item.source_type, item.start_ms,
+                          item.tz, item.time_raw, item.time_flag, item.time_precision_s,
+                          item.direction, item.outcome, item.duration_s, item.duration_precision_s,
+                          item.ring_s, item.number_raw, number, facts.presentation, own, item.caller_name))
+            if len(calls) >= BATCH:
+                store.insert_calls(calls)
+                calls.clear()
+        store.insert_calls(calls)
+        store.insert_rejects(rejects)
+        store.upsert_numbers(facts_seen.values())
+        return read, rejected

@@ -126,9 +126,18 @@ def _now_iso() -> str:
 
 
 def private_dir(path: Path) -> Path:
-    """Create a directory readable by its owner only (0700)."""
-    path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    os.chmod(path, 0o700)
+    """Create a directory (and any missing parents) readable by its owner only (0700)."""
+    path = Path(path)
+    missing = []
+    probe = path
+    while not probe.exists():
+        missing.append(probe)
+        probe = probe.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(folder, 0o700)
+    if not missing:
+        os.chmod(path, 0o700)
     return path
 
 
@@ -151,6 +160,9 @@ class Store:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
+        # A 64 MB page cache: a large import updates indexes in random order, and with the
+        # default 2 MB every other page would be written out to the WAL and read back.
+        conn.execute("PRAGMA cache_size = -65536")
         self.db = sqlite_utils.Database(conn)
         self.migrate()
 
@@ -222,6 +234,27 @@ class Store:
         self.conn.executemany(
             f"INSERT INTO calls ({cols}) VALUES ({marks}) ON CONFLICT (family, source_key) DO UPDATE "
             f"SET {updates} WHERE calls.import_id = excluded.import_id AND {better}", rows)
+
+    _SECONDARY_INDEXES = (("calls_number_start", "number, start_ms"), ("calls_start", "start_ms"),
+                          ("calls_import", "import_id"))
+
+    @contextmanager
+    def bulk_load(self, expected_rows: int):
+        """Inside a transaction: when a load is large against the table, drop the indexes
+        whose keys arrive in random order and build them once at the end (a sort), which is
+        several times faster than updating them row by row. The unique identity index stays:
+        deduplication depends on it."""
+        existing = self.conn.execute("SELECT MAX(id) FROM calls").fetchone()[0] or 0
+        rebuild = expected_rows >= 50_000 and expected_rows >= existing // 2
+        if rebuild:
+            for name, _ in self._SECONDARY_INDEXES:
+                self.conn.execute(f"DROP INDEX {name}")
+        try:
+            yield
+        finally:
+            if rebuild:
+                for name, columns in self._SECONDARY_INDEXES:
+                    self.conn.execute(f"CREATE INDEX {name} ON calls ({columns})")
 
     def insert_rejects(self, rows: list[tuple]) -> None:
         self.conn.executemany("INSERT INTO rejects (import_id, locator, reason, raw) VALUES (?, ?, ?, ?)", rows)

@@ -22,8 +22,11 @@ from callwatch.importers import Format
 from callwatch.importers.android_common import FAMILY, IDENTITY, BadRecord, make_call
 from callwatch.importers.base import Reject
 
-_SBR_ROOT = re.compile(r"^(?:<\?xml[^>]*\?>\s*|<!--.*?-->\s*|<\?xml-stylesheet[^>]*\?>\s*)*<calls[\s>]", re.S)
-_OPPO_ROOT = re.compile(r"^(?:<\?xml[^>]*\?>\s*|<!--.*?-->\s*)*<CallLog[\s>]", re.S)
+# The prologue may hold a declaration, comments, processing instructions and a DOCTYPE (which
+# parsing then refuses with a clear reason, rather than "format not recognised").
+_PROLOGUE = r"^(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*"
+_SBR_ROOT = re.compile(_PROLOGUE + r"<calls[\s>/]", re.S)
+_OPPO_ROOT = re.compile(_PROLOGUE + r"<CallLog[\s>/]", re.S)
 
 
 def _recognise_sbr(sniff) -> int:

@@ -63,74 +63,95 @@ def _recognise(sniff) -> int:
 
 
 def _parse(sniff, ctx):
-    cfg = ctx.config.asterisk
-    incoming, outgoing = set(cfg.incoming_contexts), set(cfg.outgoing_contexts)
-    extensions = set(cfg.extensions)
-    clock = ctx.clock
-    tzname = clock.name
-    to_utc = clock.to_utc_ms
-    cols = None
+    reader = None
     for fields, loc, problem in csv_records(sniff.path, sniff.encoding, ",", progress=ctx.progress):
         if fields is None:
             yield Reject(loc, problem, "")
             continue
         if not fields or (len(fields) == 1 and not fields[0].strip()):
             continue
-        if cols is None:
+        if reader is None:
             layout = _layout_of(fields)
             if layout is None:
                 yield Reject(loc, "neither the cdr_csv nor the cdr_custom column order", raw_of(fields))
                 continue
-            cols = layout[1]
+            reader = _RowReader(layout[1], ctx)
             if layout[0] == "header":
                 continue
         try:
-            yield _call(fields, cols, loc, to_utc, tzname, incoming, outgoing, extensions)
+            yield reader.call(fields, loc)
         except (ValueError, IndexError) as exc:
             yield Reject(loc, str(exc) if isinstance(exc, ValueError) else "too few fields", raw_of(fields))
 
 
-def _call(f, c, loc, to_utc, tzname, incoming, outgoing, extensions) -> Call:
-    start = f[c["start"]]
-    if len(start) != 19 or start[4] != "-" or start[13] != ":":
-        raise ValueError(f"start {start[:40]!r} is not YYYY-MM-DD HH:MM:SS")
-    start_ms, flag = to_utc(int(start[0:4]), int(start[5:7]), int(start[8:10]),
-                            int(start[11:13]), int(start[14:16]), int(start[17:19]))
-    disposition = f[c["disposition"]].strip().upper()
-    outcome = _DISPOSITIONS.get(disposition)
-    if outcome is None:
-        raise ValueError(f"unknown disposition {disposition[:40]!r}")
-    billsec, total = int(f[c["billsec"]]), int(f[c["duration"]])
-    if billsec < 0 or total < 0:
-        raise ValueError("negative duration")
-    src, dst, context = f[c["src"]].strip(), f[c["dst"]].strip(), f[c["dcontext"]].strip()
-    if extensions and src in extensions and dst in extensions:
-        raise ValueError("internal call between two extensions (not a call from outside)")
-    if context in incoming:
-        direction = IN
-    elif context in outgoing:
-        direction = OUT
-    elif extensions and (src in extensions) != (dst in extensions):
-        direction = OUT if src in extensions else IN
-    else:
+def _peer(channel: str) -> str:
+    """The endpoint of a channel name: "PJSIP/100-0000002a" -> "100"."""
+    name = channel.strip().split("/", 1)[-1]
+    return name.rsplit("-", 1)[0] if "-" in name else name
+
+
+class _RowReader:
+    """Turns CDR rows of one column layout into calls (a million rows: kept lean)."""
+
+    def __init__(self, cols: dict[str, int], ctx):
+        cfg = ctx.config.asterisk
+        self.incoming, self.outgoing = set(cfg.incoming_contexts), set(cfg.outgoing_contexts)
+        self.extensions = set(cfg.extensions)
+        self.to_utc, self.tzname = ctx.clock.to_utc_ms, ctx.clock.name
+        c = cols
+        self.i_start, self.i_disp, self.i_bill, self.i_dur = c["start"], c["disposition"], c["billsec"], c["duration"]
+        self.i_src, self.i_dst, self.i_ctx, self.i_clid = c["src"], c["dst"], c["dcontext"], c["clid"]
+        self.i_chan, self.i_dchan, self.i_app = c["channel"], c["dstchannel"], c["lastapp"]
+        self.i_uid = c.get("uniqueid")
+
+    def direction(self, f, src, dst, context):
+        ext = self.extensions
+        if ext and src in ext and dst in ext:
+            raise ValueError("internal call between two extensions (not a call from outside)")
+        if context in self.incoming:
+            return IN
+        if context in self.outgoing:
+            return OUT
+        if ext and (src in ext) != (dst in ext):
+            return OUT if src in ext else IN
+        if ext and (_peer(f[self.i_chan]) in ext) != (_peer(f[self.i_dchan]) in ext):
+            return OUT if _peer(f[self.i_chan]) in ext else IN
         raise ValueError(f"cannot tell the direction: context {context!r} is not in [asterisk] "
-                         f"incoming_contexts or outgoing_contexts, and no extension matches")
-    name = None
-    m = _CLID.match(f[c["clid"]])
-    if m:
-        name = m.group("name").strip() or None
-    if direction == IN:
-        number = src or (m.group("num").strip() if m else "")
-        own = dst
-        if outcome == ANSWERED and f[c["lastapp"]].strip().lower() == "voicemail":
-            outcome = VOICEMAIL
-    else:
-        number, own, name = dst, src, None
-    uid = f[c["uniqueid"]].strip() if "uniqueid" in c and c["uniqueid"] < len(f) else ""
-    key = uid or f"{start}|{src}|{f[c['channel']].strip()}"
-    return Call(start_ms=start_ms, direction=direction, outcome=outcome, number_raw=number, locator=loc,
-                key=key, source_type=disposition, tz=tzname, time_raw=start, time_flag=flag,
-                duration_s=billsec, ring_s=total - billsec, own_number_raw=own or None, caller_name=name)
+                         f"incoming_contexts or outgoing_contexts, and no extension matches src, dst "
+                         f"or the channels")
+
+    def call(self, f, loc) -> Call:
+        start = f[self.i_start]
+        if len(start) != 19 or start[4] != "-" or start[13] != ":":
+            raise ValueError(f"start {start[:40]!r} is not YYYY-MM-DD HH:MM:SS")
+        start_ms, flag = self.to_utc(int(start[0:4]), int(start[5:7]), int(start[8:10]),
+                                     int(start[11:13]), int(start[14:16]), int(start[17:19]))
+        disposition = f[self.i_disp]
+        outcome = _DISPOSITIONS.get(disposition)
+        if outcome is None:
+            disposition = disposition.strip().upper()
+            outcome = _DISPOSITIONS.get(disposition)
+            if outcome is None:
+                raise ValueError(f"unknown disposition {disposition[:40]!r}")
+        billsec, total = int(f[self.i_bill]), int(f[self.i_dur])
+        if billsec < 0 or total < 0:
+            raise ValueError("negative duration")
+        src, dst, context = f[self.i_src].strip(), f[self.i_dst].strip(), f[self.i_ctx].strip()
+        direction = self.direction(f, src, dst, context)
+        clid = f[self.i_clid]
+        m = _CLID.match(clid) if clid else None
+        name = (m.group("name").strip() or None) if m else None
+        if direction == IN:
+            number = src or (m.group("num").strip() if m else "")
+            own = dst
+            if outcome == ANSWERED and f[self.i_app].strip().lower() == "voicemail":
+                outcome = VOICEMAIL
+        else:
+            number, own, name = dst, src, None
+        uid = f[self.i_uid].strip() if self.i_uid is not None and self.i_uid < len(f) else ""
+        return Call(start_ms, direction, outcome, number, loc, uid or f"{start}|{src}|{f[self.i_chan].strip()}",
+                    disposition, self.tzname, start, flag, 1, billsec, 1, total - billsec, None,
+                    own or None, name)
 
 
 FORMAT = Format(
