@@ -76,3 +76,13 @@ def test_malformed_rows_are_rejected_with_reason(household, line, reason):
     assert reason in reject["reason"]
     assert reject["locator"].startswith("line 7")
     assert reject["file"] == "calls.csv"
+
+
+def test_dst_edges_are_flagged_not_shifted(household):
+    text = GERMAN + "2;25.10.26 02:30;;0162345019;;Internet: 0123456789;0:00\n" \
+                    "2;29.03.26 02:30;;0162345019;;Internet: 0123456789;0:00\n"
+    r = household.import_(household.write("calls.csv", text))
+    assert r.new == 6
+    flags = {c["time_raw"]: (c["time_flag"], c["start_utc"]) for c in household.calls("time_flag IS NOT NULL")}
+    assert flags == {"25.10.26 02:30": ("dst-ambiguous", "2026-10-25T00:30:00.000Z"),
+                     "29.03.26 02:30": ("dst-nonexistent", "2026-03-29T01:30:00.000Z")}
