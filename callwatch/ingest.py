@@ -156,9 +156,11 @@ class Importer:
         store, norm, family = self.store, self.normaliser.normalise, fmt.family
         calls, rejects, facts_seen = [], [], {}
         read = rejected = 0
+        last_was_reject = False
         for item in fmt.parse(sniff, ctx):
             read += 1
-            if type(item) is not Call:
+            last_was_reject = type(item) is not Call
+            if last_was_reject:
                 rejected += 1
                 rejects.append((import_id, item.locator, item.reason, item.raw))
                 if len(rejects) >= BATCH:
@@ -182,4 +184,14 @@ class Importer:
         store.insert_calls(calls)
         store.insert_rejects(rejects)
         store.upsert_numbers(facts_seen.values())
+        if last_was_reject and fmt.line_based and not _ends_with_newline(sniff.path):
+            store.conn.execute(
+                "UPDATE rejects SET reason = reason || ? WHERE id = (SELECT MAX(id) FROM rejects WHERE import_id = ?)",
+                ["; the file ends inside this record (truncated export?)", import_id])
         return read, rejected
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        fh.seek(-1, os.SEEK_END)
+        return fh.read(1) in (b"\n", b"\r")

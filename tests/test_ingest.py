@@ -158,3 +158,12 @@ def test_every_fixture_is_recognised_as_exactly_one_format(household):
         enc = detect_encoding(head)
         winners, _ = recognise(Sniff(path, head, len(head), enc, decode_head(head, enc)), household.config)
         assert [w.name for w in winners] == [expected]
+
+
+def test_truncated_csv_keeps_good_records_and_says_where_it_ends(household):
+    text = GERMAN.rstrip("\n")
+    cut = text[: text.rindex(";") - 5]          # the export stops in the middle of its last record
+    r = household.import_(household.write("cut.csv", cut))
+    assert (r.new, r.rejected) == (3, 1)
+    (reject,) = household.store.rejects(r.import_id)
+    assert "truncated export" in reject["reason"] and reject["locator"].startswith("line 6")

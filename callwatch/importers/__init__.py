@@ -22,6 +22,8 @@ class Format:
     recognise: Callable[[Sniff], int]           # 0: not this format; higher: surer
     parse: Callable[[Sniff, ParseContext], Iterator[Call | Reject]]
     precision: str = "1 s"                      # time and duration precision, in words
+    line_based: bool = False                    # one record per text line (CSV): a file cut
+                                                # short shows as a bad last record
 
 
 def _built_in() -> list[Format]:

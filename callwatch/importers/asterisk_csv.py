@@ -158,4 +158,4 @@ FORMAT = Format(
     name="asterisk-csv", family="asterisk",
     description="Asterisk CDR CSV (cdr_csv or cdr_custom column order)",
     identity="uniqueid (all legs of one call share it); without it: start, src, channel",
-    recognise=_recognise, parse=_parse)
+    recognise=_recognise, parse=_parse, line_based=True)

@@ -138,4 +138,4 @@ FORMAT = Format(
     name="fritzbox-csv", family="fritzbox",
     description="FRITZ!Box call list CSV (web interface export)",
     identity="date (minute), number, type, own number, extension, duration; #n for look-alikes",
-    recognise=_recognise, parse=_parse, precision="time: 1 min; duration: 1 min")
+    recognise=_recognise, parse=_parse, precision="time: 1 min; duration: 1 min", line_based=True)

@@ -84,7 +84,7 @@ def format_for(mapping) -> Format:
     return Format(name=f"csv:{mapping.name}", family=f"csv:{mapping.name}",
                   description=f"CSV declared in the configuration as {mapping.name!r}",
                   identity="the id column if mapped, else start, number, direction, duration; #n for look-alikes",
-                  recognise=recognise, parse=parse)
+                  recognise=recognise, parse=parse, line_based=True)
 
 
 def _call(fields, index, loc, mapping, clock) -> Call:
