@@ -92,10 +92,13 @@ def run_import(env: Env, paths, fmt=None, *, quiet=False):
 
 def _print_results(results):
     table = Table(title="Import", title_justify="left")
-    for col in ("file", "format", "read", "new", "duplicate", "merged", "rejected", "result"):
-        table.add_column(col, justify="right" if col in ("read", "new", "duplicate", "merged", "rejected") else "left")
+    table.add_column("file", overflow="fold", ratio=3)
+    table.add_column("format", overflow="fold", ratio=2)
+    for col in ("read", "new", "dup", "merged", "rej"):
+        table.add_column(col, justify="right", no_wrap=True)
+    table.add_column("result", no_wrap=True)
     for r in results:
-        status = {"imported": f"import #{r.import_id}", "already": "already imported",
+        status = {"imported": f"#{r.import_id}", "already": "already imported",
                   "failed": "[red]FAILED[/]"}[r.status]
         table.add_row(str(r.path.name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
                       str(r.merged), str(r.rejected), status)
@@ -128,45 +131,55 @@ def import_cmd(env, paths, fmt, as_json):
 
 
 @cli.command("imports")
+@click.option("--json", "as_json", is_flag=True, help="Print the imports as JSON.")
 @click.pass_obj
 @handle_errors
-def imports_cmd(env):
-    """List imported files with their SHA-256 and counts."""
+def imports_cmd(env, as_json):
+    """List imported files: SHA-256, size, format, counts, archived copy."""
     store = env.store()
     try:
         rows = store.imports()
     finally:
         store.close()
-    table = Table(title=f"Imports in {env.config.data_dir}", title_justify="left")
-    for col in ("#", "file", "format", "imported (UTC)", "size", "read", "new", "dup", "merged", "rej", "sha256"):
-        table.add_column(col)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        console.print(f"No imports yet in {env.config.data_dir}.")
+        return
     for r in rows:
-        table.add_row(str(r["id"]), r["original_name"], r["format"], r["started_at"], str(r["size"]),
-                      str(r["read"]), str(r["new"]), str(r["duplicate"]), str(r["merged"]), str(r["rejected"]),
-                      r["sha256"])
-    console.print(table)
+        console.print(f"[bold]#{r['id']}[/] {r['original_name']}  ({r['format']}, {r['size']:,} bytes, "
+                      f"imported {r['started_at']})", highlight=False)
+        console.print(f"    read {r['read']}, new {r['new']}, duplicate {r['duplicate']}, merged {r['merged']}, "
+                      f"rejected {r['rejected']}", highlight=False)
+        console.print(f"    sha256  {r['sha256']}", highlight=False, soft_wrap=True)
+        console.print(f"    archive {env.config.data_dir / r['archive_path']}", highlight=False, soft_wrap=True)
 
 
 @cli.command("rejects")
 @click.option("--import", "import_id", type=int, help="Only the rejects of this import.")
+@click.option("--json", "as_json", is_flag=True, help="Print the rejects as JSON.")
 @click.pass_obj
 @handle_errors
-def rejects_cmd(env, import_id):
+def rejects_cmd(env, import_id, as_json):
     """List rejected records: file, locator, reason."""
     store = env.store()
     try:
         rows = store.rejects(import_id)
     finally:
         store.close()
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
     if not rows:
         console.print("No rejected records.")
         return
-    table = Table(title="Rejected records", title_justify="left")
-    for col in ("import", "file", "locator", "reason", "record"):
-        table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(str(r["import_id"]), r["file"], r["locator"], r["reason"], (r["raw"] or "")[:120])
-    console.print(table)
+        console.print(f"[bold]{r['file']}[/] (import #{r['import_id']}), {r['locator']}: {r['reason']}",
+                      highlight=False, soft_wrap=True)
+        if r["raw"]:
+            console.print(f"    {r['raw'][:300]}", highlight=False, markup=False, soft_wrap=True)
+    console.print(f"{len(rows)} rejected record(s).")
 
 
 @cli.command("formats")
