@@ -182,6 +182,105 @@ def rejects_cmd(env, import_id, as_json):
     console.print(f"{len(rows)} rejected record(s).")
 
 
+def run_scan(env, *, quiet=False):
+    from callwatch.detect import scan
+    store = env.store()
+    try:
+        result = scan(store, env.config)
+    finally:
+        store.close()
+    if not quiet:
+        print_findings(result, env.config)
+    return result
+
+
+def print_findings(result, config):
+    console.print(f"Scan #{result.scan_id}: {result.calls_considered} calls, rule pack {result.pack.id} "
+                  f"({result.pack.name}, version {result.pack.version}); times in {config.timezone}.",
+                  highlight=False)
+    if not result.findings:
+        console.print("No campaign or repeated nuisance found.")
+        return
+    table = Table(title="Findings", title_justify="left", show_lines=True)
+    table.add_column("id", no_wrap=True)
+    table.add_column("severity", no_wrap=True)
+    table.add_column("who", overflow="fold", ratio=1)
+    table.add_column("calls", justify="right", no_wrap=True)
+    table.add_column("why", overflow="fold", ratio=3)
+    colour = {"high": "bold red", "medium": "yellow", "low": "white"}
+    for f in result.findings:
+        table.add_row(str(f.id), f"[{colour[f.severity]}]{f.severity}[/]", f.group.label, str(f.stats["calls"]), f.why)
+    console.print(table)
+    console.print("The calls behind a finding: [bold]callwatch calls --finding ID[/]", highlight=False)
+
+
+@cli.command("scan")
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.pass_obj
+@handle_errors
+def scan_cmd(env, as_json):
+    """Find campaigns and repeated nuisance calls, and the rules each call breaks."""
+    result = run_scan(env, quiet=as_json)
+    if as_json:
+        out = {"scan_id": result.scan_id, "rule_pack": {"id": result.pack.id, "version": result.pack.version},
+               "timezone": env.config.timezone, "findings": []}
+        for f in result.findings:
+            out["findings"].append({
+                "id": f.id, "key": f.group.key, "category": f.group.category, "label": f.group.label,
+                "company": f.group.company, "severity": f.severity, "why": f.why, "stats": f.stats,
+                "rules": f.rule_counts,
+                "numbers": [a.__dict__ for a in f.group.attributions.values()],
+                "breaches": [{"rule": b.rule_id, "call_id": int(f.calls.at[b.index, "id"]), "detail": b.detail}
+                             for b in f.breaches]})
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+@cli.command("calls")
+@click.option("--finding", "finding_id", type=int, help="The calls of this finding (see `callwatch scan`).")
+@click.option("--number", help="The calls from or to this number (any notation).")
+@click.pass_obj
+@handle_errors
+def calls_cmd(env, finding_id, number):
+    """List calls: local time with zone, UTC, number, outcome, talk time, signals, rules broken."""
+    from callwatch.numbers import Normaliser
+    if (finding_id is None) == (number is None):
+        raise CallwatchError("give one of --finding ID or --number N")
+    store = env.store()
+    try:
+        if finding_id is not None:
+            rows = list(store.db.query(
+                "SELECT c.*, fc.signals, (SELECT group_concat(b.rule_id || ': ' || b.detail, char(10)) FROM breaches b "
+                "WHERE b.finding_id = fc.finding_id AND b.call_id = c.id) AS broken, i.original_name AS source "
+                "FROM finding_calls fc JOIN calls c ON c.id = fc.call_id JOIN imports i ON i.id = c.import_id "
+                "WHERE fc.finding_id = ? ORDER BY c.start_ms", [finding_id]))
+            if not rows:
+                raise CallwatchError(f"no finding {finding_id} in the latest scan (run `callwatch scan`)")
+        else:
+            key = Normaliser(env.config.region).normalise(number).key or number
+            rows = list(store.db.query(
+                "SELECT c.*, NULL AS signals, NULL AS broken, i.original_name AS source FROM calls c "
+                "JOIN imports i ON i.id = c.import_id WHERE c.number = ? ORDER BY c.start_ms", [key]))
+    finally:
+        store.close()
+    from zoneinfo import ZoneInfo
+    from datetime import datetime, timezone
+    tz = ZoneInfo(env.config.timezone)
+    for r in rows:
+        local = datetime.fromtimestamp(r["start_ms"] / 1000, timezone.utc).astimezone(tz)
+        talk = "-" if r["duration_s"] is None else (
+            f"{r['duration_s']} s" if r["duration_precision_s"] == 1 else f"{r['duration_s']} s (±{r['duration_precision_s']} s)")
+        who = r["number"] or f"({r['presentation']})"
+        line = (f"{local:%Y-%m-%d %H:%M:%S %Z}  {r['start_utc']}  {r['direction']:3} {who:16} {r['outcome']:9} "
+                f"talk {talk}")
+        if r["signals"]:
+            line += f"  [{r['signals']}]"
+        console.print(line, highlight=False)
+        console.print(f"    source: {r['source']}, {r['locator']}", highlight=False, style="dim")
+        for broken in (r["broken"] or "").splitlines():
+            console.print(f"    breaks {broken}", highlight=False)
+    console.print(f"{len(rows)} call(s); times in {env.config.timezone} and UTC.", highlight=False)
+
+
 @cli.command("formats")
 @click.pass_obj
 @handle_errors
@@ -210,6 +309,7 @@ def demo_cmd(env):
         demo.print_summary(store, console)
     finally:
         store.close()
+    run_scan(demo_env)
 
 
 def main():

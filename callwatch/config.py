@@ -67,6 +67,17 @@ class CsvMapping:
 
 
 @dataclass(frozen=True)
+class Detect:
+    """Thresholds of the detection (engineering choices, not legal numbers)."""
+
+    silent_max_s: int = 3                 # answered and talk time <= this: silent
+    ping_max_ring_s: int = 15             # missed after ringing less than this: abandoned / ping
+    block_suffix_digits: int = 3          # a number block: the E.164 number minus its last digits
+    rotation_min_numbers: int = 3         # distinct numbers of one block before it is a rotation
+    probable_min_similarity: float = 0.80  # behavioural link threshold (0..1)
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     data_dir: Path = field(default_factory=lambda: default_data_dir())
@@ -78,6 +89,7 @@ class Config:
     objections: tuple[Objection, ...] = ()
     asterisk: Asterisk = Asterisk()
     csv_mappings: tuple[CsvMapping, ...] = ()
+    detect: Detect = Detect()
     raw: bytes = b""
 
     @property
@@ -175,7 +187,7 @@ class _Validator:
 
     def config(self, doc: dict, raw: bytes) -> Config:
         self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "operator",
-                         "objections", "asterisk", "csv_mappings"}, "")
+                         "objections", "asterisk", "csv_mappings", "detect"}, "")
         kw: dict = {"path": self.path, "raw": raw}
         if "data_dir" in doc:
             kw["data_dir"] = Path(self.get(doc, "data_dir", str)).expanduser()
@@ -200,7 +212,29 @@ class _Validator:
         if "asterisk" in doc:
             kw["asterisk"] = self.asterisk(doc["asterisk"])
         kw["csv_mappings"] = tuple(self.mapping(t, i) for i, t in enumerate(self.tables(doc, "csv_mappings")))
+        if "detect" in doc:
+            kw["detect"] = self.detect(doc["detect"])
         return Config(**kw)
+
+    def detect(self, t):
+        if not isinstance(t, dict):
+            self.fail("detect", "must be a table ([detect])")
+        w = "detect."
+        d = Detect()
+        self.known(t, set(d.__dataclass_fields__), w)
+        values = {}
+        for name, default in d.__dict__.items():
+            if name not in t:
+                continue
+            value = t[name]
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                self.fail(f"{w}{name}", "must be a number")
+            if isinstance(default, int) and not isinstance(value, int):
+                self.fail(f"{w}{name}", "must be a whole number")
+            if value < 0 or (name == "probable_min_similarity" and value > 1):
+                self.fail(f"{w}{name}", "out of range" + (" (0 to 1)" if name == "probable_min_similarity" else ""))
+            values[name] = value
+        return Detect(**{**d.__dict__, **values})
 
     def tables(self, doc, key):
         value = doc.get(key, [])

@@ -118,6 +118,54 @@ MIGRATIONS: list[str] = [
         note TEXT
     );
     """,
+    # 2: what a scan found
+    """
+    CREATE TABLE scans (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,                   -- UTC ISO 8601
+        rule_pack TEXT NOT NULL,
+        rule_pack_version TEXT NOT NULL,
+        config_sha256 TEXT NOT NULL,
+        calls_considered INTEGER NOT NULL,
+        callwatch_version TEXT NOT NULL
+    );
+    CREATE TABLE findings (
+        id INTEGER PRIMARY KEY,
+        scan_id INTEGER NOT NULL REFERENCES scans(id),
+        key TEXT NOT NULL,                  -- stable across scans: "operator", "block:+33948172", "number:+33..."
+        category TEXT NOT NULL,             -- operator | other-company | automated | nuisance
+        label TEXT NOT NULL,
+        company TEXT,                       -- when declared or linked
+        severity TEXT NOT NULL,             -- high | medium | low
+        why TEXT NOT NULL,                  -- one plain sentence with the figures
+        first_utc TEXT NOT NULL,
+        last_utc TEXT NOT NULL,
+        stats TEXT NOT NULL                 -- JSON: calls, attempts, answered, silent, ...
+    );
+    CREATE TABLE finding_numbers (
+        finding_id INTEGER NOT NULL REFERENCES findings(id),
+        number TEXT NOT NULL,               -- E.164, or "withheld"
+        basis TEXT NOT NULL,                -- declared-number | declared-prefix | caller-name | same-block | rotation | probable | single-number | withheld-pattern
+        detail TEXT NOT NULL,
+        certainty TEXT NOT NULL,            -- certain | probable
+        similarity REAL,
+        PRIMARY KEY (finding_id, number)
+    );
+    CREATE TABLE finding_calls (
+        finding_id INTEGER NOT NULL REFERENCES findings(id),
+        call_id INTEGER NOT NULL REFERENCES calls(id),
+        signals TEXT NOT NULL,              -- comma-separated per-call signals
+        PRIMARY KEY (finding_id, call_id)
+    );
+    CREATE TABLE breaches (
+        id INTEGER PRIMARY KEY,
+        finding_id INTEGER NOT NULL REFERENCES findings(id),
+        rule_id TEXT NOT NULL,
+        call_id INTEGER NOT NULL REFERENCES calls(id),
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX breaches_finding ON breaches (finding_id, rule_id);
+    """,
 ]
 
 

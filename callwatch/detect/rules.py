@@ -1,0 +1,228 @@
+"""The rule engine: rule packs are data (``config/rules/<jurisdiction>.toml``); this module
+knows only generic kinds of rule, never a country.
+
+Kinds: ``allowed_window`` (days, hours, public holidays), ``max_per_window`` (calls or
+attempts per sliding window of calendar days), ``after_objection`` (calls after an objection
+plus a delay), ``cooldown_after`` (calls within N days after a refusal), ``withheld``,
+``automated_from_ordinary_number``, ``silent_call``, ``short_ring``, ``repeat_after_abandoned``.
+Each returns, for the calls of one campaign, the calls that break the rule with a detail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from callwatch.errors import CallwatchError
+
+RULES_DIR = Path(__file__).resolve().parents[2] / "config" / "rules"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    kind: str
+    citation: str
+    text_fr: str
+    text_en: str
+    assumes: str
+    params: dict = field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        return self.text_fr if lang == "fr" else self.text_en
+
+
+@dataclass(frozen=True)
+class RulePack:
+    id: str
+    version: str
+    name: str
+    holidays: str
+    rules: tuple[Rule, ...]
+    path: Path
+
+
+@dataclass
+class Breach:
+    rule_id: str
+    index: object            # row label of the call in the frame
+    detail: str
+
+
+def load_pack(jurisdiction: str, rules_dir: Path | None = None) -> RulePack:
+    path = (rules_dir or RULES_DIR) / f"{jurisdiction}.toml"
+    try:
+        doc = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise CallwatchError(f"{path}: rule pack not found ({exc.strerror})") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CallwatchError(f"{path}: not valid TOML: {exc}") from exc
+    pack = doc.get("pack", {})
+    rules = []
+    for i, r in enumerate(doc.get("rules", [])):
+        missing = [k for k in ("id", "kind", "citation", "text_fr", "text_en", "assumes") if k not in r]
+        if missing:
+            raise CallwatchError(f"{path}: rules[{i}]: missing {', '.join(missing)}")
+        if r["kind"] not in KINDS:
+            raise CallwatchError(f"{path}: rules[{i}].kind: unknown kind {r['kind']!r} "
+                                 f"(known: {', '.join(sorted(KINDS))})")
+        params = {k: v for k, v in r.items() if k not in ("id", "kind", "citation", "text_fr", "text_en", "assumes")}
+        rules.append(Rule(r["id"], r["kind"], r["citation"], r["text_fr"], r["text_en"], r["assumes"], params))
+    return RulePack(pack.get("id", jurisdiction), str(pack.get("version", "?")), pack.get("name", jurisdiction),
+                    pack.get("holidays", ""), tuple(rules), path)
+
+
+# -- the kinds ------------------------------------------------------------------------------
+
+def _hm(text: str) -> int:
+    h, m = text.split(":")
+    return int(h) * 3600 + int(m) * 60
+
+
+def allowed_window(rule, calls, ctx):
+    days = {WEEKDAYS.index(d) for d in rule.params["days"]}
+    ranges = [(_hm(a), _hm(b)) for a, b in rule.params["hours"]]
+    window_text = ", ".join(f"{a}-{b}" for a, b in rule.params["hours"])
+    sod = calls["second_of_day"].to_numpy()
+    inside = np.zeros(len(calls), dtype=bool)
+    for a, b in ranges:                      # [start, end): 12:59:59 is inside, 13:00:00 is not
+        inside |= (sod >= a) & (sod < b)
+    out = []
+    for (label, row), ok in zip(calls.iterrows(), inside):
+        reasons = []
+        if row["weekday"] not in days:
+            reasons.append(DAY_NAMES[row["weekday"]])
+        if rule.params.get("exclude_holidays") and row["holiday"]:
+            reasons.append(f"public holiday ({row['holiday_name']})")
+        if not ok:
+            reasons.append(f"at {row['local'].strftime('%H:%M:%S')}, outside {window_text}")
+        if reasons:
+            out.append(Breach(rule.id, label, "; ".join(reasons)))
+    return out
+
+
+def max_per_window(rule, calls, ctx):
+    cap, width = int(rule.params["max_calls"]), int(rule.params["window_days"])
+    days = calls["day"].to_numpy()
+    first = np.searchsorted(days, days - (width - 1), side="left")
+    rank = np.arange(len(days)) - first + 1            # this call's place in the window ending today
+    out = []
+    for (label, row), n, day in zip(calls.iterrows(), rank, days):
+        if n > cap:
+            start = dt.date(1970, 1, 1) + dt.timedelta(days=int(day) - width + 1)
+            end = dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
+            span = f"on {end}" if width == 1 else f"in the {width} calendar days {start} to {end}"
+            out.append(Breach(rule.id, label, f"call or attempt no. {n} {span} ({cap} allowed)"))
+    return out
+
+
+def _objections(rule, ctx):
+    kinds = set(rule.params["objection_kinds"])
+    return [o for o in ctx.objections if o.kind in kinds]
+
+
+def _effective(rule, date: dt.date) -> dt.date:
+    since = rule.params.get("delay_business_days_since")
+    if since and date >= dt.date.fromisoformat(since):
+        return np.busday_offset(np.datetime64(date), int(rule.params["delay_business_days"]),
+                                roll="forward").astype(object)
+    return date + dt.timedelta(days=int(rule.params.get("delay_days", 0)))
+
+
+def after_objection(rule, calls, ctx):
+    out = []
+    for obj in _objections(rule, ctx):
+        effective = _effective(rule, obj.date)
+        late = calls[calls["date"] > effective]
+        for label, _ in late.iterrows():
+            out.append(Breach(rule.id, label, f"after your {obj.kind} objection of {obj.date} to {obj.company} "
+                                              f"(to be honoured by {effective})"))
+    return _first_per_call(out)
+
+
+def cooldown_after(rule, calls, ctx):
+    out = []
+    span = int(rule.params["days"])
+    for obj in _objections(rule, ctx):
+        until = obj.date + dt.timedelta(days=span)
+        within = calls[(calls["date"] > obj.date) & (calls["date"] <= until)]
+        for label, row in within.iterrows():
+            out.append(Breach(rule.id, label, f"{(row['date'] - obj.date).days} days after your refusal of "
+                                              f"{obj.date} (no call allowed until {until})"))
+    return _first_per_call(out)
+
+
+def withheld(rule, calls, ctx):
+    return [Breach(rule.id, label, "number withheld") for label, _ in calls[calls["withheld"]].iterrows()]
+
+
+def automated_from_ordinary_number(rule, calls, ctx):
+    since = dt.date.fromisoformat(rule.params["since"])
+    kinds = set(rule.params["number_kinds"])
+    hit = calls[(calls["silent"] | calls["ping"]) & calls["kind"].isin(kinds) & calls["npv"].isna()
+                & (calls["date"] >= since)]
+    return [Breach(rule.id, label, f"{'silent' if row['silent'] else 'dropped'} call from a {row['kind']} number, "
+                                   f"not a range reserved for automated calls")
+            for label, row in hit.iterrows()]
+
+
+def silent_call(rule, calls, ctx):
+    return [Breach(rule.id, label, f"answered, {int(row['duration_s'])} s of talk")
+            for label, row in calls[calls["silent"]].iterrows()]
+
+
+def short_ring(rule, calls, ctx):
+    limit = int(rule.params["min_ring_s"])
+    hit = calls[(calls["outcome"] == "missed") & calls["ring_s"].notna() & (calls["ring_s"] < limit)]
+    return [Breach(rule.id, label, f"rang {int(row['ring_s'])} s ({limit} s minimum)") for label, row in hit.iterrows()]
+
+
+def repeat_after_abandoned(rule, calls, ctx):
+    hours = float(rule.params["hours"])
+    out, last_abandoned = [], None
+    for label, row in calls.iterrows():
+        if last_abandoned is not None and (row["utc"] - last_abandoned[1]) <= pd.Timedelta(hours=hours):
+            out.append(Breach(rule.id, label, f"{(row['utc'] - last_abandoned[1]).total_seconds() / 3600:.1f} h after "
+                                              f"the abandoned call of {last_abandoned[0]}"))
+        if row["silent"] or row["ping"]:
+            last_abandoned = (row["local"].strftime("%Y-%m-%d %H:%M %Z"), row["utc"])
+    return out
+
+
+def _first_per_call(breaches):
+    seen, out = set(), []
+    for b in breaches:
+        if b.index not in seen:
+            seen.add(b.index)
+            out.append(b)
+    return out
+
+
+KINDS = {f.__name__: f for f in (allowed_window, max_per_window, after_objection, cooldown_after, withheld,
+                                 automated_from_ordinary_number, silent_call, short_ring, repeat_after_abandoned)}
+
+
+@dataclass
+class Context:
+    objections: list          # the user's objections that apply to this campaign's company
+    one_caller: bool = True   # False for calls grouped without a common caller (withheld calls)
+
+
+def evaluate(pack: RulePack, calls: pd.DataFrame, ctx: Context) -> list[Breach]:
+    """Breaches of every rule of the pack by the calls of one campaign (sorted by time).
+
+    Rules marked ``per_caller = true`` (caps, objections) count a single company's calls;
+    they are not applied to calls grouped only because they share no number."""
+    out = []
+    for rule in pack.rules:
+        if rule.params.get("per_caller") and not ctx.one_caller:
+            continue
+        out += KINDS[rule.kind](rule, calls, ctx)
+    return out

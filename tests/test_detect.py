@@ -1,0 +1,99 @@
+"""Detection on a household: the operator's campaign, a probable second block, another
+company, and the people who must never be accused."""
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from callwatch.cli import cli
+from callwatch.detect import scan
+from household import OPERATOR_CONFIG, build, oppo_xml
+
+
+@pytest.fixture
+def scanned(make_household):
+    h = make_household(OPERATOR_CONFIG)
+    events = build()
+    r = h.import_(h.write("calls.xml", oppo_xml(events)))
+    assert r.new == len(events)
+    result = scan(h.store, h.config)
+    # call id -> who made it, through the locator back into the file
+    who = {}
+    for row in h.store.db.query("SELECT id, locator FROM calls"):
+        index = int(row["locator"].split("#")[1].split(" ")[0]) - 1
+        who[row["id"]] = events[index][5]
+    return h, result, who
+
+
+def _finding_calls(h, finding):
+    return {r["call_id"] for r in h.store.db.query("SELECT call_id FROM finding_calls WHERE finding_id = ?", [finding.id])}
+
+
+def test_operator_campaign_holds_its_calls_from_both_blocks(scanned):
+    h, result, who = scanned
+    operator = next(f for f in result.findings if f.group.key == "operator")
+    calls = _finding_calls(h, operator)
+    operator_ids = {i for i, w in who.items() if w == "operator"}
+    assert len(calls & operator_ids) / len(operator_ids) >= 0.95
+    assert {who[i] for i in calls} == {"operator"}
+    assert operator.severity == "high"
+
+
+def test_undeclared_block_is_linked_as_probable_with_its_similarity(scanned):
+    _, result, _ = scanned
+    operator = next(f for f in result.findings if f.group.key == "operator")
+    second = [a for a in operator.group.attributions.values() if a.number.startswith("+33948172")]
+    assert second and all(a.certainty == "probable" and a.basis == "probable" for a in second)
+    assert all(a.similarity >= 0.8 for a in second) and "similarity" in second[0].detail
+    declared = [a for a in operator.group.attributions.values() if a.number.startswith("+33162345")]
+    assert declared and all(a.certainty == "certain" and a.basis == "declared-prefix" for a in declared)
+
+
+def test_other_company_is_a_separate_campaign(scanned):
+    h, result, who = scanned
+    other = [f for f in result.findings if f.group.key == "block:+33163551"]
+    assert len(other) == 1 and other[0].group.category == "automated"     # 0163: ARCEP reserved range
+    assert {who[i] for i in _finding_calls(h, other[0])} == {"other"}
+
+
+def test_family_friends_drivers_doctor_and_user_are_never_in_a_finding(scanned):
+    h, result, who = scanned
+    everything = set()
+    for f in result.findings:
+        everything |= _finding_calls(h, f)
+    innocent = {i for i, w in who.items() if w in ("family", "friend", "driver", "doctor", "user")}
+    assert not everything & innocent
+
+
+def test_ping_from_abroad_is_other_nuisance_not_the_operator(scanned):
+    h, result, who = scanned
+    (ping,) = [f for f in result.findings if f.group.key == "number:+2250707123456"]
+    assert ping.group.category == "nuisance" and "abroad" in ping.group.label
+
+
+def test_every_finding_says_why_with_figures_and_lists_the_breaking_calls(scanned):
+    h, result, _ = scanned
+    operator = next(f for f in result.findings if f.group.key == "operator")
+    assert f"{operator.stats['calls']} calls or attempts" in operator.why
+    assert "fr.d223-9.frequency" in operator.why
+    rows = list(h.store.db.query("SELECT rule_id, COUNT(*) AS n FROM breaches WHERE finding_id = ? GROUP BY rule_id",
+                                 [operator.id]))
+    counts = {r["rule_id"]: r["n"] for r in rows}
+    assert counts["fr.d223-9.frequency"] == operator.rule_counts["fr.d223-9.frequency"] > 0
+    assert counts["fr.rgpd-21.objection"] == operator.stats["after_objection"] > 0
+
+
+def test_scan_json_and_calls_listing(tmp_path, make_household):
+    h = make_household(OPERATOR_CONFIG)
+    h.import_(h.write("calls.xml", oppo_xml(build())))
+    env = {"CALLWATCH_DATA_DIR": str(h.config.data_dir), "COLUMNS": "200"}
+    runner = CliRunner()
+    out = runner.invoke(cli, ["--config", str(h.config_path), "scan", "--json"], env=env, catch_exceptions=False)
+    doc = json.loads(out.output)
+    operator = next(f for f in doc["findings"] if f["key"] == "operator")
+    assert operator["breaches"] and operator["numbers"]
+    listing = runner.invoke(cli, ["--config", str(h.config_path), "calls", "--finding", str(operator["id"])],
+                            env=env, catch_exceptions=False)
+    assert "breaks fr.d223-9.frequency: call or attempt no. 5" in listing.output
+    assert "CEST" in listing.output and "source: calls.xml" in listing.output
