@@ -1,0 +1,148 @@
+"""Every rule at its edges, through the real pipeline: calls imported, scanned, breaches read."""
+
+import datetime as dt
+
+import pytest
+
+from callwatch.detect import analyse, rules
+from callwatch.errors import CallwatchError
+from household import oppo_xml
+
+CONFIG = """
+region = "FR"
+timezone = "Europe/Paris"
+jurisdiction = "fr"
+
+[operator]
+name = "Opérateur X"
+prefixes = ["01 62 34 50"]
+
+[[objections]]
+company = "Opérateur X"
+date = 2026-10-01
+kind = "gdpr-art21"
+
+[[objections]]
+company = "Opérateur X"
+date = 2026-06-01
+kind = "refusal"
+"""
+
+
+def breaches_for(make_household, moments, rule_id, number="0162345010", kind=1, duration=60):
+    """{local time text: detail or None} for calls at the given local datetimes."""
+    h = make_household(CONFIG, name=f"h{abs(hash((tuple(moments), rule_id))) % 10**8}")
+    events = [(m, number, kind, duration, 5, "operator") for m in moments]
+    h.import_(h.write("calls.xml", oppo_xml(events)))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    by_index = {b.index: b.detail for b in operator.breaches if b.rule_id == rule_id}
+    return {row["local"].strftime("%Y-%m-%d %H:%M:%S"): by_index.get(label)
+            for label, row in operator.calls.iterrows()}
+
+
+def test_hours_edges(make_household):
+    moments = [dt.datetime(2026, 9, d, h, m, s) for d, (h, m, s) in zip(
+        (7, 8, 9, 10, 11, 14), ((9, 59, 59), (10, 0, 0), (12, 59, 59), (13, 0, 0), (19, 59, 59), (20, 0, 0)))]
+    got = breaches_for(make_household, moments, "fr.d223-9.hours")
+    assert got["2026-09-07 09:59:59"] == "at 09:59:59, outside 10:00-13:00, 14:00-20:00"
+    assert got["2026-09-08 10:00:00"] is None
+    assert got["2026-09-09 12:59:59"] is None
+    assert got["2026-09-10 13:00:00"].startswith("at 13:00:00, outside")
+    assert got["2026-09-11 19:59:59"] is None
+    assert got["2026-09-14 20:00:00"].startswith("at 20:00:00, outside")
+
+
+def test_weekend_and_public_holiday(make_household):
+    got = breaches_for(make_household, [dt.datetime(2026, 10, 10, 11, 0), dt.datetime(2026, 11, 11, 11, 0),
+                                        dt.datetime(2026, 11, 12, 11, 0)], "fr.d223-9.hours")
+    assert got["2026-10-10 11:00:00"] == "Saturday"
+    assert got["2026-11-11 11:00:00"] == "public holiday (Armistice Day)"
+    assert got["2026-11-12 11:00:00"] is None
+
+
+def test_hours_follow_daylight_saving(make_household):
+    # 08:30 UTC is 09:30 in Paris on Friday 27 March 2026 (winter) but 10:30 on Monday 30 March (summer)
+    winter = dt.datetime(2026, 3, 27, 9, 30)
+    summer = dt.datetime(2026, 3, 30, 10, 30)
+    got = breaches_for(make_household, [winter, summer], "fr.d223-9.hours")
+    assert got["2026-03-27 09:30:00"] is not None and got["2026-03-30 10:30:00"] is None
+
+
+@pytest.mark.parametrize("fifth,breaks", [(dt.datetime(2026, 9, 30, 11), True), (dt.datetime(2026, 10, 1, 11), False)])
+def test_thirty_calendar_day_window_edges(make_household, fifth, breaks):
+    four = [dt.datetime(2026, 9, d, 11) for d in (1, 2, 3, 4)]
+    got = breaches_for(make_household, four + [fifth], "fr.d223-9.frequency")
+    detail = got[fifth.strftime("%Y-%m-%d %H:%M:%S")]
+    if breaks:
+        assert detail == "call or attempt no. 5 in the 30 calendar days 2026-09-01 to 2026-09-30 (4 allowed)"
+    else:
+        assert detail is None
+    assert all(v is None for k, v in got.items() if k < "2026-09-05")
+
+
+def test_missed_calls_count_as_attempts(make_household):
+    moments = [dt.datetime(2026, 9, d, 11) for d in (1, 2, 3, 4, 7)]
+    got = breaches_for(make_household, moments, "fr.d223-9.frequency", kind=3, duration=0)
+    assert got["2026-09-07 11:00:00"].startswith("call or attempt no. 5")
+
+
+def test_objection_takes_effect_after_the_delay(make_household):
+    got = breaches_for(make_household, [dt.datetime(2026, 10, 31, 11), dt.datetime(2026, 11, 2, 11)],
+                       "fr.rgpd-21.objection")
+    assert got["2026-10-31 11:00:00"] is None
+    assert got["2026-11-02 11:00:00"] == ("after your gdpr-art21 objection of 2026-10-01 to Opérateur X "
+                                          "(to be honoured by 2026-10-31)")
+
+
+def test_refusal_bans_sixty_days(make_household):
+    got = breaches_for(make_household, [dt.datetime(2026, 7, 31, 11), dt.datetime(2026, 8, 3, 11)],
+                       "fr.d223-9.refusal")
+    assert got["2026-07-31 11:00:00"] == "60 days after your refusal of 2026-06-01 (no call allowed until 2026-07-31)"
+    assert got["2026-08-03 11:00:00"] is None
+
+
+def test_us_do_not_call_delay_in_business_days():
+    pack = rules.load_pack("us")
+    (dnc,) = [r for r in pack.rules if r.kind == "after_objection"]
+    assert rules._effective(dnc, dt.date(2026, 10, 1)) == dt.date(2026, 10, 15)      # 10 business days
+    assert rules._effective(dnc, dt.date(2025, 3, 1)) == dt.date(2025, 3, 31)        # 30 days before 2025-04-11
+
+
+def test_silent_needs_second_precision(make_household):
+    h = make_household(CONFIG, name="precision")
+    fritz = ("sep=;\nTyp;Datum;Name;Rufnummer;Nebenstelle;Eigene Rufnummer;Dauer\n"
+             "1;08.09.26 11:20;;0162345010;Telefon;Internet: 0123456789;0:01\n")
+    h.import_(h.write("fritz.csv", fritz))
+    h.import_(h.write("calls.xml", oppo_xml([(dt.datetime(2026, 9, 9, 11, 0), "0162345011", 1, 2, 4, "op")])))
+    _, df, _, _ = analyse(h.store, h.config)
+    fritz_call = df[df["duration_precision_s"] == 60].iloc[0]
+    phone_call = df[df["duration_precision_s"] == 1].iloc[0]
+    assert (bool(fritz_call["silent"]), bool(fritz_call["short"])) == (False, True)
+    assert (bool(phone_call["silent"]), bool(phone_call["short"])) == (True, False)
+
+
+def test_every_shipped_pack_loads_and_cites(tmp_path):
+    for jurisdiction in ("fr", "uk", "us", "generic"):
+        pack = rules.load_pack(jurisdiction)
+        assert pack.rules and all(r.citation and r.text_fr and r.text_en and r.assumes for r in pack.rules)
+    bad = tmp_path / "xx.toml"
+    bad.write_text('[[rules]]\nid = "x"\nkind = "vibes"\ncitation = "c"\ntext_fr = "t"\ntext_en = "t"\nassumes = "a"\n')
+    with pytest.raises(CallwatchError, match="unknown kind 'vibes'"):
+        rules.load_pack("xx", tmp_path)
+
+
+def test_uk_silent_short_ring_and_repeat_within_72_hours(make_household):
+    h = make_household(CONFIG.replace('jurisdiction = "fr"', 'jurisdiction = "uk"').replace('"Europe/Paris"', '"Europe/London"'),
+                       name="uk")
+    events = [(dt.datetime(2026, 9, 7, 11, 0), "0162345010", 1, 1, 4, "op"),     # silent
+              (dt.datetime(2026, 9, 9, 10, 0), "0162345010", 3, 0, 9, "op"),     # rang 9 s: 47 h later
+              (dt.datetime(2026, 9, 14, 10, 0), "0162345010", 3, 0, 20, "op")]   # rang 20 s: 5 days later
+    h.import_(h.write("calls.xml", oppo_xml(events)))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    got = {(b.rule_id, operator.calls.at[b.index, "local"].strftime("%m-%d")): b.detail for b in operator.breaches}
+    assert got[("uk.ofcom.silent", "09-07")] == "answered, 1 s of talk"
+    assert got[("uk.ofcom.ring-time", "09-09")] == "rang 9 s (15 s minimum)"
+    assert got[("uk.ofcom.repeat-72h", "09-09")].startswith("47.0 h after the abandoned call of 2026-09-07 10:00 BST")  # written in Paris time
+    assert ("uk.ofcom.ring-time", "09-14") not in got and ("uk.ofcom.repeat-72h", "09-14") not in got
