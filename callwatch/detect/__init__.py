@@ -69,8 +69,9 @@ def scan(store, config) -> ScanResult:
                 [(fid, a.number, a.basis, a.detail, a.certainty, a.similarity) for a in f.group.attributions.values()])
             conn.executemany(
                 "INSERT INTO finding_calls (finding_id, call_id, signals) VALUES (?, ?, ?)",
-                [(fid, int(row["id"]), frame.signal_text(row)) for _, row in f.calls.iterrows()])
+                zip([fid] * len(f.calls), f.calls["id"].tolist(), frame.signal_texts(f.calls)))
+            call_ids = f.calls["id"]
             conn.executemany(
                 "INSERT INTO breaches (finding_id, rule_id, call_id, detail) VALUES (?, ?, ?, ?)",
-                [(fid, b.rule_id, int(f.calls.at[b.index, "id"]), b.detail) for b in f.breaches])
+                [(fid, b.rule_id, int(call_ids.at[b.index]), b.detail) for b in f.breaches])
     return ScanResult(scan_id, pack, result, known, int(len(df)))

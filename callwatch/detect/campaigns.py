@@ -139,7 +139,12 @@ def group_calls(df: pd.DataFrame, config) -> tuple[list[Group], dict[str, str]]:
     prefixes = [(_prefix_e164(p, normaliser), p) for p in op.prefixes]
     patterns = [re.compile(p) for p in op.caller_name_patterns]
     numbered = inc[inc["number"].notna()]
-    for number, calls in numbered.groupby("number", sort=True):
+    unique_numbers = sorted(numbered["number"].unique())
+    names_of: dict = {}
+    if patterns:
+        named = numbered[numbered["caller_name"].notna()]
+        names_of = named.groupby("number")["caller_name"].unique().to_dict()
+    for number in unique_numbers:
         if number in declared_numbers:
             operator.attributions[number] = Attribution(number, "declared-number",
                                                         f"declared in the configuration as {declared_numbers[number]!r}")
@@ -148,13 +153,12 @@ def group_calls(df: pd.DataFrame, config) -> tuple[list[Group], dict[str, str]]:
         if hit:
             operator.attributions[number] = Attribution(number, "declared-prefix", f"starts with the declared prefix {hit!r}")
             continue
-        names = calls["caller_name"].dropna().unique()
-        match = next((n for n in names for p in patterns if p.search(n)), None)
+        match = next((n for n in names_of.get(number, ()) for p in patterns if p.search(n)), None)
         if match:
             operator.attributions[number] = Attribution(number, "caller-name", f"caller name {match!r} matches a declared pattern")
     declared_blocks = {block_of(n, d.block_suffix_digits): n for n in operator.attributions}
     declared_blocks.pop(None, None)
-    for number in numbered["number"].unique():
+    for number in unique_numbers:
         if number in operator.attributions:
             continue
         blk = block_of(number, d.block_suffix_digits)
@@ -210,26 +214,28 @@ def group_calls(df: pd.DataFrame, config) -> tuple[list[Group], dict[str, str]]:
 
     # stand-alone numbers: repeated unexplained calls, and pings from abroad
     home = config.region
-    for number, calls in free[~free["number"].isin(assigned.keys())].groupby("number", sort=True):
-        foreign_ping = calls["ping"].any() and calls["country"].notna().all() and (calls["country"] != home).all()
-        unwanted = (calls["silent"] | calls["missed"] | calls["short"]).mean()
-        repeated = len(calls) >= 5 and calls["day"].nunique() >= 2 and unwanted >= 0.5
-        if foreign_ping or repeated:
-            g = Group(f"number:{number}", NUISANCE,
-                      f"ping call from abroad ({calls['country'].iloc[0]})" if foreign_ping and not repeated
-                      else f"repeated unexplained calls from {number}")
-            g.attributions[number] = Attribution(number, "single-number", "one number, no declared company")
-            groups.append(g)
-            assigned[number] = g.key
+    rest = free[~free["number"].isin(assigned.keys())]
+    per = rest.assign(unwanted=rest["silent"] | rest["missed"] | rest["short"],
+                      abroad=rest["country"].notna() & (rest["country"] != home)).groupby("number").agg(
+        calls=("id", "size"), days=("day", "nunique"), unwanted=("unwanted", "mean"),
+        ping=("ping", "any"), abroad=("abroad", "all"), country=("country", "first"))
+    per["foreign_ping"] = per["ping"] & per["abroad"]
+    per["repeated"] = (per["calls"] >= 5) & (per["days"] >= 2) & (per["unwanted"] >= 0.5)
+    for number, row in per[per["foreign_ping"] | per["repeated"]].iterrows():
+        g = Group(f"number:{number}", NUISANCE,
+                  f"ping call from abroad ({row['country']})" if row["foreign_ping"] and not row["repeated"]
+                  else f"repeated unexplained calls from {number}")
+        g.attributions[number] = Attribution(number, "single-number", "one number, no declared company")
+        groups.append(g)
+        assigned[number] = g.key
 
     if operator.attributions:
         groups.insert(0, operator)
+    owner = {n: g.key for g in groups for n in g.attributions}
+    keyed = inc["number"].map(owner)
+    by_key = {k: list(idx) for k, idx in keyed.groupby(keyed).groups.items()} if keyed.notna().any() else {}
     for g in groups:
-        if g.key == "withheld":
-            g.index = list(withheld.index)
-        else:
-            nums = [n for n, a in g.attributions.items()]
-            g.index = list(inc.index[inc["number"].isin(nums)])
+        g.index = list(withheld.index) if g.key == "withheld" else by_key.get(g.key, [])
         if g is operator and "withheld" in g.attributions:
             g.index = sorted(set(g.index) | set(withheld.index))
     return groups, known

@@ -34,7 +34,6 @@ def load_calls(store, zone: str) -> pd.DataFrame:
     local = utc.dt.tz_convert(zone)
     df["utc"] = utc
     df["local"] = local
-    df["date"] = local.dt.date
     df["day"] = (local.dt.tz_localize(None).dt.normalize() - pd.Timestamp("1970-01-01")).dt.days
     df["weekday"] = local.dt.day_of_week
     df["minute_of_day"] = local.dt.hour * 60 + local.dt.minute
@@ -59,19 +58,25 @@ def add_signals(df: pd.DataFrame, detect, holiday_country: str) -> pd.DataFrame:
     df["holiday"] = False
     df["holiday_name"] = None
     if holiday_country and len(df):
-        years = range(df["date"].min().year, df["date"].max().year + 1)
-        calendar = holidays_lib.country_holidays(holiday_country, years=years)
-        names = df["date"].map(lambda d: calendar.get(d))
-        df["holiday"] = names.notna()
-        df["holiday_name"] = names
+        days = np.unique(df["day"].to_numpy())          # a few thousand days, not millions of calls
+        dates = [days_to_date(d) for d in days]
+        calendar = holidays_lib.country_holidays(holiday_country, years=range(dates[0].year, dates[-1].year + 1))
+        names = {d: calendar.get(date) for d, date in zip(days, dates) if date in calendar}
+        if names:
+            df["holiday_name"] = df["day"].map(names)
+            df["holiday"] = df["holiday_name"].notna()
     return df
 
 
 SIGNAL_NAMES = ("silent", "short", "ping", "withheld", "weekend", "holiday")
 
 
-def signal_text(row) -> str:
-    return ",".join(name for name in SIGNAL_NAMES if bool(row[name]))
+def signal_texts(calls: pd.DataFrame) -> list[str]:
+    """Comma-separated signal names per call, computed column-wise."""
+    text = np.full(len(calls), "", dtype=object)
+    for name in SIGNAL_NAMES:
+        text = text + np.where(calls[name].to_numpy(dtype=bool), name + ",", "")
+    return [t[:-1] for t in text]
 
 
 def fmt_local(ts) -> str:
@@ -82,4 +87,4 @@ def days_to_date(day: int) -> dt.date:
     return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
 
 
-__all__ = ["load_calls", "add_signals", "signal_text", "SIGNAL_NAMES", "np"]
+__all__ = ["load_calls", "add_signals", "signal_texts", "SIGNAL_NAMES"]

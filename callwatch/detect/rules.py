@@ -87,24 +87,30 @@ def _hm(text: str) -> int:
 
 
 def allowed_window(rule, calls, ctx):
-    days = {WEEKDAYS.index(d) for d in rule.params["days"]}
+    days = np.array([WEEKDAYS.index(d) for d in rule.params["days"]])
     ranges = [(_hm(a), _hm(b)) for a, b in rule.params["hours"]]
     window_text = ", ".join(f"{a}-{b}" for a, b in rule.params["hours"])
     sod = calls["second_of_day"].to_numpy()
+    weekday = calls["weekday"].to_numpy()
     inside = np.zeros(len(calls), dtype=bool)
     for a, b in ranges:                      # [start, end): 12:59:59 is inside, 13:00:00 is not
         inside |= (sod >= a) & (sod < b)
+    bad_day = ~np.isin(weekday, days)
+    holiday = calls["holiday"].to_numpy(dtype=bool) if rule.params.get("exclude_holidays") \
+        else np.zeros(len(calls), dtype=bool)
+    hit = np.flatnonzero(bad_day | holiday | ~inside)
+    labels, names = calls.index.to_numpy()[hit], calls["holiday_name"].to_numpy()[hit]
     out = []
-    for (label, row), ok in zip(calls.iterrows(), inside):
+    for label, wd, is_bad_day, is_holiday, ok, name, s in zip(labels, weekday[hit], bad_day[hit], holiday[hit],
+                                                           inside[hit], names, sod[hit]):
         reasons = []
-        if row["weekday"] not in days:
-            reasons.append(DAY_NAMES[row["weekday"]])
-        if rule.params.get("exclude_holidays") and row["holiday"]:
-            reasons.append(f"public holiday ({row['holiday_name']})")
+        if is_bad_day:
+            reasons.append(DAY_NAMES[wd])
+        if is_holiday:
+            reasons.append(f"public holiday ({name})")
         if not ok:
-            reasons.append(f"at {row['local'].strftime('%H:%M:%S')}, outside {window_text}")
-        if reasons:
-            out.append(Breach(rule.id, label, "; ".join(reasons)))
+            reasons.append(f"at {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}, outside {window_text}")
+        out.append(Breach(rule.id, label, "; ".join(reasons)))
     return out
 
 
@@ -113,13 +119,14 @@ def max_per_window(rule, calls, ctx):
     days = calls["day"].to_numpy()
     first = np.searchsorted(days, days - (width - 1), side="left")
     rank = np.arange(len(days)) - first + 1            # this call's place in the window ending today
+    hit = np.flatnonzero(rank > cap)
+    epoch = dt.date(1970, 1, 1)
     out = []
-    for (label, row), n, day in zip(calls.iterrows(), rank, days):
-        if n > cap:
-            start = dt.date(1970, 1, 1) + dt.timedelta(days=int(day) - width + 1)
-            end = dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
-            span = f"on {end}" if width == 1 else f"in the {width} calendar days {start} to {end}"
-            out.append(Breach(rule.id, label, f"call or attempt no. {n} {span} ({cap} allowed)"))
+    for label, n, day in zip(calls.index.to_numpy()[hit], rank[hit], days[hit]):
+        end = epoch + dt.timedelta(days=int(day))
+        span = f"on {end}" if width == 1 else \
+            f"in the {width} calendar days {end - dt.timedelta(days=width - 1)} to {end}"
+        out.append(Breach(rule.id, label, f"call or attempt no. {n} {span} ({cap} allowed)"))
     return out
 
 
@@ -140,10 +147,8 @@ def after_objection(rule, calls, ctx):
     out = []
     for obj in _objections(rule, ctx):
         effective = _effective(rule, obj.date)
-        late = calls[calls["date"] > effective]
-        for label, _ in late.iterrows():
-            out.append(Breach(rule.id, label, f"after your {obj.kind} objection of {obj.date} to {obj.company} "
-                                              f"(to be honoured by {effective})"))
+        detail = f"after your {obj.kind} objection of {obj.date} to {obj.company} (to be honoured by {effective})"
+        out += [Breach(rule.id, label, detail) for label in calls.index[calls["day"] > _day(effective)]]
     return _first_per_call(out)
 
 
@@ -152,48 +157,56 @@ def cooldown_after(rule, calls, ctx):
     span = int(rule.params["days"])
     for obj in _objections(rule, ctx):
         until = obj.date + dt.timedelta(days=span)
-        within = calls[(calls["date"] > obj.date) & (calls["date"] <= until)]
-        for label, row in within.iterrows():
-            out.append(Breach(rule.id, label, f"{(row['date'] - obj.date).days} days after your refusal of "
-                                              f"{obj.date} (no call allowed until {until})"))
+        start = _day(obj.date)
+        mask = (calls["day"] > start) & (calls["day"] <= _day(until))
+        out += [Breach(rule.id, label, f"{day - start} days after your refusal of {obj.date} "
+                                       f"(no call allowed until {until})")
+                for label, day in zip(calls.index[mask], calls["day"][mask])]
     return _first_per_call(out)
 
 
+def _day(date: dt.date) -> int:
+    return (date - dt.date(1970, 1, 1)).days
+
+
 def withheld(rule, calls, ctx):
-    return [Breach(rule.id, label, "number withheld") for label, _ in calls[calls["withheld"]].iterrows()]
+    return [Breach(rule.id, label, "number withheld") for label in calls.index[calls["withheld"]]]
 
 
 def automated_from_ordinary_number(rule, calls, ctx):
     since = dt.date.fromisoformat(rule.params["since"])
     kinds = set(rule.params["number_kinds"])
     hit = calls[(calls["silent"] | calls["ping"]) & calls["kind"].isin(kinds) & calls["npv"].isna()
-                & (calls["date"] >= since)]
-    return [Breach(rule.id, label, f"{'silent' if row['silent'] else 'dropped'} call from a {row['kind']} number, "
+                & (calls["day"] >= _day(since))]
+    return [Breach(rule.id, label, f"{'silent' if silent else 'dropped'} call from a {kind} number, "
                                    f"not a range reserved for automated calls")
-            for label, row in hit.iterrows()]
+            for label, silent, kind in zip(hit.index, hit["silent"], hit["kind"])]
 
 
 def silent_call(rule, calls, ctx):
-    return [Breach(rule.id, label, f"answered, {int(row['duration_s'])} s of talk")
-            for label, row in calls[calls["silent"]].iterrows()]
+    hit = calls[calls["silent"]]
+    return [Breach(rule.id, label, f"answered, {int(d)} s of talk") for label, d in zip(hit.index, hit["duration_s"])]
 
 
 def short_ring(rule, calls, ctx):
     limit = int(rule.params["min_ring_s"])
     hit = calls[(calls["outcome"] == "missed") & calls["ring_s"].notna() & (calls["ring_s"] < limit)]
-    return [Breach(rule.id, label, f"rang {int(row['ring_s'])} s ({limit} s minimum)") for label, row in hit.iterrows()]
+    return [Breach(rule.id, label, f"rang {int(r)} s ({limit} s minimum)") for label, r in zip(hit.index, hit["ring_s"])]
 
 
 def repeat_after_abandoned(rule, calls, ctx):
-    hours = float(rule.params["hours"])
-    out, last_abandoned = [], None
-    for label, row in calls.iterrows():
-        if last_abandoned is not None and (row["utc"] - last_abandoned[1]) <= pd.Timedelta(hours=hours):
-            out.append(Breach(rule.id, label, f"{(row['utc'] - last_abandoned[1]).total_seconds() / 3600:.1f} h after "
-                                              f"the abandoned call of {last_abandoned[0]}"))
-        if row["silent"] or row["ping"]:
-            last_abandoned = (row["local"].strftime("%Y-%m-%d %H:%M %Z"), row["utc"])
-    return out
+    limit_ms = float(rule.params["hours"]) * 3600_000
+    t = calls["start_ms"].to_numpy()
+    abandoned = (calls["silent"] | calls["ping"]).to_numpy()
+    # position of the latest abandoned call strictly before each call
+    marks = np.where(abandoned, np.arange(len(t)), -1)
+    latest = np.maximum.accumulate(marks)
+    previous = np.concatenate(([-1], latest[:-1]))
+    hit = np.flatnonzero((previous >= 0) & (t - t[np.maximum(previous, 0)] <= limit_ms))
+    local = calls["local"]
+    return [Breach(rule.id, calls.index[i], f"{(t[i] - t[previous[i]]) / 3600_000:.1f} h after the abandoned call "
+                                            f"of {local.iloc[previous[i]].strftime('%Y-%m-%d %H:%M %Z')}")
+            for i in hit]
 
 
 def _first_per_call(breaches):
