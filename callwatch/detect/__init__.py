@@ -32,7 +32,8 @@ def analyse(store, config, pack: rules.RulePack | None = None):
     pack = pack or rules.load_pack(config.jurisdiction)
     df = frame.load_calls(store, config.timezone)
     df = frame.add_signals(df, config.detect, pack.holidays)
-    groups, known = campaigns.group_calls(df, config)
+    names = frame.caller_names(store) if config.operator.caller_name_patterns else {}
+    groups, known = campaigns.group_calls(df, config, names)
     result = []
     for group in groups:
         calls = df.loc[sorted(group.index, key=lambda i: (df.at[i, "start_ms"], df.at[i, "id"]))]

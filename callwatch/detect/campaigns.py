@@ -122,7 +122,7 @@ def similarity(a: dict, b: dict) -> tuple[float, str]:
     return score, detail
 
 
-def group_calls(df: pd.DataFrame, config) -> tuple[list[Group], dict[str, str]]:
+def group_calls(df: pd.DataFrame, config, names_of: dict | None = None) -> tuple[list[Group], dict[str, str]]:
     """Campaigns and stand-alone nuisances among incoming calls; also the known contacts."""
     d = config.detect
     normaliser = Normaliser(config.region)
@@ -140,10 +140,7 @@ def group_calls(df: pd.DataFrame, config) -> tuple[list[Group], dict[str, str]]:
     patterns = [re.compile(p) for p in op.caller_name_patterns]
     numbered = inc[inc["number"].notna()]
     unique_numbers = sorted(numbered["number"].unique())
-    names_of: dict = {}
-    if patterns:
-        named = numbered[numbered["caller_name"].notna()]
-        names_of = named.groupby("number")["caller_name"].unique().to_dict()
+    names_of = names_of or {}
     for number in unique_numbers:
         if number in declared_numbers:
             operator.attributions[number] = Attribution(number, "declared-number",

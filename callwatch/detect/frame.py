@@ -20,16 +20,55 @@ import holidays as holidays_lib
 import numpy as np
 import pandas as pd
 
-COLUMNS = ("id, start_ms, direction, outcome, duration_s, duration_precision_s, ring_s, number, "
-           "presentation, caller_name, own_line, import_id")
+OUTCOMES = ["answered", "missed", "rejected", "blocked", "voicemail", "unknown"]
+PRESENTATIONS = ["allowed", "withheld", "unknown", "payphone"]
+_CHUNK = 200_000
+
+
+def _codes(column: str, values: list[str]) -> str:
+    whens = " ".join(f"WHEN '{v}' THEN {i}" for i, v in enumerate(values))
+    return f"CASE {column} {whens} ELSE {len(values) - 1} END"
 
 
 def load_calls(store, zone: str) -> pd.DataFrame:
-    """Every call, with local time columns and the facts of its number."""
-    df = pd.read_sql_query(
-        f"SELECT c.{COLUMNS.replace(', ', ', c.')}, n.kind, n.npv, n.country "
-        "FROM calls c LEFT JOIN numbers n ON n.number = c.number ORDER BY c.start_ms, c.id",
-        store.conn, dtype={"number": "object", "caller_name": "object", "own_line": "object"})
+    """Every call as compact columns (integers, categoricals), with local time columns.
+
+    SQLite hands over small integers only (codes for outcome, presentation and number), read
+    in chunks straight into numpy: a million calls cost tens of megabytes, not a gigabyte of
+    Python strings."""
+    conn = store.conn
+    numbers = pd.read_sql_query("SELECT rowid AS code, number, kind, npv, country FROM numbers", conn)
+    cur = conn.execute(
+        f"SELECT c.id, c.start_ms, c.direction = 'in', {_codes('c.outcome', OUTCOMES)}, "
+        f"IFNULL(c.duration_s, -1), c.duration_precision_s, IFNULL(c.ring_s, -1), IFNULL(n.rowid, 0), "
+        f"{_codes('c.presentation', PRESENTATIONS)} "
+        "FROM calls c LEFT JOIN numbers n ON n.number = c.number ORDER BY c.start_ms, c.id")
+    chunks = []
+    while rows := cur.fetchmany(_CHUNK):
+        chunks.append(np.array(rows, dtype=np.int64))
+    a = np.concatenate(chunks) if chunks else np.empty((0, 9), dtype=np.int64)
+    lookup = np.full(int(numbers["code"].max() or 0) + 2 if len(numbers) else 2, -1, dtype=np.int64)
+    lookup[numbers["code"].to_numpy()] = np.arange(len(numbers))
+    pos = lookup[a[:, 7]]                                   # -1 where the call has no number
+
+    def by_number(column):
+        values = numbers[column]
+        cats = pd.Index(sorted(values.dropna().unique()))
+        per_number = np.where(values.notna(), cats.get_indexer(values), -1)
+        return pd.Categorical.from_codes(np.where(pos >= 0, per_number[pos], -1) if len(numbers) else pos,
+                                         categories=cats)
+
+    df = pd.DataFrame({
+        "id": a[:, 0], "start_ms": a[:, 1],
+        "direction": pd.Categorical.from_codes(a[:, 2], categories=["out", "in"]),
+        "outcome": pd.Categorical.from_codes(a[:, 3], categories=OUTCOMES),
+        "duration_s": np.where(a[:, 4] >= 0, a[:, 4], np.nan),
+        "duration_precision_s": a[:, 5],
+        "ring_s": np.where(a[:, 6] >= 0, a[:, 6], np.nan),
+        "number": pd.Categorical.from_codes(pos, categories=pd.Index(numbers["number"])),
+        "presentation": pd.Categorical.from_codes(a[:, 8], categories=PRESENTATIONS),
+        "kind": by_number("kind"), "npv": by_number("npv"), "country": by_number("country"),
+    })
     utc = pd.to_datetime(df["start_ms"], unit="ms", utc=True)
     local = utc.dt.tz_convert(zone)
     df["utc"] = utc
@@ -39,6 +78,16 @@ def load_calls(store, zone: str) -> pd.DataFrame:
     df["minute_of_day"] = local.dt.hour * 60 + local.dt.minute
     df["second_of_day"] = df["minute_of_day"] * 60 + local.dt.second
     return df
+
+
+def caller_names(store) -> dict[str, list[str]]:
+    """The caller names each number was shown with (for the declared name patterns)."""
+    rows = store.conn.execute("SELECT DISTINCT number, caller_name FROM calls "
+                              "WHERE number IS NOT NULL AND caller_name IS NOT NULL AND direction = 'in'")
+    names: dict[str, list[str]] = {}
+    for number, name in rows:
+        names.setdefault(number, []).append(name)
+    return names
 
 
 def add_signals(df: pd.DataFrame, detect, holiday_country: str) -> pd.DataFrame:
