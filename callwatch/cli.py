@@ -281,6 +281,79 @@ def calls_cmd(env, finding_id, number):
     console.print(f"{len(rows)} call(s); times in {env.config.timezone} and UTC.", highlight=False)
 
 
+@cli.command("report")
+@click.option("--campaign", "--finding", "finding_id", type=int, help="The finding to report (default: the most severe).")
+@click.option("--number", help="Report the finding that involves this number.")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (local), YYYY-MM-DD.")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (local), YYYY-MM-DD.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Folder in which the pack folder and zip are written.")
+@click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
+              help="Generation time to state (default: now). Same store + subject + time = same files.")
+@click.pass_obj
+@handle_errors
+def report_cmd(env, finding_id, number, start, end, lang, out_dir, at):
+    """Write the dated evidence pack (PDF/A, CSV, JSON, letters, manifest, zip)."""
+    run_report(env, finding_id=finding_id, number=number, start=start.date() if start else None,
+               end=end.date() if end else None, lang=lang, out_dir=Path(out_dir), at=at)
+
+
+def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang="fr", out_dir=Path("."), at=None):
+    from datetime import timezone
+    from callwatch.evidence import data as evidence_data, pack as evidence_pack
+    if at is not None and at.tzinfo is None:
+        from zoneinfo import ZoneInfo
+        at = at.replace(tzinfo=ZoneInfo(env.config.timezone))
+    store = env.store()
+    try:
+        with err.status("building the evidence pack..."):
+            gathered = evidence_data.gather(store, env.config, finding_id=finding_id, number=number,
+                                            start=start, end=end, at=at.astimezone(timezone.utc) if at else None)
+            result = evidence_pack.build(gathered, out_dir, lang)
+    finally:
+        store.close()
+    console.print(f"Evidence pack: [bold]{result.folder}[/]", highlight=False)
+    console.print(f"          zip: {result.zip_path}", highlight=False)
+    console.print(f"  fingerprint: {result.fingerprint} (SHA-256 of manifest.json)", highlight=False)
+    console.print(f"Check it with: callwatch verify {result.zip_path}", highlight=False)
+    return result
+
+
+@cli.command("verify")
+@click.argument("pack", type=click.Path(exists=True))
+@click.option("--no-store", is_flag=True, help="Do not check the archived source exports in the data directory.")
+@click.pass_obj
+@handle_errors
+def verify_cmd(env, pack, no_store):
+    """Check an evidence pack (folder or zip): every file and, with the store, every source export."""
+    from callwatch.evidence.verify import verify
+    store = None
+    if not no_store and (env.config.data_dir / "callwatch.db").exists():
+        store = env.store()
+    try:
+        report = verify(Path(pack), store)
+    finally:
+        if store is not None:
+            store.close()
+    console.print(f"fingerprint: {report.fingerprint}", highlight=False)
+    for name in report.changed:
+        err.print(f"[red]CHANGED[/]  {name}", highlight=False)
+    for name in report.missing:
+        err.print(f"[red]MISSING[/]  {name}", highlight=False)
+    for name in report.extra:
+        err.print(f"[red]EXTRA[/]    {name}", highlight=False)
+    for name in report.sources_bad:
+        err.print(f"[red]SOURCE[/]   {name}", highlight=False)
+    for problem in report.problems:
+        err.print(f"[red]PROBLEM[/]  {problem}", highlight=False)
+    if report.ok:
+        extra = f", {report.sources_checked} source export(s) match the archive" if report.sources_checked else ""
+        console.print(f"[green]intact[/]: {report.checked} files match{extra}.", highlight=False)
+    else:
+        sys.exit(1)
+
+
 @cli.command("formats")
 @click.pass_obj
 @handle_errors
@@ -310,6 +383,7 @@ def demo_cmd(env):
     finally:
         store.close()
     run_scan(demo_env)
+    run_report(demo_env, out_dir=data_dir / "reports")
 
 
 def main():

@@ -1,0 +1,1 @@
+"""Evidence: the dated, verifiable pack (`callwatch report`) and its verification."""

@@ -1,0 +1,152 @@
+"""Writes the evidence pack: a folder and the same as a zip.
+
+    callwatch-evidence-<subject>-<YYYY-MM-DD>/
+        evidence.pdf      PDF/A-3B, calls.csv and manifest.json attached inside
+        calls.csv         exactly the PDF's call table (UTF-8 with BOM, for spreadsheets)
+        findings.json     the finding, its figures, rules, numbers and breaches
+        letters/*.md      drafts filled with the facts
+        manifest.json     every file above (but the PDF) and every source export, hashed
+        SHA256SUMS        every file of the pack, in `sha256sum -c` format
+
+The pack's fingerprint is the SHA-256 of manifest.json: printed on the PDF's cover and by
+the command. Files are written private (0600, folder 0700). Given the same store, subject
+and generation time (``at``), every file is byte-identical.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import os
+import shutil
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from callwatch import __version__
+from callwatch.evidence import letters, pdf
+from callwatch.evidence.data import PackData
+from callwatch.store import private_dir
+
+CSV_COLUMNS = ("call_id", "local_date", "local_time", "time_zone", "weekday", "utc", "number", "presentation",
+               "outcome", "talk_s", "talk_precision_s", "ring_s", "signals", "rules_broken", "source_file",
+               "source_sha256", "locator")
+
+
+@dataclass
+class PackResult:
+    folder: Path
+    zip_path: Path
+    fingerprint: str
+    files: list[str]
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def csv_rows(data: PackData) -> list[list[str]]:
+    rows = []
+    for c in data.calls:
+        rows.append([str(c["id"]), c["local_date"], c["local_time"], c["zone"], c["weekday"], c["utc"],
+                     c["number"] or f"({c['presentation']})", c["presentation"], c["outcome"],
+                     "" if c["duration_s"] is None else str(c["duration_s"]), str(c["duration_precision_s"]),
+                     "" if c["ring_s"] is None else str(c["ring_s"]), c["signals"], " ".join(c["rules"]),
+                     c["source"], c["source_sha256"], c["locator"]])
+    return rows
+
+
+def calls_csv(data: PackData) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(csv_rows(data))
+    return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
+
+
+def findings_json(data: PackData) -> bytes:
+    doc = {
+        "subject": data.subject,
+        "finding": {k: data.finding[k] for k in ("id", "key", "category", "label", "company", "severity", "why")},
+        "figures": data.figures(),
+        "time_zone": data.config.timezone,
+        "period": {"from": data.calls[0]["local_date"], "to": data.calls[-1]["local_date"]},
+        "rule_pack": {"id": data.pack.id, "version": data.pack.version, "name": data.pack.name},
+        "rules_broken": [{"id": rid, "citation": data.rules[rid].citation, "text_en": data.rules[rid].text_en,
+                          "text_fr": data.rules[rid].text_fr, "assumes": data.rules[rid].assumes,
+                          "calls": bs} for rid, bs in data.breaches.items()],
+        "numbers": [{k: n[k] for k in ("number", "basis", "detail", "certainty", "similarity")} for n in data.numbers],
+        "objections": [{"company": o.company, "date": o.date.isoformat(), "kind": o.kind} for o in data.objections],
+    }
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _write(path: Path, content: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(content)
+
+
+def build(data: PackData, out_dir: Path, lang: str = "fr") -> PackResult:
+    stamp = data.generated_at.astimezone(data.tz).strftime("%Y-%m-%d")
+    name = f"callwatch-evidence-{data.slug}-{stamp}"
+    final = Path(out_dir) / name
+    # Built beside its final place, then renamed: a failure never leaves half a pack behind.
+    folder = Path(out_dir) / f".{name}.partial"
+    if folder.exists():
+        shutil.rmtree(folder)
+    private_dir(folder)
+    files: dict[str, bytes] = {"calls.csv": calls_csv(data), "findings.json": findings_json(data)}
+    for letter_name, text in letters.render(data, lang).items():
+        files[f"letters/{letter_name}"] = text.encode("utf-8")
+    private_dir(folder / "letters")
+    for rel, content in files.items():
+        _write(folder / rel, content)
+    manifest = {
+        "callwatch_version": __version__,
+        "generated_at_utc": data.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "generated_at_local": data.generated_at.astimezone(data.tz).isoformat(),
+        "time_zone": data.config.timezone,
+        "subject": data.subject,
+        "finding_key": data.finding["key"],
+        "period": {"from": data.calls[0]["local_date"], "to": data.calls[-1]["local_date"]},
+        "rule_pack": {"id": data.pack.id, "version": data.pack.version, "sha256": sha256_file(data.pack.path)},
+        "config_sha256": data.config.fingerprint,
+        "trusted_timestamp": None,
+        "date_basis": "self-declared: the generation time is the clock of the computer that made this pack; "
+                      "no time-stamping authority was used",
+        "files": [{"name": rel, "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}
+                  for rel, content in sorted(files.items())],
+        "sources": [{"name": s["original_name"], "sha256": s["sha256"], "size": s["size"], "format": s["format"],
+                     "imported_at_utc": s["started_at"], "archive_path": s["archive_path"]} for s in data.sources],
+    }
+    manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+    _write(folder / "manifest.json", manifest_bytes)
+    fingerprint = hashlib.sha256(manifest_bytes).hexdigest()
+    _write(folder / "evidence.pdf", pdf.render(data, fingerprint, folder / "calls.csv", folder / "manifest.json", lang))
+    every = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+    sums = "".join(f"{sha256_file(folder / rel)}  {rel}\n" for rel in every)
+    _write(folder / "SHA256SUMS", sums.encode())
+    if final.exists():                                       # a re-run replaces the pack whole
+        shutil.rmtree(final)
+    os.replace(folder, final)
+    zip_path = Path(out_dir) / f"{name}.zip"
+    _zip(final, zip_path, data.generated_at)
+    return PackResult(final, zip_path, fingerprint, every + ["SHA256SUMS"])
+
+
+def _zip(folder: Path, zip_path: Path, when) -> None:
+    fd = os.open(zip_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    stamp = when.timetuple()[:6]
+    with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}", date_time=stamp)
+            info.external_attr = 0o600 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, path.read_bytes())

@@ -1,0 +1,246 @@
+"""The evidence PDF: PDF/A-3B (fpdf2 enforces it), DejaVu fonts embedded (accents, euro
+sign), calls.csv and manifest.json attached inside. Rendered from PackData only."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from pathlib import Path
+
+import matplotlib
+from fpdf import FPDF
+from fpdf.fonts import FontFace
+
+from callwatch import __version__
+from callwatch.evidence import letters as letters_mod
+from callwatch.evidence.data import PackData
+
+FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+LABELS = {
+    "fr": {
+        "title": "Relevé d'appels — dossier de preuve", "subject": "Objet", "period": "Période",
+        "generated": "Établi le", "version": "Logiciel", "fingerprint": "Empreinte du dossier (SHA-256 du manifeste)",
+        "rulepack": "Règles appliquées", "summary": "Synthèse", "rules": "Règles enfreintes",
+        "attribution": "Attribution des numéros", "calls": "Tableau des appels", "method": "Méthode et limites",
+        "integrity": "Intégrité et sources", "attestation": "Attestation", "letters": "Annexe : projets de lettres",
+        "page": "page", "date_basis": "Date auto-déclarée : l'heure d'établissement est celle de l'ordinateur qui a "
+                                      "produit ce dossier ; aucun horodatage par un tiers de confiance.",
+    },
+    "en": {
+        "title": "Call log evidence", "subject": "Subject", "period": "Period", "generated": "Generated",
+        "version": "Software", "fingerprint": "Pack fingerprint (SHA-256 of the manifest)", "rulepack": "Rules applied",
+        "summary": "Summary", "rules": "Rules broken", "attribution": "Attribution of the numbers",
+        "calls": "Table of calls", "method": "Method and limits", "integrity": "Integrity and sources",
+        "attestation": "Attestation", "letters": "Appendix: draft letters", "page": "page",
+        "date_basis": "Self-declared date: the generation time is the clock of the computer that made this pack; "
+                      "no trusted time-stamping authority was used.",
+    },
+}
+
+FIGURE_LABELS = {
+    "fr": [("calls", "appels ou tentatives"), ("answered", "décrochés"), ("silent", "silencieux (≤ 3 s, mesure à la seconde)"),
+           ("short", "de moins d'une minute (mesure à la minute)"), ("missed", "manqués"), ("rejected", "rejetés ou bloqués"),
+           ("withheld", "numéro masqué"), ("numbers", "numéros différents"), ("days_with_calls", "jours avec appels"),
+           ("max_per_day", "maximum par jour"), ("after_objection", "après opposition ou refus"),
+           ("first", "premier appel"), ("last", "dernier appel")],
+    "en": [("calls", "calls or attempts"), ("answered", "answered"), ("silent", "silent (≤ 3 s, measured to the second)"),
+           ("short", "under a minute (measured to the minute)"), ("missed", "missed"), ("rejected", "rejected or blocked"),
+           ("withheld", "number withheld"), ("numbers", "distinct numbers"), ("days_with_calls", "days with calls"),
+           ("max_per_day", "most in one day"), ("after_objection", "after an objection or refusal"),
+           ("first", "first call"), ("last", "last call")],
+}
+
+METHOD = {
+    "fr": ["Les appels proviennent des exports des appareils et box du foyer, importés sans modification ; "
+           "chaque fichier source est conservé, identifié par son empreinte SHA-256 (section Intégrité).",
+           "Chaque heure est donnée en heure locale ({zone}) et en UTC. Les exports qui écrivent l'heure locale "
+           "sans fuseau sont lus dans ce fuseau ; les heures ambiguës des changements d'heure sont signalées.",
+           "Précision : un FRITZ!Box note l'heure et la durée à la minute ; un appel de « 0:01 » y est compté "
+           "« moins d'une minute », jamais « silencieux ». Un appel est dit silencieux s'il a été décroché et a duré "
+           "3 secondes au plus, mesuré à la seconde.",
+           "Un journal d'appels montre qu'un appel a eu lieu, quand, depuis quel numéro présenté et combien de temps ; "
+           "il ne montre ni l'objet de l'appel ni l'identité réelle de l'appelant (un numéro peut être usurpé). "
+           "L'attribution de chaque numéro est indiquée avec sa base ; un lien « probable » repose sur le "
+           "comportement et n'est pas une certitude.",
+           "Les règles supposent ce que le journal ne peut montrer ; chaque règle l'indique (« suppose »)."],
+    "en": ["The calls come from the household's own device and box exports, imported unchanged; every source "
+           "file is kept and identified by its SHA-256 (Integrity section).",
+           "Every time is given in local time ({zone}) and in UTC. Exports that write local time without a zone "
+           "are read in that zone; ambiguous times at daylight-saving changes are flagged.",
+           "Precision: a FRITZ!Box records time and duration to the minute; a \"0:01\" call there counts as "
+           "\"under a minute\", never as \"silent\". A call is called silent when it was answered and lasted "
+           "3 seconds or less, measured to the second.",
+           "A call log shows that a call happened, when, from which presented number and for how long; it does not "
+           "show what the call was about or who really called (a number can be spoofed). Each number's attribution "
+           "is given with its basis; a \"probable\" link rests on behaviour and is not a certainty.",
+           "Rules assume facts a log cannot show; each rule says what it assumes."],
+}
+
+
+class _Doc(FPDF):
+    def __init__(self, fingerprint: str, lang: str):
+        super().__init__(orientation="P", unit="mm", format="A4", enforce_compliance="PDF/A-3B")
+        self.fingerprint, self.lang = fingerprint, lang
+        self.add_font("DejaVu", "", str(FONT_DIR / "DejaVuSans.ttf"))
+        self.add_font("DejaVu", "B", str(FONT_DIR / "DejaVuSans-Bold.ttf"))
+        self.add_font("DejaVuMono", "", str(FONT_DIR / "DejaVuSansMono.ttf"))
+        self.add_font("DejaVuMono", "B", str(FONT_DIR / "DejaVuSansMono-Bold.ttf"))
+        self.set_auto_page_break(True, margin=16)
+        self.set_margins(14, 14, 14)
+
+    def footer(self):
+        self.set_y(-11)
+        self.set_font("DejaVu", "", 7)
+        self.set_text_color(90)
+        self.cell(0, 4, f"callwatch {__version__} — {self.fingerprint[:16]}… — "
+                        f"{LABELS[self.lang]['page']} {self.page_no()}/{{nb}}", align="C")
+        self.set_text_color(0)
+
+    def heading(self, text: str):
+        if self.get_y() > 240:
+            self.add_page()
+        self.ln(3)
+        self.set_font("DejaVu", "B", 13)
+        self.multi_cell(0, 7, text, new_x="LMARGIN", new_y="NEXT")
+        self.set_font("DejaVu", "", 9)
+
+    def para(self, text: str, size: float = 9, height: float = 4.6):
+        self.set_font("DejaVu", "", size)
+        self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+        self.ln(1)
+
+    def grid(self, rows, widths, size=7.5, header=True, mono_cols=()):
+        self.set_font("DejaVu", "", size)
+        head = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
+        with self.table(col_widths=widths, text_align="LEFT", line_height=size * 0.5, first_row_as_headings=header,
+                        headings_style=head, borders_layout="SINGLE_TOP_LINE", padding=0.6) as table:
+            for row in rows:
+                r = table.row()
+                for i, cell in enumerate(row):
+                    r.cell(str(cell), style=FontFace(family="DejaVuMono") if i in mono_cols else None)
+        self.ln(2)
+
+
+def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path, lang: str) -> bytes:
+    lang = lang if lang in LABELS else "en"
+    L = LABELS[lang]
+    doc = _Doc(fingerprint, lang)
+    doc.set_creation_date(data.generated_at)
+    doc.file_id = lambda *a, **k: "<" + fingerprint[:32] + "><" + fingerprint[32:] + ">"   # reproducible /ID
+    doc.set_title(f"{L['title']} — {data.subject}")
+    doc.set_author("callwatch")
+    doc.set_creator(f"callwatch {__version__}")
+    doc.alias_nb_pages()
+    figures = data.figures()
+    zone = data.config.timezone
+    local_gen = data.generated_at.astimezone(data.tz)
+
+    # cover
+    doc.add_page()
+    doc.set_font("DejaVu", "B", 20)
+    doc.multi_cell(0, 10, L["title"], new_x="LMARGIN", new_y="NEXT")
+    doc.ln(4)
+    cover = [(L["subject"], data.subject),
+             (L["period"], f"{figures['first']} — {figures['last']} ({zone})"),
+             (L["generated"], f"{local_gen.strftime('%Y-%m-%d %H:%M:%S %Z')} ({zone}); "
+                              f"{data.generated_at.strftime('%Y-%m-%dT%H:%M:%SZ')} UTC"),
+             (L["version"], f"callwatch {__version__}"),
+             (L["rulepack"], f"{data.pack.name} ({data.pack.id}, version {data.pack.version})"),
+             (L["fingerprint"], fingerprint)]
+    doc.grid([("", "")] + cover, (45, 137), size=9, header=False, mono_cols=())
+    doc.para(L["date_basis"], size=8)
+
+    # summary
+    doc.heading(L["summary"])
+    doc.para(data.finding["why"])
+    doc.grid([("", "")] + [(label, str(figures[key])) for key, label in FIGURE_LABELS[lang]], (90, 92), size=8.5,
+             header=False)
+
+    # rules
+    doc.heading(L["rules"])
+    by_id = {c["id"]: c for c in data.calls}
+    for rid, bs in data.breaches.items():
+        rule = data.rules[rid]
+        doc.set_font("DejaVu", "B", 9.5)
+        doc.multi_cell(0, 5, f"{rid} — {len(bs)}", new_x="LMARGIN", new_y="NEXT")
+        doc.para(f"{rule.text(lang)}\n{rule.citation}\n" + ("Suppose : " if lang == "fr" else "Assumes: ") + rule.assumes,
+                 size=8, height=4)
+        rows = [("#", "local", "UTC", "number", "detail")]
+        for b in bs:
+            c = by_id[b["call_id"]]
+            rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z",
+                         c["number"] or f"({c['presentation']})", b["detail"]))
+        doc.grid(rows, (10, 36, 34, 28, 74), size=6.8)
+
+    # attribution
+    doc.heading(L["attribution"])
+    rows = [("number", "basis", "certainty", "detail")]
+    for n in data.numbers:
+        rows.append((n["number"], n["basis"], n["certainty"] + (f" ({n['similarity']:.2f})" if n["similarity"] else ""),
+                     n["detail"]))
+    doc.grid(rows, (28, 24, 24, 106), size=7)
+
+    # calls
+    doc.heading(L["calls"])
+    doc.para(("Heures locales en " if lang == "fr" else "Local times in ") + zone + "; UTC. "
+             + ("Durée : secondes (± précision de la source)." if lang == "fr" else "Talk time: seconds (± source precision)."),
+             size=8)
+    rows = [("#", "local", "UTC", "number", "outcome", "talk", "signals", "source")]
+    for c in data.calls:
+        talk = "" if c["duration_s"] is None else (f"{c['duration_s']} s" if c["duration_precision_s"] == 1
+                                                   else f"{c['duration_s']} s ±{c['duration_precision_s']}")
+        rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})",
+                     c["outcome"], talk, c["signals"].replace(",", " "), f"{c['source']} {c['locator']}"))
+    doc.grid(rows, (9, 31, 29, 24, 15, 13, 17, 44), size=6.3)
+
+    # method
+    doc.heading(L["method"])
+    for text in METHOD[lang]:
+        doc.para("• " + text.format(zone=zone), size=8.5)
+
+    # integrity
+    doc.heading(L["integrity"])
+    rows = [("source export", "format", "bytes", "imported (UTC)", "SHA-256")]
+    for s in data.sources:
+        rows.append((s["original_name"], s["format"], str(s["size"]), s["started_at"], s["sha256"]))
+    doc.grid(rows, (40, 22, 14, 30, 76), size=6.5, mono_cols=(4,))
+    doc.para(("Vérifier : « callwatch verify <dossier ou zip> » recalcule chaque empreinte ; ou « sha256sum -c SHA256SUMS » "
+              "dans le dossier. Le tableau des appels (calls.csv) et le manifeste sont joints à ce PDF."
+              if lang == "fr" else
+              "To verify: `callwatch verify <folder or zip>` recomputes every hash; or `sha256sum -c SHA256SUMS` in the "
+              "folder. The call table (calls.csv) and the manifest are attached inside this PDF."), size=8)
+
+    # attestation
+    doc.heading(L["attestation"])
+    doc.para(("Je soussigné(e) ____________________________ atteste que les fichiers sources listés ci-dessus sont les "
+              "exports non modifiés de mes appareils, réalisés aux dates indiquées.\n\nFait à ______________, le "
+              "______________          Signature :" if lang == "fr" else
+              "I, ____________________________, declare that the source files listed above are unmodified exports of my "
+              "own devices, made on the dates shown.\n\nPlace ______________, date ______________          Signature:"),
+             size=9, height=6)
+
+    # letters
+    doc.add_page()
+    doc.heading(L["letters"])
+    for name, text in letters_mod.render(data, lang).items():
+        doc.set_font("DejaVu", "B", 9)
+        doc.multi_cell(0, 5, name, new_x="LMARGIN", new_y="NEXT")
+        doc.para(text, size=7.5, height=3.8)
+
+    doc.embed_file(csv_path, desc="calls.csv: the table of calls", mime_type="text/csv",
+                   associated_file_relationship="Data", modification_date=data.generated_at)
+    doc.embed_file(manifest_path, desc="manifest.json: hashes of the pack and of the source exports",
+                   mime_type="application/json", associated_file_relationship="Source",
+                   modification_date=data.generated_at)
+    return _fix_xmp_dates(bytes(doc.output()), data.generated_at)
+
+
+def _fix_xmp_dates(pdf: bytes, when: datetime) -> bytes:
+    """fpdf2 stamps the XMP ModifyDate/MetadataDate with the wall clock; state the pack's own
+    generation time instead, so that the same inputs give the same bytes. The values have the
+    same length, so no offset in the file moves."""
+    stamp = when.astimezone(timezone.utc).isoformat(timespec="seconds").encode()
+    for key in (b"xmp:ModifyDate", b"xmp:MetadataDate"):
+        pdf = re.sub(key + rb'="[^"]{25}"', lambda m, k=key: k + b'="' + stamp + b'"', pdf, count=1)
+    return pdf

@@ -1,0 +1,126 @@
+"""The evidence pack: consistent figures, private files, reproducible, tamper-evident."""
+
+import csv
+import io
+import json
+import os
+import stat
+import zipfile
+from datetime import datetime, timezone
+
+import pytest
+from pypdf import PdfReader
+
+from callwatch.detect import scan
+from callwatch.evidence import data as evidence_data, pack as evidence_pack
+from callwatch.evidence.verify import verify
+from household import OPERATOR_CONFIG, build, oppo_xml
+
+AT = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def reported(make_household, tmp_path):
+    h = make_household(OPERATOR_CONFIG)
+    h.import_(h.write("calls.xml", oppo_xml(build())))
+    scan(h.store, h.config)
+    gathered = evidence_data.gather(h.store, h.config, at=AT)
+    result = evidence_pack.build(gathered, tmp_path / "out", "fr")
+    return h, gathered, result
+
+
+def test_pack_layout_private_and_verified(reported):
+    h, _, result = reported
+    names = sorted(p.relative_to(result.folder).as_posix() for p in result.folder.rglob("*") if p.is_file())
+    assert names == ["SHA256SUMS", "calls.csv", "evidence.pdf", "findings.json", "letters/opposition-operateur.md",
+                     "letters/signalconso.md", "manifest.json"]
+    assert result.folder.name == "callwatch-evidence-operateur-x-2026-11-21"
+    for p in [result.folder, result.zip_path, *result.folder.rglob("*")]:
+        assert stat.S_IMODE(p.stat().st_mode) in (0o600, 0o700), p
+    for target in (result.folder, result.zip_path):
+        report = verify(target, h.store)
+        assert report.ok and report.fingerprint == result.fingerprint and report.sources_checked == 1
+
+
+def test_pdf_csv_and_json_agree(reported):
+    _, gathered, result = reported
+    rows = list(csv.DictReader(io.StringIO((result.folder / "calls.csv").read_bytes().decode("utf-8-sig"))))
+    findings = json.loads((result.folder / "findings.json").read_text())
+    figures = findings["figures"]
+    assert figures["calls"] == len(rows) == len(gathered.calls)
+    assert figures["silent"] == sum("silent" in r["signals"].split(",") for r in rows)
+    assert figures["missed"] == sum(r["outcome"] == "missed" for r in rows)
+    for rule in findings["rules_broken"]:
+        assert len(rule["calls"]) == sum(rule["id"] in r["rules_broken"].split() for r in rows)
+    reader = PdfReader(result.folder / "evidence.pdf")
+    text = " ".join(page.extract_text() for page in reader.pages)
+    assert result.fingerprint in text.replace("\n", "")
+    assert f"appels ou tentatives {figures['calls']}" in " ".join(text.split())
+    assert f"silencieux (≤ 3 s, mesure à la seconde) {figures['silent']}" in " ".join(text.split())
+    attached = {name: content[0] for name, content in reader.attachments.items()}
+    assert attached["calls.csv"] == (result.folder / "calls.csv").read_bytes()
+    assert attached["manifest.json"] == (result.folder / "manifest.json").read_bytes()
+
+
+def test_letters_carry_the_real_figures(reported):
+    _, gathered, result = reported
+    figures = gathered.figures()
+    letter = (result.folder / "letters" / "opposition-operateur.md").read_text()
+    assert f"{figures['calls']} appels ou tentatives" in letter
+    assert f"{figures['silent']} appels silencieux" in letter
+    assert "le 2026-10-01" in letter and f"{figures['after_objection']} appels sont intervenus" in letter
+    assert figures["first"][:10] in letter and figures["last"][:10] in letter
+
+
+def test_no_unrelated_number_anywhere(reported):
+    _, _, result = reported
+    unrelated = ["+33611223344", "0611223344", "+33755667788", "0755667788", "+33145678910", "0145678910",
+                 "1023", "+2250707123456", "+3316355"]
+    with zipfile.ZipFile(result.zip_path) as z:
+        blobs = {i.filename: z.read(i) for i in z.infolist()}
+    pdf_text = " ".join(p.extract_text() for p in PdfReader(result.folder / "evidence.pdf").pages)
+    for name, blob in list(blobs.items()) + [("pdf text", pdf_text.encode())]:
+        for number in unrelated:
+            assert number.encode() not in blob, (number, name)
+
+
+def test_same_inputs_same_bytes(reported, tmp_path):
+    h, _, result = reported
+    again = evidence_pack.build(evidence_data.gather(h.store, h.config, at=AT), tmp_path / "again", "fr")
+    for path in result.folder.rglob("*"):
+        if path.is_file():
+            assert (again.folder / path.relative_to(result.folder)).read_bytes() == path.read_bytes(), path
+    assert again.zip_path.read_bytes() == result.zip_path.read_bytes()
+
+
+def test_any_change_is_caught(reported, tmp_path):
+    h, _, result = reported
+    folder = result.folder
+    pdf = folder / "evidence.pdf"
+    original = pdf.read_bytes()
+    for position in (0, len(original) // 2, len(original) - 1):
+        changed = bytearray(original)
+        changed[position] ^= 0x01
+        pdf.write_bytes(bytes(changed))
+        assert verify(folder).changed == ["evidence.pdf"]
+    pdf.write_bytes(original)
+    csv_path = folder / "calls.csv"
+    content = csv_path.read_bytes()
+    csv_path.write_bytes(content.replace(b"missed", b"answe", 1))
+    report = verify(folder)
+    assert "calls.csv" in report.changed and not report.ok
+    csv_path.write_bytes(content)
+    (folder / "letters" / "signalconso.md").unlink()
+    assert verify(folder).missing == ["letters/signalconso.md"]
+    (folder / "notes.txt").write_text("added")
+    assert "notes.txt" in verify(folder).extra
+
+
+def test_altered_source_export_in_the_archive_is_caught(reported):
+    h, _, result = reported
+    (row,) = h.store.imports()
+    archived = h.config.data_dir / row["archive_path"]
+    os.chmod(archived, 0o600)
+    archived.write_bytes(archived.read_bytes().replace(b'duration="0"', b'duration="9"', 1))
+    report = verify(result.zip_path, h.store)
+    assert not report.ok and report.sources_bad and "altered" in report.sources_bad[0]
