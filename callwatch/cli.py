@@ -313,10 +313,11 @@ def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang=
             result = evidence_pack.build(gathered, out_dir, lang)
     finally:
         store.close()
-    console.print(f"Evidence pack: [bold]{result.folder}[/]", highlight=False)
-    console.print(f"          zip: {result.zip_path}", highlight=False)
-    console.print(f"  fingerprint: {result.fingerprint} (SHA-256 of manifest.json)", highlight=False)
-    console.print(f"Check it with: callwatch verify {result.zip_path}", highlight=False)
+    # soft_wrap: hashes and paths must stay on one line, whole, to be copied
+    console.print(f"Evidence pack: [bold]{result.folder}[/]", highlight=False, soft_wrap=True)
+    console.print(f"          zip: {result.zip_path}", highlight=False, soft_wrap=True)
+    console.print(f"  fingerprint: {result.fingerprint} (SHA-256 of manifest.json)", highlight=False, soft_wrap=True)
+    console.print(f"Check it with: callwatch verify {result.zip_path}", highlight=False, soft_wrap=True)
     return result
 
 
@@ -336,7 +337,7 @@ def verify_cmd(env, pack, no_store):
     finally:
         if store is not None:
             store.close()
-    console.print(f"fingerprint: {report.fingerprint}", highlight=False)
+    console.print(f"fingerprint: {report.fingerprint}", highlight=False, soft_wrap=True)
     for name in report.changed:
         err.print(f"[red]CHANGED[/]  {name}", highlight=False)
     for name in report.missing:
@@ -375,7 +376,7 @@ def demo_cmd(env):
     from callwatch import demo
     data_dir = Path(env.data_dir_opt or config_mod.default_data_dir()) / "demo"
     demo_env = Env(str(demo.CONFIG), str(data_dir))
-    console.print(f"Demo store: {data_dir} (your own store is not touched)")
+    console.print(f"Demo store: {data_dir} (your own store is not touched)", soft_wrap=True, highlight=False)
     run_import(demo_env, [demo.EXPORTS])
     store = demo_env.store()
     try:
