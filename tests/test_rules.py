@@ -6,22 +6,9 @@ import pytest
 
 from callwatch.detect import analyse, rules
 from callwatch.errors import CallwatchError
-from household import oppo_xml
+from household import OPERATOR_CONFIG, oppo_xml
 
-CONFIG = """
-region = "FR"
-timezone = "Europe/Paris"
-jurisdiction = "fr"
-
-[operator]
-name = "Opérateur X"
-prefixes = ["01 62 34 50"]
-
-[[objections]]
-company = "Opérateur X"
-date = 2026-10-01
-kind = "gdpr-art21"
-
+CONFIG = OPERATOR_CONFIG + """
 [[objections]]
 company = "Opérateur X"
 date = 2026-06-01
