@@ -95,5 +95,5 @@ def test_scan_json_and_calls_listing(tmp_path, make_household):
     assert operator["breaches"] and operator["numbers"]
     listing = runner.invoke(cli, ["--config", str(h.config_path), "calls", "--finding", str(operator["id"])],
                             env=env, catch_exceptions=False)
-    assert "breaks fr.d223-9.frequency: call or attempt no. 5" in listing.output
+    assert "breaks fr.d223-9.frequency: no. 5 in 30 days" in listing.output
     assert "CEST" in listing.output and "source: calls.xml" in listing.output

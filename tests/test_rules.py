@@ -62,7 +62,7 @@ def test_thirty_calendar_day_window_edges(make_household, fifth, breaks):
     got = breaches_for(make_household, four + [fifth], "fr.d223-9.frequency")
     detail = got[fifth.strftime("%Y-%m-%d %H:%M:%S")]
     if breaks:
-        assert detail == "call or attempt no. 5 in the 30 calendar days 2026-09-01 to 2026-09-30 (4 allowed)"
+        assert detail == "no. 5 in 30 days (2026-09-01 to 2026-09-30), max 4"
     else:
         assert detail is None
     assert all(v is None for k, v in got.items() if k < "2026-09-05")
@@ -71,7 +71,7 @@ def test_thirty_calendar_day_window_edges(make_household, fifth, breaks):
 def test_missed_calls_count_as_attempts(make_household):
     moments = [dt.datetime(2026, 9, d, 11) for d in (1, 2, 3, 4, 7)]
     got = breaches_for(make_household, moments, "fr.d223-9.frequency", kind=3, duration=0)
-    assert got["2026-09-07 11:00:00"].startswith("call or attempt no. 5")
+    assert got["2026-09-07 11:00:00"].startswith("no. 5 in 30 days")
 
 
 def test_objection_takes_effect_after_the_delay(make_household):

@@ -124,9 +124,8 @@ def max_per_window(rule, calls, ctx):
     out = []
     for label, n, day in zip(calls.index.to_numpy()[hit], rank[hit], days[hit]):
         end = epoch + dt.timedelta(days=int(day))
-        span = f"on {end}" if width == 1 else \
-            f"in the {width} calendar days {end - dt.timedelta(days=width - 1)} to {end}"
-        out.append(Breach(rule.id, label, f"call or attempt no. {n} {span} ({cap} allowed)"))
+        span = f"on {end}" if width == 1 else f"in {width} days ({end - dt.timedelta(days=width - 1)} to {end})"
+        out.append(Breach(rule.id, label, f"no. {n} {span}, max {cap}"))
     return out
 
 

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import matplotlib
 from fpdf import FPDF
-from fpdf.fonts import FontFace
 
 from callwatch import __version__
 from callwatch.evidence import letters as letters_mod
@@ -88,6 +87,7 @@ class _Doc(FPDF):
         self.add_font("DejaVuMono", "B", str(FONT_DIR / "DejaVuSansMono-Bold.ttf"))
         self.set_auto_page_break(True, margin=16)
         self.set_margins(14, 14, 14)
+        self.c_margin = 0.6          # inner left/right margin of table cells (the 1.2 below)
 
     def footer(self):
         self.set_y(-11)
@@ -111,15 +111,56 @@ class _Doc(FPDF):
         self.ln(1)
 
     def grid(self, rows, widths, size=7.5, header=True, mono_cols=()):
-        self.set_font("DejaVu", "", size)
-        head = FontFace(emphasis="BOLD", fill_color=(225, 225, 225))
-        with self.table(col_widths=widths, text_align="LEFT", line_height=size * 0.5, first_row_as_headings=header,
-                        headings_style=head, borders_layout="SINGLE_TOP_LINE", padding=0.6) as table:
-            for row in rows:
-                r = table.row()
-                for i, cell in enumerate(row):
-                    r.cell(str(cell), style=FontFace(family="DejaVuMono") if i in mono_cols else None)
+        """A table drawn cell by cell: one line a row when everything fits (the common case,
+        fast for 10,000 rows), wrapped lines only for the rare cell that does not. Nothing is
+        ever clipped; the header row repeats after a page break."""
+        line = size * 0.42
+        rows = [[str(c) for c in row] for row in rows]
+        head = rows[0] if header else None
+        body = rows[1:] if header else [r for r in rows if any(r)]
+        if head:
+            self._grid_row(head, widths, size, line, bold=True, mono_cols=())
+        for row in body:
+            height = self._row_height(row, widths, size, line, mono_cols)
+            if self.get_y() + height > self.page_break_trigger:
+                self.add_page()
+                if head:
+                    self._grid_row(head, widths, size, line, bold=True, mono_cols=())
+            self._grid_row(row, widths, size, line, bold=False, mono_cols=mono_cols, height=height)
         self.ln(2)
+
+    def _font_for(self, col, size, bold, mono_cols):
+        self.set_font("DejaVuMono" if col in mono_cols else "DejaVu", "B" if bold else "", size)
+
+    def _row_height(self, row, widths, size, line, mono_cols):
+        lines = 1
+        for i, (text, width) in enumerate(zip(row, widths)):
+            self._font_for(i, size, False, mono_cols)
+            if self.get_string_width(text) > width - 1.2:
+                lines = max(lines, len(self.multi_cell(width, line, text, dry_run=True, output="LINES")))
+        return lines * line + 0.8
+
+    def _grid_row(self, row, widths, size, line, bold, mono_cols, height=None):
+        height = height or self._row_height(row, widths, size, line, mono_cols)
+        if bold and self.get_y() + height * 2 > self.page_break_trigger:
+            self.add_page()
+        x0, y0 = self.l_margin, self.get_y()
+        if bold:
+            self.set_fill_color(225, 225, 225)
+            self.rect(x0, y0, sum(widths), height, style="F")
+        x = x0
+        for i, (text, width) in enumerate(zip(row, widths)):
+            self._font_for(i, size, bold, mono_cols)
+            self.set_xy(x, y0 + 0.4)
+            if self.get_string_width(text) <= width - 1.2:
+                self.cell(width, line, text)
+            else:
+                self.multi_cell(width, line, text)
+            x += width
+        self.set_draw_color(200)
+        self.line(x0, y0 + height, x0 + sum(widths), y0 + height)
+        self.set_draw_color(0)
+        self.set_xy(x0, y0 + height)
 
 
 def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path, lang: str) -> bytes:
@@ -166,12 +207,19 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
         doc.multi_cell(0, 5, f"{rid} — {len(bs)}", new_x="LMARGIN", new_y="NEXT")
         doc.para(f"{rule.text(lang)}\n{rule.citation}\n" + ("Suppose : " if lang == "fr" else "Assumes: ") + rule.assumes,
                  size=8, height=4)
-        rows = [("#", "local", "UTC", "number", "detail")]
+        details = {b["detail"] for b in bs}
+        if len(details) == 1:           # the same for every call (an objection date): say it once
+            doc.para(details.pop(), size=8, height=4)
+            rows = [("#", "local", "UTC", "number")]
+            widths = (14, 50, 50, 40)
+        else:
+            rows = [("#", "local", "UTC", "number", "detail")]
+            widths = (10, 34, 30, 24, 84)
         for b in bs:
             c = by_id[b["call_id"]]
-            rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z",
-                         c["number"] or f"({c['presentation']})", b["detail"]))
-        doc.grid(rows, (10, 36, 34, 28, 74), size=6.8)
+            cells = [str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})"]
+            rows.append(cells if len(widths) == 4 else cells + [b["detail"]])
+        doc.grid(rows, widths, size=6.8)
 
     # attribution
     doc.heading(L["attribution"])
@@ -186,12 +234,15 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     doc.para(("Heures locales en " if lang == "fr" else "Local times in ") + zone + "; UTC. "
              + ("Durée : secondes (± précision de la source)." if lang == "fr" else "Talk time: seconds (± source precision)."),
              size=8)
+    refs = {src["sha256"]: f"S{i}" for i, src in enumerate(data.sources, start=1)}
+    doc.para(("Sources : " if lang == "fr" else "Sources: ")
+             + "; ".join(f"{ref} = {src['original_name']}" for src, ref in zip(data.sources, refs.values())), size=8)
     rows = [("#", "local", "UTC", "number", "outcome", "talk", "signals", "source")]
     for c in data.calls:
         talk = "" if c["duration_s"] is None else (f"{c['duration_s']} s" if c["duration_precision_s"] == 1
                                                    else f"{c['duration_s']} s ±{c['duration_precision_s']}")
         rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})",
-                     c["outcome"], talk, c["signals"].replace(",", " "), f"{c['source']} {c['locator']}"))
+                     c["outcome"], talk, c["signals"].replace(",", " "), f"{refs[c['source_sha256']]} {c['locator']}"))
     doc.grid(rows, (9, 31, 29, 24, 15, 13, 17, 44), size=6.3)
 
     # method
@@ -201,10 +252,10 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
 
     # integrity
     doc.heading(L["integrity"])
-    rows = [("source export", "format", "bytes", "imported (UTC)", "SHA-256")]
-    for s in data.sources:
-        rows.append((s["original_name"], s["format"], str(s["size"]), s["started_at"], s["sha256"]))
-    doc.grid(rows, (40, 22, 14, 30, 76), size=6.5, mono_cols=(4,))
+    rows = [("", "source export", "format", "bytes", "imported (UTC)", "SHA-256")]
+    for i, src in enumerate(data.sources, start=1):
+        rows.append((f"S{i}", src["original_name"], src["format"], str(src["size"]), src["started_at"], src["sha256"]))
+    doc.grid(rows, (7, 36, 20, 13, 30, 76), size=6.5, mono_cols=(5,))
     doc.para(("Vérifier : « callwatch verify <dossier ou zip> » recalcule chaque empreinte ; ou « sha256sum -c SHA256SUMS » "
               "dans le dossier. Le tableau des appels (calls.csv) et le manifeste sont joints à ce PDF."
               if lang == "fr" else
