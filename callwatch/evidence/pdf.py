@@ -3,6 +3,7 @@ sign), calls.csv and manifest.json attached inside. Rendered from PackData only.
 
 from __future__ import annotations
 
+import io
 import re
 from datetime import datetime, timezone
 from pathlib import Path
@@ -11,10 +12,21 @@ import matplotlib
 from fpdf import FPDF
 
 from callwatch import __version__
-from callwatch.evidence import letters as letters_mod
+from callwatch.evidence import charts, letters as letters_mod
 from callwatch.evidence.data import PackData
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+CHART_LABELS = {
+    "fr": {"silent": "silencieux", "answered": "décrochés", "missed": "manqués", "other": "autres",
+           "calls_per_day": "appels par jour", "hour": "heure locale (le cadre vert : créneaux permis)",
+           "days": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], "title1": "Appels par jour",
+           "title2": "Heure et jour de la semaine"},
+    "en": {"silent": "silent", "answered": "answered", "missed": "missed", "other": "other",
+           "calls_per_day": "calls per day", "hour": "local hour (green frame: permitted window)",
+           "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "title1": "Calls per day",
+           "title2": "Hour and weekday"},
+}
 
 LABELS = {
     "fr": {
@@ -198,7 +210,17 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     doc.grid([("", "")] + [(label, str(figures[key])) for key, label in FIGURE_LABELS[lang]], (90, 92), size=8.5,
              header=False)
 
+    # charts
+    C = CHART_LABELS[lang]
+    windows = [r.params for r in data.pack.rules if r.kind == "allowed_window"]
+    doc.add_page()
+    doc.heading(C["title1"])
+    doc.image(io.BytesIO(charts.per_day(data.calls, C)), w=182)
+    doc.heading(C["title2"])
+    doc.image(io.BytesIO(charts.heat_map(data.calls, windows, C, C["days"])), w=182)
+
     # rules
+    doc.add_page()
     doc.heading(L["rules"])
     by_id = {c["id"]: c for c in data.calls}
     for rid, bs in data.breaches.items():
