@@ -67,8 +67,7 @@ def heat_map(calls, windows: list[dict], labels: dict[str, str], day_names: list
         grid[wd, int(c["local_time"][:2])] += 1
     with plt.rc_context(_STYLE):
         fig, ax = plt.subplots(figsize=(7.0, 2.6))
-        cmap = matplotlib.colormaps["Reds"].copy()
-        cmap.set_bad("white")                        # hours without calls stay blank
+        cmap = matplotlib.colormaps["Reds"].with_extremes(bad="white")   # hours without calls stay blank
         ax.imshow(np.ma.masked_equal(grid, 0), cmap=cmap, aspect="auto", vmin=0, vmax=max(grid.max(), 1),
                   interpolation="nearest")
         for wd in range(7):
