@@ -324,16 +324,19 @@ def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang=
 @cli.command("verify")
 @click.argument("pack", type=click.Path(exists=True))
 @click.option("--no-store", is_flag=True, help="Do not check the archived source exports in the data directory.")
+@click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False),
+              help="CA certificate of the time-stamping authority (default: [timestamp] ca_file).")
 @click.pass_obj
 @handle_errors
-def verify_cmd(env, pack, no_store):
+def verify_cmd(env, pack, no_store, tsa_ca):
     """Check an evidence pack (folder or zip): every file and, with the store, every source export."""
     from callwatch.evidence.verify import verify
     store = None
     if not no_store and (env.config.data_dir / "callwatch.db").exists():
         store = env.store()
     try:
-        report = verify(Path(pack), store)
+        ca = Path(tsa_ca) if tsa_ca else env.config.timestamp.ca_file
+        report = verify(Path(pack), store, ca)
     finally:
         if store is not None:
             store.close()
@@ -348,6 +351,8 @@ def verify_cmd(env, pack, no_store):
         err.print(f"[red]SOURCE[/]   {name}", highlight=False)
     for problem in report.problems:
         err.print(f"[red]PROBLEM[/]  {problem}", highlight=False)
+    if report.timestamp:
+        console.print(f"time-stamp: {report.timestamp}", highlight=False, soft_wrap=True)
     if report.ok:
         extra = f", {report.sources_checked} source export(s) match the archive" if report.sources_checked else ""
         console.print(f"[green]intact[/]: {report.checked} files match{extra}.", highlight=False)

@@ -78,6 +78,15 @@ class Detect:
 
 
 @dataclass(frozen=True)
+class Timestamp:
+    """An RFC 3161 time-stamping authority for evidence packs."""
+
+    url: str | None = None
+    ca_file: Path | None = None
+    timeout_s: float = 30.0
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     data_dir: Path = field(default_factory=lambda: default_data_dir())
@@ -90,6 +99,7 @@ class Config:
     asterisk: Asterisk = Asterisk()
     csv_mappings: tuple[CsvMapping, ...] = ()
     detect: Detect = Detect()
+    timestamp: Timestamp = Timestamp()
     raw: bytes = b""
 
     @property
@@ -187,7 +197,7 @@ class _Validator:
 
     def config(self, doc: dict, raw: bytes) -> Config:
         self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "operator",
-                         "objections", "asterisk", "csv_mappings", "detect"}, "")
+                         "objections", "asterisk", "csv_mappings", "detect", "timestamp"}, "")
         kw: dict = {"path": self.path, "raw": raw}
         if "data_dir" in doc:
             kw["data_dir"] = Path(self.get(doc, "data_dir", str)).expanduser()
@@ -214,7 +224,23 @@ class _Validator:
         kw["csv_mappings"] = tuple(self.mapping(t, i) for i, t in enumerate(self.tables(doc, "csv_mappings")))
         if "detect" in doc:
             kw["detect"] = self.detect(doc["detect"])
+        if "timestamp" in doc:
+            kw["timestamp"] = self.timestamp(doc["timestamp"])
         return Config(**kw)
+
+    def timestamp(self, t):
+        if not isinstance(t, dict):
+            self.fail("timestamp", "must be a table ([timestamp])")
+        w = "timestamp."
+        self.known(t, {"url", "ca_file", "timeout_s"}, w)
+        url = self.get(t, "url", str, w, required=True)
+        if not re.match(r"https?://", url):
+            self.fail(f"{w}url", f"must be an http:// or https:// address, not {url!r}")
+        ca = self.get(t, "ca_file", str, w)
+        timeout = t.get("timeout_s", 30.0)
+        if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
+            self.fail(f"{w}timeout_s", "must be a positive number of seconds")
+        return Timestamp(url=url, ca_file=Path(ca).expanduser() if ca else None, timeout_s=float(timeout))
 
     def detect(self, t):
         if not isinstance(t, dict):

@@ -76,8 +76,8 @@ def test_no_unrelated_number_anywhere(reported):
     _, _, result = reported
     unrelated = ["+33611223344", "0611223344", "+33755667788", "0755667788", "+33145678910", "0145678910",
                  "1023", "+2250707123456", "+3316355"]
-    with zipfile.ZipFile(result.zip_path) as z:
-        blobs = {i.filename: z.read(i) for i in z.infolist()}
+    with zipfile.ZipFile(result.zip_path) as z:     # the PDF's compressed bytes are read as text below
+        blobs = {i.filename: z.read(i) for i in z.infolist() if not i.filename.endswith(".pdf")}
     pdf_text = " ".join(p.extract_text() for p in PdfReader(result.folder / "evidence.pdf").pages)
     for name, blob in list(blobs.items()) + [("pdf text", pdf_text.encode())]:
         for number in unrelated:

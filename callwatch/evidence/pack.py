@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from callwatch import __version__
-from callwatch.evidence import letters, pdf
+from callwatch.evidence import letters, pdf, timestamp
 from callwatch.evidence.data import PackData
 from callwatch.store import private_dir
 
@@ -94,6 +94,14 @@ def _write(path: Path, content: bytes) -> None:
 
 
 def build(data: PackData, out_dir: Path, lang: str = "fr") -> PackResult:
+    try:
+        return _build(data, out_dir, lang)
+    finally:                                   # a failed build leaves no half pack behind
+        for partial in Path(out_dir).glob(".callwatch-evidence-*.partial"):
+            shutil.rmtree(partial, ignore_errors=True)
+
+
+def _build(data: PackData, out_dir: Path, lang: str) -> PackResult:
     stamp = data.generated_at.astimezone(data.tz).strftime("%Y-%m-%d")
     name = f"callwatch-evidence-{data.slug}-{stamp}"
     final = Path(out_dir) / name
@@ -118,9 +126,8 @@ def build(data: PackData, out_dir: Path, lang: str = "fr") -> PackResult:
         "period": {"from": data.calls[0]["local_date"], "to": data.calls[-1]["local_date"]},
         "rule_pack": {"id": data.pack.id, "version": data.pack.version, "sha256": sha256_file(data.pack.path)},
         "config_sha256": data.config.fingerprint,
-        "trusted_timestamp": None,
-        "date_basis": "self-declared: the generation time is the clock of the computer that made this pack; "
-                      "no time-stamping authority was used",
+        "date_basis": "the generation time is the clock of the computer that made this pack; a trusted "
+                      "time-stamp of this manifest, when one was obtained, is the file manifest.tsr (RFC 3161)",
         "files": [{"name": rel, "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}
                   for rel, content in sorted(files.items())],
         "sources": [{"name": s["original_name"], "sha256": s["sha256"], "size": s["size"], "format": s["format"],
@@ -129,7 +136,13 @@ def build(data: PackData, out_dir: Path, lang: str = "fr") -> PackResult:
     manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
     _write(folder / "manifest.json", manifest_bytes)
     fingerprint = hashlib.sha256(manifest_bytes).hexdigest()
-    _write(folder / "evidence.pdf", pdf.render(data, fingerprint, folder / "calls.csv", folder / "manifest.json", lang))
+    token_info = None
+    if data.config.timestamp.url:
+        token = timestamp.request_token(data.config.timestamp.url, manifest_bytes, data.config.timestamp.timeout_s)
+        _write(folder / "manifest.tsr", token)
+        token_info = (data.config.timestamp.url, timestamp.describe(token))
+    _write(folder / "evidence.pdf", pdf.render(data, fingerprint, folder / "calls.csv", folder / "manifest.json", lang,
+                                               token_info))
     every = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     sums = "".join(f"{sha256_file(folder / rel)}  {rel}\n" for rel in every)
     _write(folder / "SHA256SUMS", sums.encode())

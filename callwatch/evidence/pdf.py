@@ -175,7 +175,8 @@ class _Doc(FPDF):
         self.set_xy(x0, y0 + height)
 
 
-def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path, lang: str) -> bytes:
+def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path, lang: str,
+           token_info=None) -> bytes:
     lang = lang if lang in LABELS else "en"
     L = LABELS[lang]
     doc = _Doc(fingerprint, lang)
@@ -202,7 +203,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
              (L["rulepack"], f"{data.pack.name} ({data.pack.id}, version {data.pack.version})"),
              (L["fingerprint"], fingerprint)]
     doc.grid([("", "")] + cover, (45, 137), size=9, header=False, mono_cols=())
-    doc.para(L["date_basis"], size=8)
+    doc.para(_date_statement(token_info, lang) or L["date_basis"], size=8)
 
     # summary
     doc.heading(L["summary"])
@@ -284,6 +285,13 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
               "To verify: `callwatch verify <folder or zip>` recomputes every hash; or `sha256sum -c SHA256SUMS` in the "
               "folder. The call table (calls.csv) and the manifest are attached inside this PDF."), size=8)
 
+    statement = _date_statement(token_info, lang)
+    if statement:
+        doc.para(statement + (f" Série {token_info[1].serial}, politique {token_info[1].policy}, {token_info[1].tsa}."
+                              if lang == "fr" else
+                              f" Serial {token_info[1].serial}, policy {token_info[1].policy}, {token_info[1].tsa}."),
+                 size=8)
+
     # attestation
     doc.heading(L["attestation"])
     doc.para(("Je soussigné(e) ____________________________ atteste que les fichiers sources listés ci-dessus sont les "
@@ -307,6 +315,17 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                    mime_type="application/json", associated_file_relationship="Source",
                    modification_date=data.generated_at)
     return _fix_xmp_dates(bytes(doc.output()), data.generated_at)
+
+
+def _date_statement(token_info, lang: str) -> str | None:
+    if not token_info:
+        return None
+    url, info = token_info
+    if lang == "fr":
+        return (f"Horodatage qualifié : le manifeste (dont l'empreinte figure ci-dessus) a été horodaté par l'autorité "
+                f"{url} le {info.time} (jeton RFC 3161 : manifest.tsr).")
+    return (f"Trusted time-stamp: the manifest (fingerprint above) was time-stamped by the authority {url} at "
+            f"{info.time} (RFC 3161 token: manifest.tsr).")
 
 
 def _fix_xmp_dates(pdf: bytes, when: datetime) -> bytes:

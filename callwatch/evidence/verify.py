@@ -21,6 +21,7 @@ class VerifyReport:
     sources_bad: list[str] = field(default_factory=list)
     sources_checked: int = 0
     problems: list[str] = field(default_factory=list)
+    timestamp: str | None = None     # what the time-stamp check found, when the pack has one
 
     @property
     def ok(self) -> bool:
@@ -44,7 +45,7 @@ def _read_pack(path: Path) -> dict[str, bytes]:
     raise CallwatchError(f"{path}: not a pack folder or zip")
 
 
-def verify(path: Path, store=None) -> VerifyReport:
+def verify(path: Path, store=None, tsa_ca: Path | None = None) -> VerifyReport:
     files = _read_pack(Path(path))
     report = VerifyReport()
     sums = files.get("SHA256SUMS")
@@ -97,4 +98,11 @@ def verify(path: Path, store=None) -> VerifyReport:
     for name in files:
         if name != "SHA256SUMS" and name not in listed:
             report.extra.append(name)
+    token = files.get("manifest.tsr")
+    if token is not None and manifest_bytes is not None:
+        from callwatch.evidence import timestamp
+        try:
+            report.timestamp = timestamp.check(token, manifest_bytes, tsa_ca)
+        except CallwatchError as exc:
+            report.problems.append(f"time-stamp: {exc}")
     return report
