@@ -33,7 +33,8 @@ def test_pack_layout_private_and_verified(reported):
     h, _, result = reported
     names = sorted(p.relative_to(result.folder).as_posix() for p in result.folder.rglob("*") if p.is_file())
     assert names == ["SHA256SUMS", "calls.csv", "evidence.pdf", "findings.json", "letters/opposition-operateur.md",
-                     "letters/signalconso.md", "manifest.json"]
+                     "letters/plainte-procureur.md", "letters/reclamation-service-consommateurs.md",
+                     "letters/saisine-mediateur.md", "letters/signalconso.md", "manifest.json"]
     assert result.folder.name == "callwatch-evidence-operateur-x-2026-11-21"
     for p in [result.folder, result.zip_path, *result.folder.rglob("*")]:
         assert stat.S_IMODE(p.stat().st_mode) in (0o600, 0o700), p
@@ -70,6 +71,10 @@ def test_letters_carry_the_real_figures(reported):
     assert f"{figures['silent']} appels silencieux" in letter
     assert "le 2026-10-01" in letter and f"{figures['after_objection']} appels sont intervenus" in letter
     assert figures["first"][:10] in letter and figures["last"][:10] in letter
+    prosecutor = (result.folder / "letters" / "plainte-procureur.md").read_text()
+    assert "222-16" in prosecutor and f"{figures['calls']} appels ou tentatives" in prosecutor
+    pdf_text = " ".join(" ".join(p.extract_text() for p in PdfReader(result.folder / "evidence.pdf").pages).split())
+    assert f"Opérateur X : {figures['calls']} appels ou tentatives" in pdf_text     # the summary, in French
 
 
 def test_no_unrelated_number_anywhere(reported):

@@ -22,8 +22,26 @@ def _facts(data: PackData) -> dict:
 def render(data: PackData, lang: str) -> dict[str, str]:
     x = _facts(data)
     if lang == "fr":
-        return {"opposition-operateur.md": _fr_objection(x), "signalconso.md": _fr_signalconso(x)}
-    return {"complaint.md": _en_complaint(x)}
+        return {"opposition-operateur.md": _fr_objection(x), "reclamation-service-consommateurs.md": _fr_complaint(x),
+                "saisine-mediateur.md": _fr_mediator(x), "signalconso.md": _fr_signalconso(x),
+                "plainte-procureur.md": _fr_prosecutor(x)}
+    return {"complaint-ofcom-ico.md": _en_complaint(x), "complaint-fcc.md": _en_fcc(x)}
+
+
+def summary_fr(data: PackData) -> str:
+    """The finding's "why" in French, from the same figures."""
+    x = _facts(data)
+    parts = [f"{x['subject']} : {x['calls']} appels ou tentatives depuis {x['numbers']} numéro(s)"
+             + (f" et {x['withheld']} en numéro masqué" if x["withheld"] else "")
+             + f" entre le {x['first_date']} et le {x['last_date']}, sur {x['days_with_calls']} jours, "
+               f"jusqu'à {x['max_per_day']} par jour",
+             f"{x['silent']} silencieux, {x['missed']} manqués, {x['answered']} décrochés"]
+    for rid, bs in sorted(data.breaches.items(), key=lambda kv: -len(kv[1])):
+        parts.append(f"{len(bs)} en infraction à {rid} ({data.rules[rid].text_fr.rstrip('.')})")
+    probable = [n for n in data.numbers if n["certainty"] == "probable"]
+    if probable:
+        parts.append(f"{len(probable)} numéro(s) rattaché(s) par leur seul comportement (probable)")
+    return " ; ".join(parts) + "."
 
 
 def _fr_objection(x) -> str:
@@ -58,6 +76,60 @@ Je vous prie d'agréer, Madame, Monsieur, mes salutations distinguées.
 """
 
 
+def _fr_complaint(x) -> str:
+    return f"""[Vos nom, adresse et numéro de client]
+
+{x['subject']} — Service consommateurs
+[Adresse]
+
+Objet : réclamation — appels commerciaux répétés sur ma ligne
+
+Madame, Monsieur,
+
+Malgré ma réclamation auprès de votre service clients du [date], je reçois toujours vos appels : {x['calls']} appels ou tentatives entre le {x['first_date']} et le {x['last_date']}, jusqu'à {x['max_per_day']} par jour, dont {x['silent']} silencieux. {x['beyond_cap']} dépassent la limite de l'article D223-9 du Code de la consommation (quatre appels ou tentatives par trente jours) et {x['outside_hours']} ont eu lieu hors des jours et heures permis.
+
+Je vous demande de cesser ces appels et de me confirmer par écrit la suppression de mes coordonnées de vos fichiers de prospection. Sans réponse satisfaisante sous un mois, je saisirai le médiateur des communications électroniques.
+
+[Date et signature]
+"""
+
+
+def _fr_mediator(x) -> str:
+    return f"""Saisine du médiateur des communications électroniques (en ligne)
+
+Opérateur : {x['subject']}
+Objet du litige : appels commerciaux répétés et silencieux de l'opérateur vers son abonné(e)
+
+Exposé des faits :
+Entre le {x['first_date']} et le {x['last_date']}, {x['calls']} appels ou tentatives, jusqu'à {x['max_per_day']} par jour ({x['silent']} silencieux, {x['missed']} manqués). {x['beyond_cap']} appels dépassent la limite de quatre par trente jours (art. D223-9 C. consom.). {('Opposition écrite du ' + x['objection_date'] + ' ; ' + str(x['after_objection']) + ' appels depuis.') if x['objection_date'] else ''}
+
+Démarches préalables : réclamation au service clients le [date] ; au service consommateurs le [date] ; réponses jointes (ou absence de réponse depuis plus d'un mois).
+
+Pièces : dossier de preuve horodaté (evidence.pdf, calls.csv, manifest.json) ; copies des réclamations.
+"""
+
+
+def _fr_prosecutor(x) -> str:
+    return f"""[Vos nom et adresse]
+
+Monsieur le Procureur de la République
+Tribunal judiciaire de [ville]
+[Adresse]
+
+Objet : plainte pour appels téléphoniques malveillants réitérés (art. 222-16 du Code pénal)
+
+Monsieur le Procureur,
+
+Je porte plainte contre {x['subject']} et toute personne agissant pour son compte. Entre le {x['first_date']} et le {x['last_date']}, ma ligne a reçu {x['calls']} appels ou tentatives (numéros : {x['numbers_text']}), jusqu'à {x['max_per_day']} par jour, dont {x['silent']} appels silencieux, {x['outside_hours']} hors des heures permises au démarchage. {('Ces appels se sont poursuivis après mon opposition écrite du ' + x['objection_date'] + ' (' + str(x['after_objection']) + ' appels).') if x['objection_date'] else ''}
+
+Ces appels répétés troublent gravement ma tranquillité [décrire les conséquences]. Le relevé daté des appels, tiré des journaux de mes appareils, avec les empreintes numériques des fichiers sources, est joint.
+
+Je vous prie d'agréer, Monsieur le Procureur, l'expression de ma considération distinguée.
+
+[Date et signature]
+"""
+
+
 def _fr_signalconso(x) -> str:
     return f"""SignalConso, rubrique « Démarchage abusif › Démarchage téléphonique »
 
@@ -68,6 +140,18 @@ Période : du {x['first_date']} au {x['last_date']} (heures en {x['zone']})
 Description :
 {x['calls']} appels ou tentatives en {x['days_with_calls']} jours, jusqu'à {x['max_per_day']} par jour ; {x['silent']} appels silencieux (décrochés puis coupés sans interlocuteur), {x['missed']} appels manqués. {x['beyond_cap']} appels dépassent la limite de quatre par trente jours de l'article D223-9 du Code de la consommation ; {x['outside_hours']} hors des jours et heures permis. {('Appels après mon opposition du ' + x['objection_date'] + ' : ' + str(x['after_objection']) + '.') if x['objection_date'] else ''}
 Relevé détaillé et empreintes : fichier joint (calls.csv, evidence.pdf).
+"""
+
+
+def _en_fcc(x) -> str:
+    return f"""FCC consumer complaint (Unwanted calls)
+
+Caller: {x['subject']}; numbers shown: {x['numbers_text']}
+Dates: {x['first_date']} to {x['last_date']} (times in {x['zone']})
+
+I received {x['calls']} calls or attempts, up to {x['max_per_day']} a day; {x['silent']} were abandoned (answered, no one on the line), {x['outside_hours']} came outside 8 a.m.-9 p.m. my local time.{(' I asked this company not to call me on ' + x['objection_date'] + '; ' + str(x['after_objection']) + ' calls came after the time it had to honour that request.') if x['objection_date'] else ''} A dated list of every call is attached.
+
+[Your name, your number, date]
 """
 
 

@@ -207,7 +207,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
 
     # summary
     doc.heading(L["summary"])
-    doc.para(data.finding["why"])
+    doc.para(letters_mod.summary_fr(data) if lang == "fr" else data.finding["why"])
     doc.grid([("", "")] + [(label, str(figures[key])) for key, label in FIGURE_LABELS[lang]], (90, 92), size=8.5,
              header=False)
 
