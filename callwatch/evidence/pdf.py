@@ -167,7 +167,7 @@ class _Doc(FPDF):
             if self.get_string_width(text) <= width - 1.2:
                 self.cell(width, line, text)
             else:
-                self.multi_cell(width, line, text)
+                self.multi_cell(width, line, text, align="L")
             x += width
         self.set_draw_color(200)
         self.line(x0, y0 + height, x0 + sum(widths), y0 + height)
