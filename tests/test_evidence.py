@@ -129,3 +129,19 @@ def test_altered_source_export_in_the_archive_is_caught(reported):
     archived.write_bytes(archived.read_bytes().replace(b'duration="0"', b'duration="9"', 1))
     report = verify(result.zip_path, h.store)
     assert not report.ok and report.sources_bad and "altered" in report.sources_bad[0]
+
+
+def test_pdf_is_pdfa_3b_with_embedded_fonts_and_associated_files(reported):
+    _, _, result = reported
+    reader = PdfReader(result.folder / "evidence.pdf")
+    root = reader.trailer["/Root"]
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert "<pdfaid:part>3</pdfaid:part>" in xmp and "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    relationships = {spec.get_object()["/F"]: spec.get_object()["/AFRelationship"] for spec in root["/AF"]}
+    assert relationships == {"calls.csv": "/Data", "manifest.json": "/Source"}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
+            assert "/FontFile2" in descriptor, font["/BaseFont"]          # every glyph is embedded
