@@ -182,11 +182,11 @@ def rejects_cmd(env, import_id, as_json):
     console.print(f"{len(rows)} rejected record(s).")
 
 
-def run_scan(env, *, quiet=False):
+def run_scan(env, *, quiet=False, full=False):
     from callwatch.detect import scan
     store = env.store()
     try:
-        result = scan(store, env.config)
+        result = scan(store, env.config, full=full)
     finally:
         store.close()
     if not quiet:
@@ -195,7 +195,9 @@ def run_scan(env, *, quiet=False):
 
 
 def print_findings(result, config):
-    console.print(f"Scan #{result.scan_id}: {result.calls_considered} calls, rule pack {result.pack.id} "
+    what = (f"{result.calls_considered} calls read" if result.mode == "full" else
+            f"incremental: {result.changed} finding(s) re-evaluated on {result.calls_considered} calls")
+    console.print(f"Scan #{result.scan_id} ({what}), rule pack {result.pack.id} "
                   f"({result.pack.name}, version {result.pack.version}); times in {config.timezone}.",
                   highlight=False)
     if not result.findings:
@@ -209,29 +211,35 @@ def print_findings(result, config):
     table.add_column("why", overflow="fold", ratio=3)
     colour = {"high": "bold red", "medium": "yellow", "low": "white"}
     for f in result.findings:
-        table.add_row(str(f.id), f"[{colour[f.severity]}]{f.severity}[/]", f.group.label, str(f.stats["calls"]), f.why)
+        table.add_row(str(f["id"]), f"[{colour[f['severity']]}]{f['severity']}[/]", f["label"], str(f["stats"]["calls"]),
+                      f["why"])
     console.print(table)
     console.print("The calls behind a finding: [bold]callwatch calls --finding ID[/]", highlight=False)
 
 
 @cli.command("scan")
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON.")
+@click.option("--full", is_flag=True, help="Re-evaluate every call, not only what changed since the last scan.")
 @click.pass_obj
 @handle_errors
-def scan_cmd(env, as_json):
+def scan_cmd(env, as_json, full):
     """Find campaigns and repeated nuisance calls, and the rules each call breaks."""
-    result = run_scan(env, quiet=as_json)
+    result = run_scan(env, quiet=as_json, full=full)
     if as_json:
-        out = {"scan_id": result.scan_id, "rule_pack": {"id": result.pack.id, "version": result.pack.version},
+        out = {"scan_id": result.scan_id, "mode": result.mode,
+               "rule_pack": {"id": result.pack.id, "version": result.pack.version},
                "timezone": env.config.timezone, "findings": []}
-        for f in result.findings:
-            out["findings"].append({
-                "id": f.id, "key": f.group.key, "category": f.group.category, "label": f.group.label,
-                "company": f.group.company, "severity": f.severity, "why": f.why, "stats": f.stats,
-                "rules": f.rule_counts,
-                "numbers": [a.__dict__ for a in f.group.attributions.values()],
-                "breaches": [{"rule": b.rule_id, "call_id": int(f.calls.at[b.index, "id"]), "detail": b.detail}
-                             for b in f.breaches]})
+        store = env.store()
+        try:
+            for f in result.findings:
+                f["numbers"] = list(store.db.query(
+                    "SELECT number, basis, detail, certainty, similarity FROM finding_numbers WHERE finding_id = ?",
+                    [f["id"]]))
+                f["breaches"] = list(store.db.query(
+                    "SELECT rule_id AS rule, call_id, detail FROM breaches WHERE finding_id = ? ORDER BY id", [f["id"]]))
+                out["findings"].append(f)
+        finally:
+            store.close()
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 

@@ -166,6 +166,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX breaches_finding ON breaches (finding_id, rule_id);
     """,
+    # 3: what each scan saw, so the next one can look at the new calls only
+    """
+    ALTER TABLE scans ADD COLUMN mode TEXT NOT NULL DEFAULT 'full';
+    ALTER TABLE scans ADD COLUMN max_call_id INTEGER;
+    ALTER TABLE scans ADD COLUMN max_import_id INTEGER;
+    ALTER TABLE scans ADD COLUMN findings_changed INTEGER;
+    CREATE INDEX call_sources_import ON call_sources (import_id);
+    """,
 ]
 
 

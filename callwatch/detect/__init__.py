@@ -1,5 +1,11 @@
-"""Detection: signals per call, campaigns, rules, findings. ``scan()`` runs it all on the
-store and stores the findings (they replace the previous scan's)."""
+"""Detection: signals per call, campaigns, rules, findings.
+
+``scan()`` looks at the calls imported since the previous scan and re-evaluates only the
+findings they touch; it falls back to a full scan whenever new calls could change how numbers
+are grouped (a new rotation, a stand-alone nuisance, a contact), when the configuration or the
+rule pack changed, or when asked (``full=True``). Findings are stored; readers (the report,
+the daemon) read them from the store.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +20,11 @@ from callwatch.detect import campaigns, findings, frame, rules
 @dataclass
 class ScanResult:
     scan_id: int
+    mode: str                     # full | incremental
     pack: rules.RulePack
-    findings: list
-    contacts: dict
-    calls_considered: int
+    findings: list[dict]          # as stored, most severe first
+    changed: int                  # findings written by this scan
+    calls_considered: int         # calls read by this scan
 
 
 def _applicable_objections(group, config):
@@ -27,8 +34,14 @@ def _applicable_objections(group, config):
     return [o for o in config.objections if o.company.casefold() == name]
 
 
+def _evaluate(group, calls, pack, config):
+    breaches = rules.evaluate(pack, calls, rules.Context(_applicable_objections(group, config),
+                                                        one_caller=group.key != "withheld"))
+    return findings.build(group, calls, breaches, pack)
+
+
 def analyse(store, config, pack: rules.RulePack | None = None):
-    """Compute the findings without storing them."""
+    """Compute every finding from every call, without storing them."""
     pack = pack or rules.load_pack(config.jurisdiction)
     df = frame.load_calls(store, config.timezone)
     df = frame.add_signals(df, config.detect, pack.holidays)
@@ -37,42 +50,179 @@ def analyse(store, config, pack: rules.RulePack | None = None):
     result = []
     for group in groups:
         calls = df.loc[sorted(group.index, key=lambda i: (df.at[i, "start_ms"], df.at[i, "id"]))]
-        if calls.empty:
-            continue
-        breaches = rules.evaluate(pack, calls, rules.Context(_applicable_objections(group, config),
-                                                                one_caller=group.key != "withheld"))
-        result.append(findings.build(group, calls, breaches, pack))
+        if not calls.empty:
+            result.append(_evaluate(group, calls, pack, config))
     order = {"high": 0, "medium": 1, "low": 2}
     result.sort(key=lambda f: (order[f.severity], -f.stats["calls"]))
     return pack, df, result, known
 
 
-def scan(store, config) -> ScanResult:
-    pack, df, result, known = analyse(store, config)
-    conn = store.conn
+def scan(store, config, full: bool = False) -> ScanResult:
+    pack = rules.load_pack(config.jurisdiction)
+    if not full:
+        result = _incremental(store, config, pack)
+        if result is not None:
+            return result
+    pack, df, result, _known = analyse(store, config, pack)
     with store.transaction():
         for table in ("breaches", "finding_calls", "finding_numbers", "findings"):
-            conn.execute(f"DELETE FROM {table}")
-        scan_id = conn.execute(
-            "INSERT INTO scans (at, rule_pack, rule_pack_version, config_sha256, calls_considered, callwatch_version) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), pack.id, pack.version, config.fingerprint,
-             int(len(df)), __version__]).lastrowid
+            store.conn.execute(f"DELETE FROM {table}")
+        scan_id = _record_scan(store, config, pack, "full", len(df), len(result))
         for f in result:
-            fid = conn.execute(
-                "INSERT INTO findings (scan_id, key, category, label, company, severity, why, first_utc, last_utc, stats) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [scan_id, f.group.key, f.group.category, f.group.label, f.group.company, f.severity, f.why,
-                 f.stats["first_utc"], f.stats["last_utc"], json.dumps({**f.stats, "rules": f.rule_counts})]).lastrowid
-            f.id = fid
-            conn.executemany(
-                "INSERT INTO finding_numbers (finding_id, number, basis, detail, certainty, similarity) VALUES (?, ?, ?, ?, ?, ?)",
-                [(fid, a.number, a.basis, a.detail, a.certainty, a.similarity) for a in f.group.attributions.values()])
-            conn.executemany(
-                "INSERT INTO finding_calls (finding_id, call_id, signals) VALUES (?, ?, ?)",
-                zip([fid] * len(f.calls), f.calls["id"].tolist(), frame.signal_texts(f.calls)))
-            call_ids = f.calls["id"]
-            conn.executemany(
-                "INSERT INTO breaches (finding_id, rule_id, call_id, detail) VALUES (?, ?, ?, ?)",
-                [(fid, b.rule_id, int(call_ids.at[b.index]), b.detail) for b in f.breaches])
-    return ScanResult(scan_id, pack, result, known, int(len(df)))
+            _store_finding(store.conn, scan_id, f)
+    return ScanResult(scan_id, "full", pack, stored_findings(store), len(result), int(len(df)))
+
+
+def stored_findings(store) -> list[dict]:
+    rows = list(store.db.query(
+        "SELECT * FROM findings ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, "
+        "json_extract(stats, '$.calls') DESC, id"))
+    for r in rows:
+        r["stats"] = json.loads(r["stats"])
+        r["rules"] = r["stats"].pop("rules", {})
+    return rows
+
+
+def _record_scan(store, config, pack, mode, considered, changed) -> int:
+    conn = store.conn
+    max_call = conn.execute("SELECT IFNULL(MAX(id), 0) FROM calls").fetchone()[0]
+    max_import = conn.execute("SELECT IFNULL(MAX(id), 0) FROM imports").fetchone()[0]
+    return conn.execute(
+        "INSERT INTO scans (at, rule_pack, rule_pack_version, config_sha256, calls_considered, callwatch_version, "
+        "mode, max_call_id, max_import_id, findings_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), pack.id, pack.version, config.fingerprint,
+         int(considered), __version__, mode, max_call, max_import, changed]).lastrowid
+
+
+def _store_finding(conn, scan_id, f, finding_id: int | None = None) -> int:
+    values = [scan_id, f.group.key, f.group.category, f.group.label, f.group.company, f.severity, f.why,
+              f.stats["first_utc"], f.stats["last_utc"], json.dumps({**f.stats, "rules": f.rule_counts})]
+    if finding_id is None:
+        finding_id = conn.execute(
+            "INSERT INTO findings (scan_id, key, category, label, company, severity, why, first_utc, last_utc, stats) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", values).lastrowid
+    else:       # the finding keeps its id: the calls listed under it stay addressable
+        conn.execute("UPDATE findings SET scan_id = ?, key = ?, category = ?, label = ?, company = ?, severity = ?, "
+                     "why = ?, first_utc = ?, last_utc = ?, stats = ? WHERE id = ?", values + [finding_id])
+        for table in ("breaches", "finding_calls", "finding_numbers"):
+            conn.execute(f"DELETE FROM {table} WHERE finding_id = ?", [finding_id])
+    f.id = finding_id
+    conn.executemany(
+        "INSERT INTO finding_numbers (finding_id, number, basis, detail, certainty, similarity) VALUES (?, ?, ?, ?, ?, ?)",
+        [(finding_id, a.number, a.basis, a.detail, a.certainty, a.similarity) for a in f.group.attributions.values()])
+    conn.executemany("INSERT INTO finding_calls (finding_id, call_id, signals) VALUES (?, ?, ?)",
+                     zip([finding_id] * len(f.calls), f.calls["id"].tolist(), frame.signal_texts(f.calls)))
+    call_ids = f.calls["id"]
+    conn.executemany("INSERT INTO breaches (finding_id, rule_id, call_id, detail) VALUES (?, ?, ?, ?)",
+                     [(finding_id, b.rule_id, int(call_ids.at[b.index]), b.detail) for b in f.breaches])
+    return finding_id
+
+
+# -- incremental ---------------------------------------------------------------------------
+
+def _incremental(store, config, pack) -> ScanResult | None:
+    """Re-evaluate only the findings the new calls touch; None when a full scan is needed."""
+    conn, d = store.conn, config.detect
+    last = next(store.db.query("SELECT * FROM scans ORDER BY id DESC LIMIT 1"), None)
+    if (last is None or last["max_call_id"] is None or last["config_sha256"] != config.fingerprint
+            or last["rule_pack"] != pack.id or last["rule_pack_version"] != pack.version):
+        return None
+    new = conn.execute(
+        "SELECT id, number, direction, caller_name FROM calls WHERE id > ? UNION "
+        "SELECT c.id, c.number, c.direction, c.caller_name FROM call_sources s JOIN calls c ON c.id = s.call_id "
+        "WHERE s.import_id > ?", [last["max_call_id"], last["max_import_id"]]).fetchall()
+    owner, blocks_owned, op_id, declared_blocks = {}, set(), None, {}
+    for r in store.db.query("SELECT n.number, n.basis, f.id, f.key FROM finding_numbers n "
+                            "JOIN findings f ON f.id = n.finding_id"):
+        owner[r["number"]] = r["id"]
+        blk = campaigns.block_of(r["number"], d.block_suffix_digits)
+        if r["key"] == "operator":
+            op_id = r["id"]
+            if r["basis"] in ("declared-number", "declared-prefix", "caller-name") and blk:
+                declared_blocks[blk] = r["number"]
+        elif blk and r["basis"] in ("rotation", "reserved-range"):
+            blocks_owned.add(blk)
+    declared = campaigns.Declared(config)
+    affected: dict[int, list] = {}
+    withheld_seen = False
+    unowned: set[str] = set()
+    for _call_id, number, direction, caller_name in new:
+        if direction == "out":
+            if number in owner:            # the user called a number of a finding: a contact now?
+                return None
+            continue
+        if number is None:
+            withheld_seen = True
+            continue
+        if number in owner:
+            affected.setdefault(owner[number], [])
+            continue
+        att = declared.attribution(number, [caller_name] if caller_name else ()) or \
+            campaigns.same_block(number, declared_blocks, d.block_suffix_digits)
+        if att is not None:
+            if op_id is None:
+                return None
+            affected.setdefault(op_id, []).append(att)
+            owner[number] = op_id
+            continue
+        if _block_could_rotate(conn, config, number, blocks_owned):
+            return None
+        unowned.add(number)
+    if unowned and _could_stand_alone(store, config, pack, unowned):
+        return None
+    if withheld_seen:
+        if "withheld" not in owner:
+            count = conn.execute("SELECT COUNT(*) FROM calls WHERE number IS NULL AND direction = 'in'").fetchone()[0]
+            if count >= campaigns.MIN_CALLS_FOR_LINK:
+                return None
+        else:
+            affected.setdefault(owner["withheld"], [])
+    considered = 0
+    with store.transaction():
+        for finding_id, additions in affected.items():
+            considered += _reevaluate(store, config, pack, finding_id, additions)
+        scan_id = _record_scan(store, config, pack, "incremental", considered, len(affected))
+    return ScanResult(scan_id, "incremental", pack, stored_findings(store), len(affected), considered)
+
+
+def _block_could_rotate(conn, config, number, blocks_owned) -> bool:
+    """Whether a new number's block could now be (or join) a rotation or an automated range."""
+    d = config.detect
+    blk = campaigns.block_of(number, d.block_suffix_digits)
+    if not blk:
+        return False
+    if blk in blocks_owned:
+        return True
+    distinct = conn.execute("SELECT COUNT(DISTINCT number) FROM calls WHERE number >= ? AND number < ? "
+                            "AND direction = 'in'", [blk, blk + ":"]).fetchone()[0]
+    if distinct >= d.rotation_min_numbers:
+        return True
+    npv = conn.execute("SELECT COUNT(*) FROM calls c JOIN numbers n ON n.number = c.number WHERE c.number >= ? "
+                       "AND c.number < ? AND c.direction = 'in' AND n.npv IS NOT NULL", [blk, blk + ":"]).fetchone()[0]
+    return npv >= 2
+
+
+def _could_stand_alone(store, config, pack, numbers) -> bool:
+    """Whether any of these numbers (no finding holds them) is now a nuisance on its own, with
+    the very criteria of the full scan, on their calls only."""
+    df = frame.add_signals(frame.load_calls(store, config.timezone, sorted(numbers)), config.detect, pack.holidays)
+    known = campaigns.contacts(df)
+    free = df[df["incoming"] & ~df["number"].isin(known.keys())]
+    return not campaigns.standalone(free, config.region).empty
+
+
+def _reevaluate(store, config, pack, finding_id, additions) -> int:
+    row = next(store.db.query("SELECT * FROM findings WHERE id = ?", [finding_id]))
+    group = campaigns.Group(row["key"], row["category"], row["label"], row["company"])
+    for n in store.db.query("SELECT * FROM finding_numbers WHERE finding_id = ?", [finding_id]):
+        group.attributions[n["number"]] = campaigns.Attribution(n["number"], n["basis"], n["detail"], n["certainty"],
+                                                                n["similarity"])
+    for att in additions:
+        group.attributions[att.number] = att
+    numbers = [n for n in group.attributions if n != "withheld"]
+    with_withheld = "withheld" in group.attributions
+    df = frame.load_calls(store, config.timezone, numbers, withheld=with_withheld)
+    df = frame.add_signals(df, config.detect, pack.holidays)
+    calls = df[df["incoming"] & (df["number"].isin(numbers) | (df["withheld"] if with_withheld else False))]
+    _store_finding(store.conn, row["scan_id"], _evaluate(group, calls, pack, config), finding_id)
+    return int(len(calls))

@@ -122,6 +122,49 @@ def similarity(a: dict, b: dict) -> tuple[float, str]:
     return score, detail
 
 
+class Declared:
+    """What the user declared about the operator: numbers, E.164 prefixes, caller-name patterns."""
+
+    def __init__(self, config):
+        normaliser = Normaliser(config.region)
+        op = config.operator
+        self.numbers = {normaliser.normalise(n).key: n for n in op.numbers}
+        self.numbers.pop(None, None)
+        self.prefixes = [(_prefix_e164(p, normaliser), p) for p in op.prefixes]
+        self.patterns = [re.compile(p) for p in op.caller_name_patterns]
+
+    def attribution(self, number: str, names=()) -> Attribution | None:
+        if number in self.numbers:
+            return Attribution(number, "declared-number", f"declared in the configuration as {self.numbers[number]!r}")
+        hit = next((raw for pre, raw in self.prefixes if pre and number.startswith(pre)), None)
+        if hit:
+            return Attribution(number, "declared-prefix", f"starts with the declared prefix {hit!r}")
+        match = next((n for n in names for p in self.patterns if p.search(n)), None)
+        if match:
+            return Attribution(number, "caller-name", f"caller name {match!r} matches a declared pattern")
+        return None
+
+
+def same_block(number: str, declared_blocks: dict[str, str], suffix: int) -> Attribution | None:
+    blk = block_of(number, suffix)
+    if blk in declared_blocks:
+        return Attribution(number, "same-block", f"same block {block_label(blk, suffix)} as declared "
+                                                 f"{declared_blocks[blk]}")
+    return None
+
+
+def standalone(calls: pd.DataFrame, home: str) -> pd.DataFrame:
+    """Numbers that are a nuisance on their own: repeated unexplained calls (5 or more, on 2 days
+    or more, half of them silent, missed or short), or a ping from abroad. One row each."""
+    per = calls.assign(unwanted=calls["silent"] | calls["missed"] | calls["short"],
+                       abroad=calls["country"].notna() & (calls["country"] != home)).groupby("number").agg(
+        calls=("id", "size"), days=("day", "nunique"), unwanted=("unwanted", "mean"),
+        ping=("ping", "any"), abroad=("abroad", "all"), country=("country", "first"))
+    per["foreign_ping"] = per["ping"] & per["abroad"]
+    per["repeated"] = (per["calls"] >= 5) & (per["days"] >= 2) & (per["unwanted"] >= 0.5)
+    return per[per["foreign_ping"] | per["repeated"]]
+
+
 def group_calls(df: pd.DataFrame, config, names_of: dict | None = None) -> tuple[list[Group], dict[str, str]]:
     """Campaigns and stand-alone nuisances among incoming calls; also the known contacts."""
     d = config.detect
@@ -134,35 +177,21 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None) -> tuple
 
     # 1-2. the operator: declared, then same block
     operator = Group("operator", OPERATOR, op.name or "your operator", op.name or None)
-    declared_numbers = {normaliser.normalise(n).key: n for n in op.numbers}
-    declared_numbers.pop(None, None)
-    prefixes = [(_prefix_e164(p, normaliser), p) for p in op.prefixes]
-    patterns = [re.compile(p) for p in op.caller_name_patterns]
+    declared = Declared(config)
     numbered = inc[inc["number"].notna()]
     unique_numbers = sorted(numbered["number"].unique())
     names_of = names_of or {}
     for number in unique_numbers:
-        if number in declared_numbers:
-            operator.attributions[number] = Attribution(number, "declared-number",
-                                                        f"declared in the configuration as {declared_numbers[number]!r}")
-            continue
-        hit = next((raw for pre, raw in prefixes if pre and number.startswith(pre)), None)
-        if hit:
-            operator.attributions[number] = Attribution(number, "declared-prefix", f"starts with the declared prefix {hit!r}")
-            continue
-        match = next((n for n in names_of.get(number, ()) for p in patterns if p.search(n)), None)
-        if match:
-            operator.attributions[number] = Attribution(number, "caller-name", f"caller name {match!r} matches a declared pattern")
+        att = declared.attribution(number, names_of.get(number, ()))
+        if att:
+            operator.attributions[number] = att
     declared_blocks = {block_of(n, d.block_suffix_digits): n for n in operator.attributions}
     declared_blocks.pop(None, None)
     for number in unique_numbers:
-        if number in operator.attributions:
-            continue
-        blk = block_of(number, d.block_suffix_digits)
-        if blk in declared_blocks:
-            operator.attributions[number] = Attribution(
-                number, "same-block", f"same block {block_label(blk, d.block_suffix_digits)} as declared "
-                                      f"{declared_blocks[blk]}")
+        if number not in operator.attributions:
+            att = same_block(number, declared_blocks, d.block_suffix_digits)
+            if att:
+                operator.attributions[number] = att
     for number in operator.attributions:
         assigned[number] = operator.key
 
@@ -210,15 +239,8 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None) -> tuple
             assigned[number] = "operator" if linked else g.key
 
     # stand-alone numbers: repeated unexplained calls, and pings from abroad
-    home = config.region
     rest = free[~free["number"].isin(assigned.keys())]
-    per = rest.assign(unwanted=rest["silent"] | rest["missed"] | rest["short"],
-                      abroad=rest["country"].notna() & (rest["country"] != home)).groupby("number").agg(
-        calls=("id", "size"), days=("day", "nunique"), unwanted=("unwanted", "mean"),
-        ping=("ping", "any"), abroad=("abroad", "all"), country=("country", "first"))
-    per["foreign_ping"] = per["ping"] & per["abroad"]
-    per["repeated"] = (per["calls"] >= 5) & (per["days"] >= 2) & (per["unwanted"] >= 0.5)
-    for number, row in per[per["foreign_ping"] | per["repeated"]].iterrows():
+    for number, row in standalone(rest, config.region).iterrows():
         g = Group(f"number:{number}", NUISANCE,
                   f"ping call from abroad ({row['country']})" if row["foreign_ping"] and not row["repeated"]
                   else f"repeated unexplained calls from {number}")

@@ -30,19 +30,28 @@ def _codes(column: str, values: list[str]) -> str:
     return f"CASE {column} {whens} ELSE {len(values) - 1} END"
 
 
-def load_calls(store, zone: str) -> pd.DataFrame:
-    """Every call as compact columns (integers, categoricals), with local time columns.
+def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool = False) -> pd.DataFrame:
+    """Calls as compact columns (integers, categoricals), with local time columns: every call,
+    or (``only`` given) only the calls of those numbers, plus incoming withheld ones if asked.
 
     SQLite hands over small integers only (codes for outcome, presentation and number), read
     in chunks straight into numpy: a million calls cost tens of megabytes, not a gigabyte of
     Python strings."""
     conn = store.conn
     numbers = pd.read_sql_query("SELECT rowid AS code, number, kind, npv, country FROM numbers", conn)
+    where = ""
+    if only is not None:
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS scan_numbers (number TEXT PRIMARY KEY)")
+        conn.execute("DELETE FROM temp.scan_numbers")
+        conn.executemany("INSERT OR IGNORE INTO temp.scan_numbers VALUES (?)", [(n,) for n in only])
+        where = "WHERE c.number IN (SELECT number FROM temp.scan_numbers)"
+        if withheld:
+            where += " OR (c.number IS NULL AND c.direction = 'in')"
     cur = conn.execute(
         f"SELECT c.id, c.start_ms, c.direction = 'in', {_codes('c.outcome', OUTCOMES)}, "
         f"IFNULL(c.duration_s, -1), c.duration_precision_s, IFNULL(c.ring_s, -1), IFNULL(n.rowid, 0), "
         f"{_codes('c.presentation', PRESENTATIONS)} "
-        "FROM calls c LEFT JOIN numbers n ON n.number = c.number ORDER BY c.start_ms, c.id")
+        f"FROM calls c LEFT JOIN numbers n ON n.number = c.number {where} ORDER BY c.start_ms, c.id")
     chunks = []
     while rows := cur.fetchmany(_CHUNK):
         chunks.append(np.array(rows, dtype=np.int64))
