@@ -36,6 +36,12 @@ class Operator:
     numbers: tuple[str, ...] = ()
     prefixes: tuple[str, ...] = ()
     caller_name_patterns: tuple[str, ...] = ()
+    # What a call log cannot show, declared by the user; the rules that depend on it say so.
+    purpose: str = "canvassing"        # canvassing (sales, retention) | service (billing, repairs)
+    consent_given: bool = False        # express prior consent to calls outside the legal hours
+
+
+PURPOSES = ("canvassing", "service")
 
 
 @dataclass(frozen=True)
@@ -278,7 +284,13 @@ class _Validator:
         if not isinstance(t, dict):
             self.fail("operator", "must be a table ([operator])")
         w = "operator."
-        self.known(t, {"name", "numbers", "prefixes", "caller_name_patterns"}, w)
+        self.known(t, {"name", "numbers", "prefixes", "caller_name_patterns", "purpose", "consent_given"}, w)
+        purpose = self.get(t, "purpose", str, w, default="canvassing")
+        if purpose not in PURPOSES:
+            self.fail(f"{w}purpose", f"must be one of {', '.join(PURPOSES)}, not {purpose!r}")
+        consent = t.get("consent_given", False)
+        if not isinstance(consent, bool):
+            self.fail(f"{w}consent_given", "must be true or false")
         patterns = tuple(self.get(t, "caller_name_patterns", list, w, default=[]))
         for j, pat in enumerate(patterns):
             try:
@@ -288,7 +300,7 @@ class _Validator:
         return Operator(name=self.get(t, "name", str, w, default=""),
                         numbers=tuple(self.get(t, "numbers", list, w, default=[])),
                         prefixes=tuple(self.get(t, "prefixes", list, w, default=[])),
-                        caller_name_patterns=patterns)
+                        caller_name_patterns=patterns, purpose=purpose, consent_given=consent)
 
     def objection(self, t, i):
         w = f"objections[{i}]."

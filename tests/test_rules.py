@@ -133,3 +133,22 @@ def test_uk_silent_short_ring_and_repeat_within_72_hours(make_household):
     assert got[("uk.ofcom.ring-time", "09-09")] == "rang 9 s (15 s minimum)"
     assert got[("uk.ofcom.repeat-72h", "09-09")].startswith("47.0 h after the abandoned call of 2026-09-07 10:00 BST")  # written in Paris time
     assert ("uk.ofcom.ring-time", "09-14") not in got and ("uk.ofcom.repeat-72h", "09-14") not in got
+
+
+@pytest.mark.parametrize("declaration,absent,present", [
+    ('purpose = "service"', {"fr.d223-9.hours", "fr.d223-9.frequency", "fr.rgpd-21.objection"},
+     {"fr.arcep-2022-1583.automated"}),
+    ("consent_given = true", {"fr.d223-9.hours"}, {"fr.d223-9.frequency", "fr.arcep-2022-1583.automated"}),
+])
+def test_declared_purpose_and_consent_switch_rules_off(make_household, declaration, absent, present):
+    config = CONFIG.replace('prefixes = ["01 62 34 50"]',
+                            f'prefixes = ["01 62 34 50"]\nnumbers = ["06 12 34 56 78"]\n{declaration}')
+    h = make_household(config, name="declared")
+    # silent calls at 9:00 from the declared block, then one from a declared mobile number
+    events = [(dt.datetime(2026, 11, d, 9, 0), "0162345010", 1, 1, 4, "op") for d in (2, 3, 4, 5, 6, 9)]
+    events.append((dt.datetime(2026, 11, 10, 11, 0), "0612345678", 1, 1, 4, "op"))
+    h.import_(h.write("calls.xml", oppo_xml(events)))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    broken = {b.rule_id for b in operator.breaches}
+    assert not broken & absent and present <= broken

@@ -35,8 +35,11 @@ def _applicable_objections(group, config):
 
 
 def _evaluate(group, calls, pack, config):
+    declared = {}
+    if group.company and group.company == (config.operator.name or None):
+        declared = {"purpose": config.operator.purpose, "consent_given": config.operator.consent_given}
     breaches = rules.evaluate(pack, calls, rules.Context(_applicable_objections(group, config),
-                                                        one_caller=group.key != "withheld"))
+                                                        one_caller=group.key != "withheld", declared=declared))
     return findings.build(group, calls, breaches, pack)
 
 

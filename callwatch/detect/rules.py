@@ -225,6 +225,16 @@ KINDS = {f.__name__: f for f in (allowed_window, max_per_window, after_objection
 class Context:
     objections: list          # the user's objections that apply to this campaign's company
     one_caller: bool = True   # False for calls grouped without a common caller (withheld calls)
+    declared: dict = field(default_factory=dict)   # facts the user declared: purpose, consent_given
+
+
+def applies(rule: Rule, ctx: Context) -> bool:
+    """A rule marked ``needs_purpose`` or ``waived_by_consent`` applies only if the user's
+    declarations (for this campaign's company) allow it."""
+    need = rule.params.get("needs_purpose")
+    if need and ctx.declared.get("purpose", "canvassing") != need:
+        return False
+    return not (rule.params.get("waived_by_consent") and ctx.declared.get("consent_given"))
 
 
 def evaluate(pack: RulePack, calls: pd.DataFrame, ctx: Context) -> list[Breach]:
@@ -234,7 +244,7 @@ def evaluate(pack: RulePack, calls: pd.DataFrame, ctx: Context) -> list[Breach]:
     they are not applied to calls grouped only because they share no number."""
     out = []
     for rule in pack.rules:
-        if rule.params.get("per_caller") and not ctx.one_caller:
+        if (rule.params.get("per_caller") and not ctx.one_caller) or not applies(rule, ctx):
             continue
         out += KINDS[rule.kind](rule, calls, ctx)
     return out
