@@ -244,7 +244,7 @@ def scan_cmd(env, as_json, full):
 
 
 @cli.command("calls")
-@click.option("--finding", "finding_id", type=int, help="The calls of this finding (see `callwatch scan`).")
+@click.option("--campaign", "--finding", "finding_id", type=int, help="The calls of this finding (see `callwatch scan`).")
 @click.option("--number", help="The calls from or to this number (any notation).")
 @click.pass_obj
 @handle_errors
