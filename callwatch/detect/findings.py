@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from callwatch.detect.campaigns import NUISANCE, OPERATOR, Group
+from callwatch.detect.campaigns import NUISANCE, Group
 from callwatch.detect.rules import Breach, RulePack
 
 
@@ -80,5 +80,3 @@ def _why(group: Group, s: dict, counts: dict, pack: RulePack) -> str:
         parts.append("no rule of the pack applies")
     return "; ".join(p for p in parts if p) + "."
 
-
-__all__ = ["Finding", "build", "OPERATOR"]

@@ -137,10 +137,6 @@ def signal_texts(calls: pd.DataFrame) -> list[str]:
     return [t[:-1] for t in text]
 
 
-def fmt_local(ts) -> str:
-    return ts.strftime("%Y-%m-%d %H:%M:%S %Z")
-
-
 def days_to_date(day: int) -> dt.date:
     return dt.date(1970, 1, 1) + dt.timedelta(days=int(day))
 
