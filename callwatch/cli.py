@@ -382,12 +382,14 @@ def formats_cmd(env):
 
 
 @cli.command("demo")
+@click.option("--dir", "folder", type=click.Path(file_okay=False),
+              help="Folder for the demo store and its pack (default: <data dir>/demo).")
 @click.pass_obj
 @handle_errors
-def demo_cmd(env):
-    """Import the bundled example exports into a separate demo store and summarise them."""
+def demo_cmd(env, folder):
+    """The whole product on a bundled example household: import, scan, evidence pack."""
     from callwatch import demo
-    data_dir = Path(env.data_dir_opt or config_mod.default_data_dir()) / "demo"
+    data_dir = Path(folder) if folder else Path(env.data_dir_opt or config_mod.default_data_dir()) / "demo"
     demo_env = Env(str(demo.CONFIG), str(data_dir))
     console.print(f"Demo store: {data_dir} (your own store is not touched)", soft_wrap=True, highlight=False)
     run_import(demo_env, [demo.EXPORTS])

@@ -68,3 +68,12 @@ def test_demo_runs_on_the_bundled_household_and_is_idempotent(tmp_path):
     assert second.output.count("already imported") == 4
     assert (tmp_path / "data" / "demo" / "callwatch.db").exists()
     assert not (tmp_path / "data" / "callwatch.db").exists()      # the user's own store is untouched
+
+
+def test_demo_in_a_given_folder_ends_with_a_verified_pack(tmp_path):
+    result = run(tmp_path, "demo", "--dir", str(tmp_path / "showroom"))
+    assert result.exit_code == 0, result.output
+    (zip_path,) = (tmp_path / "showroom" / "reports").glob("*.zip")
+    assert "Evidence pack:" in result.output and str(zip_path) in result.output
+    check = run(tmp_path, "--data-dir", str(tmp_path / "showroom"), "verify", str(zip_path))
+    assert check.exit_code == 0 and "intact" in check.output and "4 source export(s) match" in check.output
