@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -400,6 +401,66 @@ def demo_cmd(env, folder):
         store.close()
     run_scan(demo_env)
     run_report(demo_env, out_dir=data_dir / "reports")
+
+
+@cli.command("daemon")
+@click.pass_obj
+@handle_errors
+def daemon_cmd(env):
+    """Run the service: watch the inbox, scan, alert, snapshot, maintain (stops on SIGTERM)."""
+    from callwatch.daemon import Daemon
+    logging.getLogger().setLevel(logging.INFO)
+    sys.exit(Daemon(env.config).run())
+
+
+@cli.command("status")
+@click.pass_obj
+@handle_errors
+def status_cmd(env):
+    """What the daemon did and will do, what the store holds, the latest findings and snapshot."""
+    from callwatch.daemon import STATE_FILE
+    data_dir = env.config.data_dir
+    state_path = data_dir / STATE_FILE
+    state = json.loads(state_path.read_text()) if state_path.exists() else None
+    store = env.store()
+    try:
+        runs = list(store.db.query(
+            "SELECT job, started_at, finished_at, result, detail FROM job_runs WHERE id IN "
+            "(SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job"))
+        counts = {t: store.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                  for t in ("imports", "calls", "rejects", "findings")}
+        findings = list(store.db.query("SELECT id, severity, label, why FROM findings ORDER BY "
+                                       "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END LIMIT 5"))
+    finally:
+        store.close()
+    if state:
+        alive = _pid_alive(state["pid"]) and state.get("running")
+        console.print(f"daemon: {'running' if alive else 'not running'} (pid {state['pid']}, state of "
+                      f"{state['updated_at']}), inbox {state['inbox']}", highlight=False, soft_wrap=True)
+    else:
+        console.print("daemon: never started on this data directory", highlight=False)
+    table = Table(title="Jobs", title_justify="left")
+    for col in ("job", "last run (UTC)", "result", "detail", "next run (UTC)"):
+        table.add_column(col, overflow="fold")
+    by_job = {r["job"]: r for r in runs}
+    for job in sorted(set(by_job) | set((state or {}).get("next_runs", {}))):
+        r = by_job.get(job, {})
+        table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", (r.get("detail") or "")[:120],
+                      ((state or {}).get("next_runs", {}).get(job) or "-"))
+    console.print(table)
+    console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)
+    for f in findings:
+        console.print(f"finding {f['id']} [{f['severity']}] {f['label']}", highlight=False)
+    snapshots = sorted((data_dir / "snapshots").glob("*.zip")) if (data_dir / "snapshots").exists() else []
+    console.print(f"latest snapshot: {snapshots[-1] if snapshots else 'none yet'}", highlight=False, soft_wrap=True)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+        return True
+    except OSError:
+        return False
 
 
 def main():

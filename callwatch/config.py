@@ -84,6 +84,19 @@ class Detect:
 
 
 @dataclass(frozen=True)
+class Daemon:
+    """What `callwatch daemon` does and how often (seconds, or a cron line for the snapshot)."""
+
+    inbox: Path | None = None             # default: <data_dir>/inbox
+    inbox_every_s: int = 30
+    stable_s: int = 10                    # a dropped file is taken once unchanged this long
+    snapshot_cron: str = "0 6 * * mon"    # weekly evidence snapshot (crontab fields, local time)
+    maintenance_every_s: int = 86400      # online backup and PRAGMA optimize
+    alert_urls: tuple[str, ...] = ()      # apprise URLs (mailto://, ntfy://, gotify://, json://...)
+    alert_max_per_hour: int = 6
+
+
+@dataclass(frozen=True)
 class Timestamp:
     """An RFC 3161 time-stamping authority for evidence packs."""
 
@@ -106,6 +119,7 @@ class Config:
     csv_mappings: tuple[CsvMapping, ...] = ()
     detect: Detect = Detect()
     timestamp: Timestamp = Timestamp()
+    daemon: Daemon = Daemon()
     raw: bytes = b""
 
     @property
@@ -203,7 +217,7 @@ class _Validator:
 
     def config(self, doc: dict, raw: bytes) -> Config:
         self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "operator",
-                         "objections", "asterisk", "csv_mappings", "detect", "timestamp"}, "")
+                         "objections", "asterisk", "csv_mappings", "detect", "timestamp", "daemon"}, "")
         kw: dict = {"path": self.path, "raw": raw}
         if "data_dir" in doc:
             kw["data_dir"] = Path(self.get(doc, "data_dir", str)).expanduser()
@@ -232,7 +246,33 @@ class _Validator:
             kw["detect"] = self.detect(doc["detect"])
         if "timestamp" in doc:
             kw["timestamp"] = self.timestamp(doc["timestamp"])
+        if "daemon" in doc:
+            kw["daemon"] = self.daemon(doc["daemon"])
         return Config(**kw)
+
+    def daemon(self, t):
+        if not isinstance(t, dict):
+            self.fail("daemon", "must be a table ([daemon])")
+        w = "daemon."
+        d = Daemon()
+        self.known(t, set(d.__dataclass_fields__), w)
+        kw = {}
+        for name in ("inbox_every_s", "stable_s", "maintenance_every_s", "alert_max_per_hour"):
+            if name in t:
+                value = t[name]
+                if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                    self.fail(f"{w}{name}", "must be a whole number of seconds (or a count) >= 0")
+                kw[name] = value
+        if "inbox" in t:
+            kw["inbox"] = Path(self.get(t, "inbox", str, w)).expanduser()
+        if "snapshot_cron" in t:
+            cron = self.get(t, "snapshot_cron", str, w)
+            if len(cron.split()) != 5:
+                self.fail(f"{w}snapshot_cron", f"must have 5 crontab fields (minute hour day month weekday), not {cron!r}")
+            kw["snapshot_cron"] = cron
+        if "alert_urls" in t:
+            kw["alert_urls"] = tuple(self.get(t, "alert_urls", list, w))
+        return Daemon(**{**d.__dict__, **kw})
 
     def timestamp(self, t):
         if not isinstance(t, dict):

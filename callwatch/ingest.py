@@ -55,11 +55,17 @@ def expand(paths: Iterable[os.PathLike | str]) -> Iterator[Path]:
             yield p
 
 
+class Cancelled(Exception):
+    """The import was asked to stop; its transaction was rolled back."""
+
+
 class Importer:
     """Imports files into one store with one configuration."""
 
-    def __init__(self, store: Store, config, progress: Callable[[str, int, int], None] | None = None):
+    def __init__(self, store: Store, config, progress: Callable[[str, int, int], None] | None = None,
+                 cancel=None):
         self.store, self.config = store, config
+        self.cancel = cancel          # a threading.Event: set, the import in progress rolls back
         self.clock = LocalClock(config.timezone)
         self.normaliser = Normaliser(config.region)
         self._progress = progress or (lambda name, done, total: None)
@@ -133,7 +139,7 @@ class Importer:
                 # about 150 bytes a record in the text formats: enough to decide on bulk indexing
                 with store.bulk_load(expected_rows=archived.size // 150):
                     read, rejected = self._store_records(fmt, sniff, ctx, import_id)
-            except UnreadableFile:
+            except (UnreadableFile, Cancelled):
                 raise
             except Exception as exc:    # a reader's failure on strange input fails this file only
                 log.debug("reading %s failed", path, exc_info=True)
@@ -181,6 +187,8 @@ class Importer:
             if len(calls) >= BATCH:
                 store.insert_calls(calls)
                 calls.clear()
+                if self.cancel is not None and self.cancel.is_set():
+                    raise Cancelled(f"{sniff.path.name}: stopped by request after {read} records")
         store.insert_calls(calls)
         store.insert_rejects(rejects)
         store.upsert_numbers(facts_seen.values())

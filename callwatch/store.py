@@ -174,6 +174,24 @@ MIGRATIONS: list[str] = [
     ALTER TABLE scans ADD COLUMN findings_changed INTEGER;
     CREATE INDEX call_sources_import ON call_sources (import_id);
     """,
+    # 4: the daemon's memory: what each job did, and which alerts went out
+    """
+    CREATE TABLE job_runs (
+        id INTEGER PRIMARY KEY,
+        job TEXT NOT NULL,
+        started_at TEXT NOT NULL,
+        finished_at TEXT,
+        result TEXT NOT NULL,               -- ok | failed | nothing
+        detail TEXT
+    );
+    CREATE INDEX job_runs_job ON job_runs (job, id);
+    CREATE TABLE alerts_sent (
+        key TEXT PRIMARY KEY,               -- one alert per event, ever
+        sent_at TEXT NOT NULL,
+        title TEXT NOT NULL,
+        delivered INTEGER NOT NULL
+    );
+    """,
 ]
 
 
@@ -254,6 +272,12 @@ class Store:
 
     def close(self) -> None:
         self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
 
     # -- imports --------------------------------------------------------------------------
 
@@ -394,6 +418,11 @@ class Store:
             [old_id, demoted["import_id"], demoted["locator"], demoted["family"], demoted["source_key"],
              demoted["start_ms"], demoted["time_precision_s"], demoted["duration_s"],
              demoted["duration_precision_s"]])
+
+    def record_job(self, job: str, started_at: str, result: str, detail: str = "") -> None:
+        with self.transaction():
+            self.conn.execute("INSERT INTO job_runs (job, started_at, finished_at, result, detail) VALUES (?, ?, ?, ?, ?)",
+                              [job, started_at, _now_iso(), result, detail[:2000]])
 
     def count_calls(self, import_id: int | None = None) -> int:
         if import_id is None:

@@ -1,0 +1,73 @@
+"""The watched folder: exports dropped in it are imported once they are stable, then moved to
+``done/`` (imported, or already known) or ``failed/`` with a ``.reason`` text beside them.
+Nothing is ever deleted. Symbolic links and hidden or partial files (``.name``, ``*.part``,
+``*.tmp``, ``*.crdownload``) are left alone."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from callwatch.store import private_dir
+
+PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
+
+
+@dataclass
+class StabilityTracker:
+    """A file is stable once its size and mtime have not changed for ``stable_s`` seconds
+    (a copy over the network, a scanner writing in several goes, a browser download...)."""
+
+    stable_s: float
+    seen: dict[Path, tuple[int, int, float]] = field(default_factory=dict)   # path -> size, mtime_ns, since
+
+    def stable(self, paths: list[Path], now: float | None = None) -> list[Path]:
+        now = time.monotonic() if now is None else now
+        ready, current = [], {}
+        for path in paths:
+            try:
+                st = path.stat()
+            except OSError:
+                continue
+            signature = (st.st_size, st.st_mtime_ns)
+            previous = self.seen.get(path)
+            since = previous[2] if previous and previous[:2] == signature else now
+            current[path] = (*signature, since)
+            if now - since >= self.stable_s:
+                ready.append(path)
+        self.seen = current
+        return ready
+
+
+def candidates(inbox: Path) -> list[Path]:
+    out = []
+    for entry in sorted(inbox.iterdir()):
+        if entry.name.startswith(".") or entry.name.endswith(PARTIAL_SUFFIXES) or entry.name.endswith(".reason"):
+            continue
+        if entry.is_symlink() or not entry.is_file():      # never follow a link out of the inbox
+            continue
+        out.append(entry)
+    return out
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    target = folder / name
+    n = 1
+    while target.exists():
+        target = folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
+        n += 1
+    return target
+
+
+def settle(path: Path, inbox: Path, ok: bool, reason: str = "") -> Path:
+    """Move an imported file to done/, or a refused one to failed/ with its reason."""
+    folder = private_dir(inbox / ("done" if ok else "failed"))
+    target = _free_name(folder, path.name)
+    os.replace(path, target)
+    if not ok:
+        fd = os.open(str(target) + ".reason", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(reason.rstrip() + "\n")
+    return target
