@@ -20,7 +20,13 @@ import pandas as pd
 
 from callwatch.errors import CallwatchError
 
-RULES_DIR = Path(__file__).resolve().parents[2] / "config" / "rules"
+def _rules_dir() -> Path:
+    """config/rules/ of the source tree, installed as the package callwatch.rulepacks."""
+    import callwatch.rulepacks
+    return Path(callwatch.rulepacks.__file__).parent
+
+
+RULES_DIR = _rules_dir()
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
