@@ -121,7 +121,16 @@ class Daemon:
         from callwatch.detect import scan
         with Store(self.data_dir) as store:
             result = scan(store, self.config)
+        if not self.stop.is_set():
+            self.job_alert()
         return "ok", f"{result.mode}: {len(result.findings)} finding(s), {result.changed} changed"
+
+    @_job("alert")
+    def job_alert(self):
+        from callwatch import alerts
+        with Store(self.data_dir) as store:
+            sent, held = alerts.dispatch(store, self.config)
+        return ("ok" if sent or held else "nothing"), f"{sent} sent, {held} held back"
 
     @_job("snapshot")
     def job_snapshot(self):
