@@ -104,3 +104,21 @@ def _apprise(urls):
     def notify(title: str, body: str) -> bool:
         return bool(client.notify(title=title, body=body))
     return notify
+
+
+def source_failing(store, config, name: str, detail: str) -> bool:
+    """One alert per failure streak of a source (the streak starts at its first failure)."""
+    streak = store.conn.execute(
+        "SELECT MIN(id) FROM job_runs WHERE job = ? AND result = 'failed' AND id > "
+        "IFNULL((SELECT MAX(id) FROM job_runs WHERE job = ? AND result = 'ok'), 0)",
+        [f"source:{name}", f"source:{name}"]).fetchone()[0]
+    key = f"source-failing:{name}:{streak}"
+    if store.conn.execute("SELECT 1 FROM alerts_sent WHERE key = ?", [key]).fetchone():
+        return False
+    delivered = 0
+    if config.daemon.alert_urls:
+        delivered = int(_apprise(config.daemon.alert_urls)(f"callwatch: source {name} keeps failing", detail))
+    with store.transaction():
+        store.conn.execute("INSERT OR IGNORE INTO alerts_sent (key, sent_at, title, delivered) VALUES (?, ?, ?, ?)",
+                           [key, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), f"source {name} failing", delivered])
+    return bool(delivered)

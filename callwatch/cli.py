@@ -413,6 +413,25 @@ def daemon_cmd(env):
     sys.exit(Daemon(env.config).run())
 
 
+@cli.group("source")
+def source_group():
+    """Live sources (boxes polled by the daemon)."""
+
+
+@source_group.command("pair")
+@click.argument("kind", type=click.Choice(["freebox"]))
+@click.option("--url", default=None, help="The box's address (default: the [[sources]] entry, or http://mafreebox.freebox.fr).")
+@click.pass_obj
+@handle_errors
+def source_pair_cmd(env, kind, url):
+    """Pair once with a box; its token is stored private (0600) in the data directory."""
+    from callwatch.sources import freebox
+    configured = next((s.url for s in env.config.sources if s.kind == kind), None)
+    path = freebox.pair((url or configured or "http://mafreebox.freebox.fr").rstrip("/"), env.config.data_dir,
+                        say=lambda text: console.print(text, highlight=False))
+    console.print(f"Paired. Token stored in {path} (private).", highlight=False, soft_wrap=True)
+
+
 @cli.command("status")
 @click.pass_obj
 @handle_errors

@@ -97,6 +97,19 @@ class Daemon:
 
 
 @dataclass(frozen=True)
+class Source:
+    """A box polled for its call list."""
+
+    kind: str                             # freebox
+    name: str
+    url: str
+    every_s: int = 300
+
+
+SOURCE_KINDS = ("freebox",)
+
+
+@dataclass(frozen=True)
 class Timestamp:
     """An RFC 3161 time-stamping authority for evidence packs."""
 
@@ -120,6 +133,7 @@ class Config:
     detect: Detect = Detect()
     timestamp: Timestamp = Timestamp()
     daemon: Daemon = Daemon()
+    sources: tuple[Source, ...] = ()
     raw: bytes = b""
 
     @property
@@ -217,7 +231,8 @@ class _Validator:
 
     def config(self, doc: dict, raw: bytes) -> Config:
         self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "operator",
-                         "objections", "asterisk", "csv_mappings", "detect", "timestamp", "daemon"}, "")
+                         "objections", "asterisk", "csv_mappings", "detect", "timestamp", "daemon",
+                         "sources"}, "")
         kw: dict = {"path": self.path, "raw": raw}
         if "data_dir" in doc:
             kw["data_dir"] = Path(self.get(doc, "data_dir", str)).expanduser()
@@ -248,7 +263,26 @@ class _Validator:
             kw["timestamp"] = self.timestamp(doc["timestamp"])
         if "daemon" in doc:
             kw["daemon"] = self.daemon(doc["daemon"])
+        kw["sources"] = tuple(self.source(t, i) for i, t in enumerate(self.tables(doc, "sources")))
+        names = [s.name for s in kw["sources"]]
+        if len(names) != len(set(names)):
+            self.fail("sources", "two sources have the same name")
         return Config(**kw)
+
+    def source(self, t, i):
+        w = f"sources[{i}]."
+        self.known(t, {"kind", "name", "url", "every_s"}, w)
+        kind = self.get(t, "kind", str, w, required=True)
+        if kind not in SOURCE_KINDS:
+            self.fail(f"{w}kind", f"must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
+        url = self.get(t, "url", str, w, default="http://mafreebox.freebox.fr").rstrip("/")
+        if not re.match(r"https?://", url):
+            self.fail(f"{w}url", f"must be an http:// or https:// address, not {url!r}")
+        every = t.get("every_s", 300)
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            self.fail(f"{w}every_s", "must be a whole number of seconds >= 1")
+        name = self.get(t, "name", str, w, default=kind)
+        return Source(kind=kind, name=name, url=url, every_s=every)
 
     def daemon(self, t):
         if not isinstance(t, dict):

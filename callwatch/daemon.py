@@ -67,6 +67,7 @@ class Daemon:
             executors={"default": ThreadPoolExecutor(1), "watchdog": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
         self._lock_fd = None
+        self.source_health: dict[str, tuple[int, float]] = {}     # name -> (failures in a row, next try)
 
     # -- the jobs ------------------------------------------------------------------------
 
@@ -123,7 +124,14 @@ class Daemon:
             result = scan(store, self.config)
         if not self.stop.is_set():
             self.job_alert()
+        if result.findings and not self.stop.is_set() and self._snapshot_due():
+            self.job_snapshot()            # a dated pack exists as soon as there is something to show
         return "ok", f"{result.mode}: {len(result.findings)} finding(s), {result.changed} changed"
+
+    def _snapshot_due(self, days: int = 7) -> bool:
+        folder = self.data_dir / "snapshots"
+        packs = list(folder.glob("*.zip")) if folder.exists() else []
+        return not packs or time.time() - max(p.stat().st_mtime for p in packs) > days * 86400
 
     @_job("alert")
     def job_alert(self):
@@ -131,6 +139,44 @@ class Daemon:
         with Store(self.data_dir) as store:
             sent, held = alerts.dispatch(store, self.config)
         return ("ok" if sent or held else "nothing"), f"{sent} sent, {held} held back"
+
+    def job_source(self, source):
+        """Poll one box; back off after failures (doubling, at most an hour); alert when it keeps failing."""
+        now = time.monotonic()
+        failures, next_try = self.source_health.get(source.name, (0, 0.0))
+        if now < next_try:
+            return
+        started = _now()
+        try:
+            from callwatch.sources import freebox
+            body = freebox.fetch_call_log(self.data_dir, source.url)
+            folder = private_dir(self.data_dir / "polls")
+            path = folder / f"{source.name}-call-log-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(body)
+            with Store(self.data_dir) as store:
+                result = Importer(store, self.config, cancel=self.stop).import_file(path)
+            if result.status == "failed":
+                raise CallwatchError(result.message)
+            self.source_health[source.name] = (0, 0.0)
+            outcome, detail = "ok", f"{result.read} calls read, {result.new} new"
+        except Cancelled as exc:
+            outcome, detail = "stopped", str(exc)
+        except Exception as exc:          # a box down never stops the daemon
+            failures += 1
+            delay = min(source.every_s * 2 ** failures, 3600)
+            self.source_health[source.name] = (failures, now + delay)
+            outcome, detail = "failed", f"{exc} (failure {failures}, next try in {delay} s)"
+            log.warning("source %s: %s", source.name, detail)
+        with Store(self.data_dir) as store:
+            store.record_job(f"source:{source.name}", started, outcome, detail)
+            if outcome == "failed" and self.source_health[source.name][0] >= 3:
+                from callwatch import alerts
+                alerts.source_failing(store, self.config, source.name, detail)
+        self._write_state()
+        if outcome == "ok" and result.new and not self.stop.is_set():
+            self.job_scan()
 
     @_job("snapshot")
     def job_snapshot(self):
@@ -203,6 +249,9 @@ class Daemon:
         sched.add_job(self.job_snapshot, CronTrigger.from_crontab(d.snapshot_cron, timezone=self.config.timezone),
                       id="snapshot")
         sched.add_job(self.job_maintenance, "interval", seconds=max(d.maintenance_every_s, 60), id="maintenance")
+        for source in self.config.sources:
+            sched.add_job(self.job_source, "interval", args=[source], seconds=source.every_s, id=f"source:{source.name}",
+                          next_run_time=datetime.now(timezone.utc))
         watchdog_usec = int(os.environ.get("WATCHDOG_USEC", "0") or 0)
         if watchdog_usec:
             sched.add_job(lambda: sd_notify("WATCHDOG=1"), "interval", seconds=max(watchdog_usec / 2e6, 1),
