@@ -27,10 +27,10 @@ class Format:
 
 
 def _built_in() -> list[Format]:
-    from callwatch.importers import (android_db, android_xml, asterisk_csv, freebox_json,
-                                     fritzbox_csv)
+    from callwatch.importers import (android_db, android_xml, asterisk_csv, bbox_json, freebox_json,
+                                     fritzbox_csv, fritzbox_xml, livebox_json)
     return [android_xml.FORMAT, android_xml.OPPO_FORMAT, android_db.FORMAT, fritzbox_csv.FORMAT,
-            asterisk_csv.FORMAT, freebox_json.FORMAT]
+            fritzbox_xml.FORMAT, asterisk_csv.FORMAT, freebox_json.FORMAT, livebox_json.FORMAT, bbox_json.FORMAT]
 
 
 def available(config=None) -> list[Format]:

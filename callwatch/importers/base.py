@@ -228,3 +228,24 @@ def parse_hms(text: str) -> int:
     for p in parts:
         total = total * 60 + int(p)
     return total
+
+
+MAX_JSON_BYTES = 256 * 1024 * 1024
+
+
+def load_json(sniff):
+    """A whole JSON export (box call lists are small; a cap keeps a hostile file from eating memory)."""
+    import json
+    from callwatch.errors import UnreadableFile
+    if sniff.size > MAX_JSON_BYTES:
+        raise UnreadableFile(sniff.path, f"JSON file larger than {MAX_JSON_BYTES // 2**20} MB")
+    try:
+        with open(sniff.path, encoding=sniff.encoding or "utf-8") as fh:
+            return json.load(fh)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise UnreadableFile(sniff.path, f"not valid JSON ({str(exc)[:120]}); truncated or damaged file?") from None
+
+
+def json_raw(entry) -> str:
+    import json
+    return json.dumps(entry, ensure_ascii=False)[:4000]

@@ -10,13 +10,10 @@ under two ids; the identity leaves ``id`` out so that such twins count once.
 
 from __future__ import annotations
 
-import json
-
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
-from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, Reject
-
-MAX_BYTES = 256 * 1024 * 1024
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, Reject, json_raw,
+                                      load_json)
 _TYPES = {"missed": (IN, MISSED), "accepted": (IN, ANSWERED), "outgoing": (OUT, None)}
 
 
@@ -41,19 +38,12 @@ def _recognise(sniff) -> int:
 
 
 def _parse(sniff, ctx):
-    if sniff.size > MAX_BYTES:
-        raise UnreadableFile(sniff.path, f"JSON file larger than {MAX_BYTES // 2**20} MB")
-    try:
-        with open(sniff.path, encoding=sniff.encoding or "utf-8") as fh:
-            doc = json.load(fh)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise UnreadableFile(sniff.path, f"not valid JSON ({exc}); truncated or damaged file?") from None
-    entries = _entries(doc)
+    entries = _entries(load_json(sniff))
     if entries is None:
         raise UnreadableFile(sniff.path, "no call list: expected a list or {success, result: [...]}")
     for i, entry in enumerate(entries):
         loc = f"result[{i}]" + (f" id={entry.get('id')}" if isinstance(entry, dict) else "")
-        raw = json.dumps(entry, ensure_ascii=False)[:4000]
+        raw = json_raw(entry)
         if not isinstance(entry, dict):
             yield Reject(loc, "entry is not an object", raw)
             continue

@@ -32,6 +32,13 @@ _ALIASES = {
 }
 _TYPES = {"1": (IN, ANSWERED, "incoming"), "2": (IN, MISSED, "missed"),
           "3": (IN, REJECTED, "rejected"), "4": (OUT, None, "outgoing")}
+
+
+def identity(when: str, number: str, direction: str, outcome: str, duration: str) -> str:
+    """A FRITZ!Box call's key, the same for its web CSV export and its TR-064 list (whose type
+    codes differ), so that the two deduplicate: minute, number, direction/outcome, duration."""
+    kind = "out" if direction == OUT else {ANSWERED: "in", MISSED: "missed"}.get(outcome, "rejected")
+    return f"{when}|{number.removeprefix('SIP: ').strip()}|{kind}|{duration}"
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\s+(\d{1,2}):(\d{2})")
 _DUR = re.compile(r"(\d+):(\d{2})")
 
@@ -128,7 +135,8 @@ def _call(fields, cols, loc, clock) -> Call:
     number, own, ext = col("number"), col("own"), col("extension")
     return Call(
         start_ms=start_ms, direction=direction, outcome=outcome, number_raw=number, locator=loc,
-        key=f"{when}|{number}|{code}|{own}|{ext}|{dur}", source_type=f"{code} {label}",
+        key=identity(when, number, direction, outcome if direction == IN else "", dur),
+        source_type=f"{code} {label}",
         tz=clock.name, time_raw=when, time_flag=flag, time_precision_s=60,
         duration_s=seconds, duration_precision_s=60,
         own_number_raw=own or None, caller_name=col("name") or None)
@@ -137,5 +145,5 @@ def _call(fields, cols, loc, clock) -> Call:
 FORMAT = Format(
     name="fritzbox-csv", family="fritzbox",
     description="FRITZ!Box call list CSV (web interface export)",
-    identity="date (minute), number, type, own number, extension, duration; #n for look-alikes",
+    identity="date (minute), number, direction/outcome, duration (shared with fritzbox-xml); #n for look-alikes",
     recognise=_recognise, parse=_parse, precision="time: 1 min; duration: 1 min", line_based=True)

@@ -1,0 +1,131 @@
+"""FRITZ!Box call list as TR-064 serves it (``X_AVM-DE_OnTel:GetCallList``): ``<Call>`` elements
+with ``Id``, ``Type`` (1 incoming, 2 missed, 3 outgoing, 9 active incoming, 10 rejected,
+11 active outgoing), ``Caller``, ``Called`` (``SIP: `` prefixes), ``CalledNumber``, ``CallerNumber``,
+``Name``, ``Device``, ``Date`` (``dd.mm.yy HH:MM`` local), ``Duration`` (``H:MM``). Inside
+``<root>`` with a ``<timestamp>``, or copied as bare ``<Call>`` fragments (wrapped before parsing).
+Same box, same identity as the web CSV export: the two deduplicate.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.sax
+import xml.sax.expatreader
+
+import defusedxml.sax
+from defusedxml import DefusedXmlException
+
+from callwatch.errors import UnreadableFile
+from callwatch.importers import Format
+from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, Reject
+from callwatch.importers.fritzbox_csv import _DATE, _DUR, identity
+
+_TYPES = {"1": (IN, ANSWERED, "incoming"), "2": (IN, MISSED, "missed"), "3": (OUT, None, "outgoing"),
+          "9": (IN, ANSWERED, "active incoming"), "10": (IN, REJECTED, "rejected"),
+          "11": (OUT, None, "active outgoing")}
+
+
+def _recognise(sniff) -> int:
+    text = sniff.stripped
+    if re.match(r"(<\?xml[^>]*\?>\s*)?(<root>\s*(<timestamp>[^<]*</timestamp>\s*)?)?<Call>", text) \
+            and "<Type>" in text and "<Date>" in text:
+        return 90
+    return 0
+
+
+class _Handler(xml.sax.handler.ContentHandler):
+    def __init__(self, sink):
+        super().__init__()
+        self.sink, self.record, self.field, self.text, self.count, self.where = sink, None, None, [], 0, ""
+        self.locator = None
+
+    def startElement(self, name, attrs):
+        if name == "Call":
+            self.count += 1
+            self.record = {}
+            self.where = f"<Call> #{self.count} (line {self.locator.getLineNumber()})"
+        elif self.record is not None:
+            self.field, self.text = name, []
+
+    def characters(self, content):
+        if self.field:
+            self.text.append(content)
+
+    def endElement(self, name):
+        if name == "Call" and self.record is not None:
+            self.sink.append((self.where, self.record))
+            self.record = None
+        elif self.record is not None and name == self.field:
+            self.record[name] = "".join(self.text).strip()
+            self.field = None
+
+
+def _parse(sniff, ctx):
+    parser = defusedxml.sax.make_parser()
+    buffer: list = []
+    handler = _Handler(buffer)
+    parser.setContentHandler(handler)
+    handler.locator = xml.sax.expatreader.ExpatLocator(parser)
+    wrap = not sniff.stripped.startswith(("<?xml", "<root"))   # bare <Call> fragments have no single root
+    seen: dict[str, int] = {}
+    try:
+        with open(sniff.path, "rb") as fh:
+            if wrap:
+                parser.feed(b"<root>")
+            while chunk := fh.read(256 * 1024):
+                parser.feed(chunk)
+                yield from _calls(buffer, ctx, seen)
+            if wrap:
+                parser.feed(b"</root>")
+            parser.close()
+    except xml.sax.SAXParseException as exc:
+        raise UnreadableFile(sniff.path, f"not well-formed XML at line {exc.getLineNumber()}: {exc.getMessage()} "
+                                         f"(truncated or damaged file?); nothing of it was stored") from None
+    except DefusedXmlException as exc:
+        raise UnreadableFile(sniff.path, f"XML declares entities or a DTD, refused ({type(exc).__name__})") from None
+    yield from _calls(buffer, ctx, seen)
+
+
+def _calls(buffer, ctx, seen):
+    records = buffer[:]
+    buffer.clear()
+    for where, r in records:
+        raw = "".join(f"<{k}>{v}</{k}>" for k, v in r.items())[:4000]
+        code = r.get("Type", "")
+        if code not in _TYPES:
+            yield Reject(where, f"unknown call type {code!r}", raw)
+            continue
+        direction, outcome, label = _TYPES[code]
+        when, dur = r.get("Date", ""), r.get("Duration", "")
+        m, d = _DATE.fullmatch(when), _DUR.fullmatch(dur)
+        if not m:
+            yield Reject(where, f"Date {when[:40]!r} is not dd.mm.yy HH:MM", raw)
+            continue
+        if not d:
+            yield Reject(where, f"Duration {dur[:40]!r} is not H:MM", raw)
+            continue
+        day, month, year, hour, minute = (int(g) for g in m.groups())
+        try:
+            start_ms, flag = ctx.clock.to_utc_ms(year + (2000 if year < 100 else 0), month, day, hour, minute, 0)
+        except ValueError as exc:
+            yield Reject(where, str(exc), raw)
+            continue
+        seconds = (int(d.group(1)) * 60 + int(d.group(2))) * 60
+        if direction == IN:
+            number, own = r.get("Caller", ""), r.get("CalledNumber") or r.get("Called", "")
+        else:
+            number, own = r.get("Called", ""), r.get("CallerNumber") or r.get("Caller", "")
+            outcome = ANSWERED if seconds else UNKNOWN_OUTCOME
+        number = number.removeprefix("SIP: ").strip()
+        key = identity(when, number, direction, outcome if direction == IN else "", dur)
+        seen[key] = n = seen.get(key, 0) + 1
+        yield Call(start_ms=start_ms, direction=direction, outcome=outcome, number_raw=number, locator=where,
+                   key=key if n == 1 else f"{key}#{n}", source_type=f"{code} {label}", tz=ctx.clock.name,
+                   time_raw=when, time_flag=flag, time_precision_s=60, duration_s=seconds, duration_precision_s=60,
+                   own_number_raw=own.removeprefix("SIP: ").strip() or None, caller_name=r.get("Name") or None)
+
+
+FORMAT = Format(
+    name="fritzbox-xml", family="fritzbox", description="FRITZ!Box call list XML (TR-064 GetCallList)",
+    identity="date (minute), number, direction/outcome, duration (shared with fritzbox-csv); #n for look-alikes",
+    recognise=_recognise, parse=_parse, precision="time: 1 min; duration: 1 min")

@@ -1,0 +1,109 @@
+"""FRITZ!Box TR-064 XML, Orange Livebox JSON, Bouygues Bbox JSON."""
+
+import json
+
+from test_import_fritzbox import GERMAN
+
+TR064_FRAGMENT = """\
+<Call><Id>2941</Id><Type>1</Type><Caller>0162345012</Caller><Called>SIP: 0123456789</Called><CalledNumber>0123456789</CalledNumber><Name></Name><Numbertype>sip</Numbertype><Device>Telefon Küche</Device><Port>10</Port><Date>12.10.26 11:20</Date><Duration>0:01</Duration><Count></Count><Path /></Call>
+
+<Call><Id>2940</Id><Type>2</Type><Caller>0162345013</Caller><Called>SIP: 0123456789</Called><CalledNumber>0123456789</CalledNumber><Name></Name><Numbertype>sip</Numbertype><Device></Device><Port>-1</Port><Date>12.10.26 10:05</Date><Duration>0:00</Duration><Count></Count><Path /></Call>
+"""
+
+TR064_ROOT = """<?xml version="1.0" encoding="UTF-8"?>
+<root><timestamp>1792000000</timestamp>
+<Call><Id>3000</Id><Type>3</Type><Caller>0123456789</Caller><CallerNumber>0123456789</CallerNumber><Called>0611223344</Called><Name>Mère</Name><Device>Telefon Küche</Device><Date>12.10.26 18:02</Date><Duration>0:12</Duration></Call>
+<Call><Id>3001</Id><Type>10</Type><Caller></Caller><Called>SIP: 0123456789</Called><CalledNumber>0123456789</CalledNumber><Date>11.10.26 09:15</Date><Duration>0:00</Duration></Call>
+<Call><Id>3002</Id><Type>7</Type><Caller>0162345019</Caller><Called>SIP: 0123456789</Called><Date>11.10.26 09:16</Date><Duration>0:00</Duration></Call>
+</root>
+"""
+
+
+def test_tr064_fragment_without_root(household):
+    r = household.import_(household.write("calllist.xml", TR064_FRAGMENT))
+    assert (r.format, r.read, r.new) == ("fritzbox-xml", 2, 2)
+    answered = household.calls("outcome = 'answered'")[0]
+    assert (answered["number"], answered["own_line"], answered["duration_s"], answered["duration_precision_s"]) == \
+        ("+33162345012", "+33123456789", 60, 60)
+    assert answered["start_utc"] == "2026-10-12T09:20:00.000Z" and answered["locator"].startswith("<Call> #1")
+
+
+def test_tr064_with_root_outgoing_rejected_and_unknown_type(household):
+    r = household.import_(household.write("calllist.xml", TR064_ROOT))
+    assert (r.read, r.new, r.rejected) == (3, 2, 1)
+    out = household.calls("direction = 'out'")[0]
+    assert (out["number"], out["own_line"], out["duration_s"], out["caller_name"]) == \
+        ("+33611223344", "+33123456789", 720, "Mère")
+    assert household.calls("source_type = '10 rejected'")[0]["presentation"] == "withheld"
+    assert "unknown call type '7'" in household.store.rejects(r.import_id)[0]["reason"]
+
+
+def test_tr064_and_web_csv_of_one_box_deduplicate(household):
+    household.import_(household.write("fritz.csv", GERMAN, encoding="iso-8859-1"))
+    r = household.import_(household.write("calllist.xml", TR064_FRAGMENT + TR064_ROOT.split("<root>")[1]
+                                          .split("</root>")[0].replace("<timestamp>1792000000</timestamp>", "")))
+    # the two incoming calls, the outgoing one and the rejected one are all in the CSV already
+    assert (r.new, r.duplicate, r.rejected) == (0, 4, 1)
+
+
+LIVEBOX = {"status": [
+    {"remoteNumber": "0162345012", "remoteName": "", "terminal": "HOME", "startTime": "2026-10-12T09:20:07Z",
+     "duration": 2, "callType": "succeeded", "callOrigin": "external", "callDestination": "0123456789",
+     "trunkLineNumber": "0123456789", "viewed": False, "callId": "30"},
+    {"remoteNumber": "", "remoteName": "", "terminal": "", "startTime": "2026-10-12T12:00:00Z", "duration": 0,
+     "callType": "missed", "callOrigin": "external", "callDestination": "0123456789", "trunkLineNumber": "",
+     "viewed": True, "callId": "31"},
+    {"remoteNumber": "0611223344", "remoteName": "Maman", "terminal": "HOME", "startTime": "2026-10-12T17:00:00Z",
+     "duration": 0, "callType": "failed", "callOrigin": "local", "callDestination": "0611223344",
+     "trunkLineNumber": "0123456789", "viewed": True, "callId": "32"},
+    {"remoteNumber": "**REDACTED**", "startTime": "1900-01-01T00:00:00Z", "duration": "**REDACTED**",
+     "callType": "succeeded", "callOrigin": "external", "callId": "33"},
+]}
+
+
+def test_livebox_utc_times_origin_and_withheld(household):
+    r = household.import_(household.write("calllist.json", json.dumps(LIVEBOX)))
+    assert (r.format, r.read, r.new, r.rejected) == ("livebox-json", 4, 3, 1)
+    first, withheld, out = household.calls()
+    assert (first["start_utc"], first["outcome"], first["duration_s"]) == ("2026-10-12T09:20:07.000Z", "answered", 2)
+    assert (withheld["presentation"], withheld["outcome"]) == ("withheld", "missed")
+    assert (out["direction"], out["outcome"], out["number"]) == ("out", "unknown", "+33611223344")
+    assert "duration '**REDACTED**'" in household.store.rejects(r.import_id)[0]["reason"]
+
+
+BBOX = [{"calllog": [
+    {"id": 4, "number": "0162345012", "date": 1791716407, "type": "in", "answered": 1, "duree": 2},
+    {"id": 3, "number": "0162345013", "date": 1791712800, "type": "in", "answered": 0, "duree": 0},
+    {"id": 2, "number": "0611223344", "date": 1791700000, "type": "out", "answered": 1, "duree": 600},
+    {"id": 1, "number": "0162345014", "date": "hier", "type": "in", "answered": 0, "duree": 0},
+]}]
+
+
+def test_bbox_wrapped_array_answered_and_duree(household):
+    r = household.import_(household.write("calllog.json", json.dumps(BBOX)))
+    assert (r.format, r.read, r.new, r.rejected) == ("bbox-json", 4, 3, 1)
+    out, missed, answered = household.calls()
+    assert (answered["outcome"], answered["duration_s"], answered["number"]) == ("answered", 2, "+33162345012")
+    assert missed["outcome"] == "missed" and (out["direction"], out["duration_s"]) == ("out", 600)
+
+
+def test_every_fixture_is_recognised_as_exactly_one_format(household):
+    from callwatch.importers import recognise
+    from callwatch.importers.base import Sniff, decode_head, detect_encoding
+    from test_import_android import SBR_ALL_TYPES, OPPO
+    from test_import_asterisk import CDR_CSV, CDR_CUSTOM, WITH_HEADER
+    from test_import_fritzbox import ENGLISH_8_COLUMNS
+    from test_import_freebox import ENTRIES
+    fixtures = {
+        "android-xml": [SBR_ALL_TYPES], "android-oppo-xml": [OPPO], "fritzbox-csv": [GERMAN, ENGLISH_8_COLUMNS],
+        "fritzbox-xml": [TR064_FRAGMENT, TR064_ROOT], "asterisk-csv": [CDR_CSV, CDR_CUSTOM, WITH_HEADER],
+        "freebox-json": [json.dumps(ENTRIES), json.dumps({"success": True, "result": ENTRIES})],
+        "livebox-json": [json.dumps(LIVEBOX)], "bbox-json": [json.dumps(BBOX)],
+    }
+    for expected, texts in fixtures.items():
+        for i, text in enumerate(texts):
+            path = household.write(f"f-{expected}-{i}", text)
+            head = path.read_bytes()
+            enc = detect_encoding(head)
+            winners, _ = recognise(Sniff(path, head, len(head), enc, decode_head(head, enc)), household.config)
+            assert [w.name for w in winners] == [expected], (expected, i)
