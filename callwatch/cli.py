@@ -464,7 +464,7 @@ def status_cmd(env):
     by_job = {r["job"]: r for r in runs}
     for job in sorted(set(by_job) | set((state or {}).get("next_runs", {}))):
         r = by_job.get(job, {})
-        table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", (r.get("detail") or "")[:120],
+        table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", (r.get("detail") or "")[:400],
                       ((state or {}).get("next_runs", {}).get(job) or "-"))
     console.print(table)
     console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)

@@ -74,6 +74,7 @@ class FreeboxEmulator:
 
     def close(self):
         self.server.shutdown()
+        self.server.server_close()      # refuse connections from now on, as a box that is off
 
 
 def call(ts, number="0162345010", kind="missed", duration=8, id_=None):

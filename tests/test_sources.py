@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -99,10 +100,21 @@ def test_a_box_that_is_down_backs_off_without_stopping_the_daemon(tmp_path, box)
     proc = subprocess.Popen([sys.executable, "-m", "callwatch", "daemon"], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        def failed_status():
-            out = subprocess.run([sys.executable, "-m", "callwatch", "status"], env=env, capture_output=True, text=True)
-            return "unreachable" in out.stdout and "next try in" in out.stdout
-        assert _wait(failed_status)
+        def failed_twice():
+            if not (data / "callwatch.db").exists():
+                return False
+            conn = sqlite3.connect(data / "callwatch.db")
+            try:
+                rows = conn.execute("SELECT detail FROM job_runs WHERE job = 'source:freebox' AND result = 'failed'"
+                                    ).fetchall()
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                conn.close()
+            return len(rows) >= 2 and "unreachable" in rows[-1][0] and "next try in" in rows[-1][0]
+        assert _wait(failed_twice)
+        status = subprocess.run([sys.executable, "-m", "callwatch", "status"], env=env, capture_output=True, text=True)
+        assert "source:freebox" in status.stdout and "failed" in status.stdout
         (data / "inbox" / "x.txt").write_text("still working\n")          # the other jobs go on
         assert _wait(lambda: (data / "inbox" / "failed" / "x.txt").exists())
         proc.send_signal(signal.SIGTERM)

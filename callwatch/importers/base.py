@@ -249,3 +249,29 @@ def load_json(sniff):
 def json_raw(entry) -> str:
     import json
     return json.dumps(entry, ensure_ascii=False)[:4000]
+
+
+def json_entries(entries, prefix: str, id_field: str, read):
+    """Calls or rejects for a list of JSON call entries. ``read(entry, locator)`` returns a Call
+    or raises ValueError, whose message becomes the reject's reason."""
+    for i, entry in enumerate(entries):
+        loc = f"{prefix}[{i}]" + (f" {id_field}={entry.get(id_field)}" if isinstance(entry, dict) else "")
+        if not isinstance(entry, dict):
+            yield Reject(loc, "entry is not an object", json_raw(entry))
+            continue
+        try:
+            yield read(entry, loc)
+        except ValueError as exc:
+            yield Reject(loc, str(exc), json_raw(entry))
+
+
+def unix_seconds(value, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 32503680000:
+        raise ValueError(f"{name} {str(value)[:40]!r} is not Unix seconds")
+    return value
+
+
+def count_of_seconds(value, name: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ValueError(f"{name} {str(value)[:40]!r} is not a number of seconds")
+    return value

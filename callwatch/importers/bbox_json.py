@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
-from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, Reject, json_raw,
-                                      load_json)
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, count_of_seconds,
+                                      json_entries, load_json, unix_seconds)
 
 
 def _recognise(sniff) -> int:
@@ -29,30 +29,24 @@ def _parse(sniff, ctx):
     entries = _entries(load_json(sniff))
     if entries is None:
         raise UnreadableFile(sniff.path, 'no call list: expected [{"calllog": [...]}]')
-    for i, e in enumerate(entries):
-        loc = f"calllog[{i}]" + (f" id={e.get('id')}" if isinstance(e, dict) else "")
-        if not isinstance(e, dict):
-            yield Reject(loc, "entry is not an object", json_raw(e))
-            continue
-        when, seconds, kind = e.get("date"), e.get("duree", 0), e.get("type")
-        if kind not in ("in", "out"):
-            yield Reject(loc, f"unknown type {kind!r}", json_raw(e))
-            continue
-        if not isinstance(when, int) or isinstance(when, bool) or not 0 < when < 32503680000:
-            yield Reject(loc, f"date {str(when)[:40]!r} is not Unix seconds", json_raw(e))
-            continue
-        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
-            yield Reject(loc, f"duree {str(seconds)[:40]!r} is not a number of seconds", json_raw(e))
-            continue
-        answered = e.get("answered") in (1, True, "1")
-        if kind == "in":
-            outcome = ANSWERED if answered else MISSED
-        else:
-            outcome = ANSWERED if answered or seconds else UNKNOWN_OUTCOME
-        number = "" if e.get("number") is None else str(e.get("number"))
-        yield Call(start_ms=when * 1000, direction=IN if kind == "in" else OUT, outcome=outcome, number_raw=number,
-                   locator=loc, key=f"{when}|{number}|{kind}|{seconds}", source_type=f"{kind}/answered={int(answered)}",
-                   duration_s=seconds)
+    return json_entries(entries, "calllog", "id", _read)
+
+
+def _read(e, loc) -> Call:
+    kind = e.get("type")
+    if kind not in ("in", "out"):
+        raise ValueError(f"unknown type {kind!r}")
+    when = unix_seconds(e.get("date"), "date")
+    seconds = count_of_seconds(e.get("duree", 0), "duree")
+    answered = e.get("answered") in (1, True, "1")
+    if kind == "in":
+        outcome = ANSWERED if answered else MISSED
+    else:
+        outcome = ANSWERED if answered or seconds else UNKNOWN_OUTCOME
+    number = "" if e.get("number") is None else str(e.get("number"))
+    return Call(start_ms=when * 1000, direction=IN if kind == "in" else OUT, outcome=outcome, number_raw=number,
+                locator=loc, key=f"{when}|{number}|{kind}|{seconds}", source_type=f"{kind}/answered={int(answered)}",
+                duration_s=seconds)
 
 
 FORMAT = Format(

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
-from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, Reject, json_raw,
-                                      load_json)
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, count_of_seconds,
+                                      json_entries, load_json, unix_seconds)
 _TYPES = {"missed": (IN, MISSED), "accepted": (IN, ANSWERED), "outgoing": (OUT, None)}
 
 
@@ -41,38 +41,28 @@ def _parse(sniff, ctx):
     entries = _entries(load_json(sniff))
     if entries is None:
         raise UnreadableFile(sniff.path, "no call list: expected a list or {success, result: [...]}")
-    for i, entry in enumerate(entries):
-        loc = f"result[{i}]" + (f" id={entry.get('id')}" if isinstance(entry, dict) else "")
-        raw = json_raw(entry)
-        if not isinstance(entry, dict):
-            yield Reject(loc, "entry is not an object", raw)
-            continue
-        kind = entry.get("type")
-        if kind not in _TYPES:
-            yield Reject(loc, f"unknown call type {kind!r}", raw)
-            continue
-        when, seconds = entry.get("datetime"), entry.get("duration", 0)
-        if not isinstance(when, int) or isinstance(when, bool) or not 0 < when < 32503680000:
-            yield Reject(loc, f"datetime {when!r} is not Unix seconds", raw)
-            continue
-        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
-            yield Reject(loc, f"duration {seconds!r} is not a number of seconds", raw)
-            continue
-        direction, outcome = _TYPES[kind]
-        number = entry.get("number")
-        number = "" if number is None else str(number)
-        talk, ring = seconds, None
-        if outcome == MISSED:
-            talk, ring = 0, seconds
-        elif outcome is None:
-            outcome = ANSWERED if seconds else UNKNOWN_OUTCOME
-        name = entry.get("name")
-        if isinstance(name, str) and name.strip() in ("", number):
-            name = None
-        yield Call(start_ms=when * 1000, direction=direction, outcome=outcome, number_raw=number,
-                   locator=loc, key=f"{when}|{number}|{kind}|{seconds}|{entry.get('line_id', '')}",
-                   source_type=kind, duration_s=talk, ring_s=ring,
-                   caller_name=name if isinstance(name, str) else None)
+    return json_entries(entries, "result", "id", _read)
+
+
+def _read(entry, loc) -> Call:
+    kind = entry.get("type")
+    if kind not in _TYPES:
+        raise ValueError(f"unknown call type {kind!r}")
+    when = unix_seconds(entry.get("datetime"), "datetime")
+    seconds = count_of_seconds(entry.get("duration", 0), "duration")
+    direction, outcome = _TYPES[kind]
+    number = "" if entry.get("number") is None else str(entry["number"])
+    talk, ring = seconds, None
+    if outcome == MISSED:
+        talk, ring = 0, seconds
+    elif outcome is None:
+        outcome = ANSWERED if seconds else UNKNOWN_OUTCOME
+    name = entry.get("name")
+    if not isinstance(name, str) or name.strip() in ("", number):
+        name = None
+    return Call(start_ms=when * 1000, direction=direction, outcome=outcome, number_raw=number, locator=loc,
+                key=f"{when}|{number}|{kind}|{seconds}|{entry.get('line_id', '')}",
+                source_type=kind, duration_s=talk, ring_s=ring, caller_name=name)
 
 
 FORMAT = Format(

@@ -11,8 +11,8 @@ from datetime import datetime
 
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
-from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, Reject, json_raw,
-                                      load_json)
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, count_of_seconds,
+                                      json_entries, load_json)
 from callwatch.times import EPOCH
 
 _OUTCOMES = {"succeeded": ANSWERED, "missed": MISSED, "failed": UNKNOWN_OUTCOME}
@@ -30,34 +30,28 @@ def _parse(sniff, ctx):
     entries = doc.get("status") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise UnreadableFile(sniff.path, 'no call list: expected {"status": [...]}')
-    for i, e in enumerate(entries):
-        loc = f"status[{i}]" + (f" callId={e.get('callId')}" if isinstance(e, dict) else "")
-        if not isinstance(e, dict):
-            yield Reject(loc, "entry is not an object", json_raw(e))
-            continue
-        kind, when, seconds = e.get("callType"), e.get("startTime"), e.get("duration")
-        if kind not in _OUTCOMES:
-            yield Reject(loc, f"unknown callType {kind!r}", json_raw(e))
-            continue
-        try:
-            start = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
-            if start.tzinfo is None:
-                raise ValueError
-        except ValueError:
-            yield Reject(loc, f"startTime {str(when)[:40]!r} is not an ISO 8601 time with its zone", json_raw(e))
-            continue
-        if not isinstance(seconds, int) or isinstance(seconds, bool) or seconds < 0:
-            yield Reject(loc, f"duration {str(seconds)[:40]!r} is not a number of seconds", json_raw(e))
-            continue
-        delta = start - EPOCH
-        start_ms = (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
-        direction = OUT if str(e.get("callOrigin", "")).lower() == "local" else IN
-        outcome = _OUTCOMES[kind]
-        number = str(e.get("remoteNumber") or "")
-        yield Call(start_ms=start_ms, direction=direction, outcome=outcome, number_raw=number, locator=loc,
-                   key=f"{e.get('callId', '')}|{when}", source_type=f"{kind}/{e.get('callOrigin', '')}",
-                   duration_s=seconds if outcome != MISSED else 0,
-                   caller_name=(e.get("remoteName") or None) if direction == IN else None)
+    return json_entries(entries, "status", "callId", _read)
+
+
+def _read(e, loc) -> Call:
+    kind, when = e.get("callType"), e.get("startTime")
+    if kind not in _OUTCOMES:
+        raise ValueError(f"unknown callType {kind!r}")
+    try:
+        start = datetime.fromisoformat(str(when).replace("Z", "+00:00"))
+    except ValueError:
+        start = None
+    if start is None or start.tzinfo is None:
+        raise ValueError(f"startTime {str(when)[:40]!r} is not an ISO 8601 time with its zone")
+    seconds = count_of_seconds(e.get("duration"), "duration")
+    delta = start - EPOCH
+    start_ms = (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    direction = OUT if str(e.get("callOrigin", "")).lower() == "local" else IN
+    outcome = _OUTCOMES[kind]
+    return Call(start_ms=start_ms, direction=direction, outcome=outcome, number_raw=str(e.get("remoteNumber") or ""),
+                locator=loc, key=f"{e.get('callId', '')}|{when}", source_type=f"{kind}/{e.get('callOrigin', '')}",
+                duration_s=seconds if outcome != MISSED else 0,
+                caller_name=(e.get("remoteName") or None) if direction == IN else None)
 
 
 FORMAT = Format(
