@@ -104,7 +104,7 @@ class Importer:
         encoding = detect_encoding(archived.head, archived.utf8)
         sniff = Sniff(archived.path, archived.head, archived.size, encoding, decode_head(archived.head, encoding))
         fmt = self._choose_format(path, sniff, fmt_name)
-        if encoding is None and fmt.name != "android-db":
+        if encoding is None and not fmt.binary:
             raise UnreadableFile(path, "binary content, not a text export")
         return self._load(path, archived, sniff, fmt)
 

@@ -107,3 +107,13 @@ def test_every_fixture_is_recognised_as_exactly_one_format(household):
             enc = detect_encoding(head)
             winners, _ = recognise(Sniff(path, head, len(head), enc, decode_head(head, enc)), household.config)
             assert [w.name for w in winners] == [expected], (expected, i)
+    # and the two databases
+    from conftest import android_db
+    from test_import_android import GINGERBREAD
+    from test_import_ios import _db
+    for expected, path in (("android-db", android_db(household.exports / "contacts2.db", GINGERBREAD, [],
+                                                     "_id,number,date,duration,type")),
+                           ("ios-callhistory", _db(household.exports / "CallHistory.storedata"))):
+        head = path.read_bytes()[:65536]
+        winners, _ = recognise(Sniff(path, head, path.stat().st_size, None, ""), household.config)
+        assert [w.name for w in winners] == [expected]

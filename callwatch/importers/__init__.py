@@ -24,13 +24,15 @@ class Format:
     precision: str = "1 s"                      # time and duration precision, in words
     line_based: bool = False                    # one record per text line (CSV): a file cut
                                                 # short shows as a bad last record
+    binary: bool = False                        # a database, not text
 
 
 def _built_in() -> list[Format]:
     from callwatch.importers import (android_db, android_xml, asterisk_csv, bbox_json, freebox_json,
-                                     fritzbox_csv, fritzbox_xml, livebox_json)
+                                     fritzbox_csv, fritzbox_xml, ios_callhistory, livebox_json)
     return [android_xml.FORMAT, android_xml.OPPO_FORMAT, android_db.FORMAT, fritzbox_csv.FORMAT,
-            fritzbox_xml.FORMAT, asterisk_csv.FORMAT, freebox_json.FORMAT, livebox_json.FORMAT, bbox_json.FORMAT]
+            fritzbox_xml.FORMAT, asterisk_csv.FORMAT, freebox_json.FORMAT, livebox_json.FORMAT, bbox_json.FORMAT,
+            ios_callhistory.FORMAT]
 
 
 def available(config=None) -> list[Format]:

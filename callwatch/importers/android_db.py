@@ -81,4 +81,4 @@ def _parse(sniff, ctx):
 FORMAT = Format(
     name="android-db", family=FAMILY,
     description="Android calllog.db / contacts2.db (SQLite, table calls)",
-    identity=IDENTITY, recognise=_recognise, parse=_parse)
+    identity=IDENTITY, recognise=_recognise, parse=_parse, binary=True)
