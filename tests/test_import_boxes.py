@@ -2,6 +2,7 @@
 
 import json
 
+from test_import_freeswitch import RESAVED, WRITTEN
 from test_import_fritzbox import GERMAN
 
 TR064_FRAGMENT = """\
@@ -99,6 +100,7 @@ def test_every_fixture_is_recognised_as_exactly_one_format(household):
         "fritzbox-xml": [TR064_FRAGMENT, TR064_ROOT], "asterisk-csv": [CDR_CSV, CDR_CUSTOM, WITH_HEADER],
         "freebox-json": [json.dumps(ENTRIES), json.dumps({"success": True, "result": ENTRIES})],
         "livebox-json": [json.dumps(LIVEBOX)], "bbox-json": [json.dumps(BBOX)],
+        "freeswitch-csv": [WRITTEN, RESAVED],
     }
     for expected, texts in fixtures.items():
         for i, text in enumerate(texts):
