@@ -3,6 +3,7 @@
 import json
 
 from test_import_freeswitch import RESAVED, WRITTEN
+from test_import_google_voice import page
 from test_import_fritzbox import GERMAN
 
 TR064_FRAGMENT = """\
@@ -101,6 +102,7 @@ def test_every_fixture_is_recognised_as_exactly_one_format(household):
         "freebox-json": [json.dumps(ENTRIES), json.dumps({"success": True, "result": ENTRIES})],
         "livebox-json": [json.dumps(LIVEBOX)], "bbox-json": [json.dumps(BBOX)],
         "freeswitch-csv": [WRITTEN, RESAVED],
+        "google-voice-html": [page("Missed call from", "missed")],
     }
     for expected, texts in fixtures.items():
         for i, text in enumerate(texts):
