@@ -1,0 +1,139 @@
+"""iPhone call history as exported by iExplorer and iMazing (CSV).
+
+* iExplorer: header ``"Contact","Number","Date","Duration","Call Type","Unformatted Number",...``;
+  ``Date`` local ``YYYY-MM-DD HH:MM:SS``; ``Duration`` ``m:ss``.
+* iMazing: no header; ``type, dd/mm/yy HH:MM, hh:mm:ss, number, name``. Whether the date is
+  day/month or month/day is read from the file when a day above 12 settles it; otherwise it
+  is taken from the configured region (month first for US, CA, PH; day first elsewhere) and every
+  call of the file is flagged ``date-order-assumed``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from callwatch.importers import Format
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, Call, Reject, csv_records, parse_hms, raw_of)
+
+_TYPES = {"incoming": IN, "outgoing": OUT, "missed": IN, "received": IN, "dialed": OUT}
+_ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
+_SLASH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2,4}) (\d{1,2}):(\d{2})(?::(\d{2}))?")
+MONTH_FIRST_REGIONS = {"US", "CA", "PH", "FM", "MH", "PW"}
+
+
+def _kind(value: str):
+    kind = value.strip().lower()
+    if kind not in _TYPES:
+        raise ValueError(f"unknown call type {value[:40]!r}")
+    return kind
+
+
+def _call(kind, number, name, start_ms, flag, tz, when, seconds, precision, loc) -> Call:
+    direction = _TYPES[kind]
+    if direction == IN:
+        outcome = MISSED if kind == "missed" or not seconds else ANSWERED
+    else:
+        outcome = ANSWERED if seconds else "unknown"
+    return Call(start_ms=start_ms, direction=direction, outcome=outcome, number_raw=number, locator=loc,
+                key=f"{when}|{number}|{kind}|{seconds}", source_type=kind, tz=tz, time_raw=when, time_flag=flag,
+                time_precision_s=precision, duration_s=seconds, caller_name=name or None)
+
+
+# -- iExplorer ---------------------------------------------------------------------------------
+
+def _recognise_iexplorer(sniff) -> int:
+    first = (sniff.first_lines(1) or [""])[0].lower()
+    return 85 if '"call type"' in first and '"unformatted number"' in first else 0
+
+
+def _parse_iexplorer(sniff, ctx):
+    cols = None
+    for fields, loc, problem in csv_records(sniff.path, sniff.encoding, ",", progress=ctx.progress):
+        if fields is None:
+            yield Reject(loc, problem, "")
+            continue
+        if not any(f.strip() for f in fields):
+            continue
+        if cols is None:
+            cols = {name.strip().lower(): i for i, name in enumerate(fields)}
+            continue
+        try:
+            get = lambda name: fields[cols[name]].strip()  # noqa: E731
+            kind, when = _kind(get("call type")), get("date")
+            m = _ISO.fullmatch(when)
+            if not m:
+                raise ValueError(f"Date {when[:40]!r} is not YYYY-MM-DD HH:MM:SS")
+            start_ms, flag = ctx.clock.to_utc_ms(*(int(g) for g in m.groups()))
+            seconds = parse_hms(get("duration")) if get("duration") else 0
+            yield _call(kind, get("number") or get("unformatted number"), get("contact"), start_ms, flag,
+                        ctx.clock.name, when, seconds, 1, loc)
+        except (ValueError, IndexError, KeyError) as exc:
+            yield Reject(loc, str(exc) if isinstance(exc, ValueError) else "missing column", raw_of(fields))
+
+
+# -- iMazing -----------------------------------------------------------------------------------
+
+def _recognise_imazing(sniff) -> int:
+    import csv
+    lines = sniff.first_lines(1)
+    if not lines:
+        return 0
+    try:
+        f = next(csv.reader([lines[0]]))
+    except csv.Error:
+        return 0
+    if len(f) >= 4 and f[0].strip().lower() in _TYPES and _SLASH.fullmatch(f[1].strip()) \
+            and re.fullmatch(r"\d+:\d{2}(:\d{2})?", f[2].strip()):
+        return 85
+    return 0
+
+
+def _date_order(sniff, region: str) -> tuple[bool, bool]:
+    """(day first?, settled by the file?)"""
+    import csv
+    with open(sniff.path, encoding=sniff.encoding or "utf-8", errors="replace", newline="") as fh:
+        for f in csv.reader(fh):
+            m = _SLASH.fullmatch(f[1].strip()) if len(f) > 1 else None
+            if m:
+                a, b = int(m.group(1)), int(m.group(2))
+                if a > 12 >= b:
+                    return True, True
+                if b > 12 >= a:
+                    return False, True
+    return region not in MONTH_FIRST_REGIONS, False
+
+
+def _parse_imazing(sniff, ctx):
+    day_first, settled = _date_order(sniff, ctx.config.region)
+    assumed = None if settled else f"date-order-assumed:{'dd/mm' if day_first else 'mm/dd'}"
+    for fields, loc, problem in csv_records(sniff.path, sniff.encoding, ",", progress=ctx.progress):
+        if fields is None:
+            yield Reject(loc, problem, "")
+            continue
+        if not any(f.strip() for f in fields):
+            continue
+        try:
+            kind, when = _kind(fields[0]), fields[1].strip()
+            m = _SLASH.fullmatch(when)
+            if not m:
+                raise ValueError(f"date {when[:40]!r} is not dd/mm/yy HH:MM")
+            a, b, y, h, mi, s = m.groups()
+            day, month = (int(a), int(b)) if day_first else (int(b), int(a))
+            year = int(y) + (2000 if len(y) == 2 else 0)
+            start_ms, flag = ctx.clock.to_utc_ms(year, month, day, int(h), int(mi), int(s or 0))
+            seconds = parse_hms(fields[2])
+            call = _call(kind, fields[3].strip(), fields[4].strip() if len(fields) > 4 else "", start_ms,
+                         flag or assumed, ctx.clock.name, when, seconds, 1 if s else 60, loc)
+            yield call
+        except (ValueError, IndexError) as exc:
+            yield Reject(loc, str(exc) if isinstance(exc, ValueError) else "too few fields", raw_of(fields))
+
+
+IEXPLORER = Format(
+    name="iexplorer-csv", family="ios-csv", description="iPhone call history CSV exported by iExplorer",
+    identity="date, number, call type, duration", recognise=_recognise_iexplorer, parse=_parse_iexplorer,
+    line_based=True)
+IMAZING = Format(
+    name="imazing-csv", family="ios-csv", description="iPhone call history CSV exported by iMazing (no header)",
+    identity="date, number, call type, duration", recognise=_recognise_imazing, parse=_parse_imazing,
+    precision="time: 1 min; duration: 1 s", line_based=True)
