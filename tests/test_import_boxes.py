@@ -5,6 +5,7 @@ import json
 from test_import_freeswitch import RESAVED, WRITTEN
 from test_import_google_voice import page
 from test_import_ios_csv import AMBIGUOUS, IEXPLORER
+from test_import_fritzbox_monitor import MONITOR
 from test_import_sfr import SFR
 from test_import_fritzbox import GERMAN
 
@@ -106,6 +107,7 @@ def test_every_fixture_is_recognised_as_exactly_one_format(household):
         "freeswitch-csv": [WRITTEN, RESAVED],
         "google-voice-html": [page("Missed call from", "missed")],
         "iexplorer-csv": [IEXPLORER], "imazing-csv": [AMBIGUOUS], "sfr-xml": [SFR],
+        "fritzbox-monitor": [MONITOR],
     }
     for expected, texts in fixtures.items():
         for i, text in enumerate(texts):
