@@ -99,7 +99,7 @@ def _print_results(results):
         table.add_column(col, justify="right", no_wrap=True)
     table.add_column("result", no_wrap=True)
     for r in results:
-        status = {"imported": f"#{r.import_id}", "already": "already imported",
+        status = {"imported": f"#{r.import_id}", "already": "already imported", "skipped": "skipped",
                   "failed": "[red]FAILED[/]"}[r.status]
         table.add_row(str(r.path.name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
                       str(r.merged), str(r.rejected), status)
@@ -108,7 +108,7 @@ def _print_results(results):
         if r.status == "failed":
             tried = f"\n  formats tried: {', '.join(r.tried)}" if r.tried else ""
             err.print(f"[red]{r.path}[/]: {r.message}{tried}", highlight=False)
-        elif r.status == "already":
+        elif r.status in ("already", "skipped"):
             console.print(f"{r.path.name}: {r.message}", highlight=False)
         elif r.rejected:
             console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see "

@@ -106,7 +106,7 @@ class Daemon:
                 if self.stop.is_set():
                     break
                 result = importer.import_file(path)
-                if result.status == "failed":
+                if result.status in ("failed", "skipped"):
                     settle(path, self.inbox, False, f"{result.message}\nformats tried: {', '.join(result.tried)}")
                     failed += 1
                 else:

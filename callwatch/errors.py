@@ -27,3 +27,8 @@ class UnreadableFile(CallwatchError):
 
 class StoreError(CallwatchError):
     """The call store cannot be opened or is newer than this program."""
+
+
+class NotACallLog(UnreadableFile):
+    """A file that comes with an export but holds no calls (a voicemail recording, a text
+    message page, a picture): skipped, not a failure."""

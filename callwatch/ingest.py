@@ -12,7 +12,7 @@ from typing import Callable, Iterable, Iterator
 
 from callwatch import __version__, importers
 from callwatch.archive import archive_file
-from callwatch.errors import CallwatchError, UnreadableFile
+from callwatch.errors import CallwatchError, NotACallLog, UnreadableFile
 from callwatch.importers.base import Call, ParseContext, Sniff, decode_head, detect_encoding
 from callwatch.numbers import Normaliser
 from callwatch.store import Store
@@ -23,12 +23,16 @@ log = logging.getLogger(__name__)
 BATCH = 20_000
 _CONTAINERS = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file", b"7z\xbc\xaf": "a 7-Zip archive",
                b"Rar!": "a RAR archive", b"%PDF": "a PDF document"}
+# What exports carry beside their call logs (Takeout's voicemail audio, pictures): skipped.
+_COMPANIONS = {b"ID3": "an MP3 recording", b"OggS": "an Ogg recording", b"fLaC": "a FLAC recording",
+               b"\xff\xfb": "an MP3 recording", b"\x89PNG": "a PNG picture", b"\xff\xd8\xff": "a JPEG picture",
+               b"BEGIN:VCARD": "a contact card (vCard)"}
 
 
 @dataclass
 class FileResult:
     path: Path
-    status: str                      # imported | already | failed
+    status: str                      # imported | already | skipped | failed
     format: str | None = None
     import_id: int | None = None
     sha256: str | None = None
@@ -78,6 +82,8 @@ class Importer:
         path = Path(path)
         try:
             return self._import(path, fmt_name)
+        except NotACallLog as exc:
+            return FileResult(path, "skipped", message=exc.reason)
         except UnreadableFile as exc:
             return FileResult(path, "failed", message=exc.reason, tried=exc.tried)
 
@@ -98,6 +104,11 @@ class Importer:
                               duplicate=known["read"] - known["rejected"], rejected=known["rejected"],
                               message=f"identical to import #{known['id']} ({known['original_name']}, "
                                       f"{known['started_at']}): nothing new")
+        for magic, what in _COMPANIONS.items():
+            if archived.head.startswith(magic):
+                raise NotACallLog(path, f"{what}, not a call log: skipped")
+        if archived.head.startswith(b"RIFF") and archived.head[8:12] == b"WAVE":
+            raise NotACallLog(path, "a WAV recording, not a call log: skipped")
         for magic, what in _CONTAINERS.items():
             if archived.head.startswith(magic):
                 raise UnreadableFile(path, f"{what}, not a call-log export: extract it and import the files inside")

@@ -48,4 +48,18 @@ def test_kinds_offsets_durations_and_withheld(household):
 def test_a_text_message_page_is_refused_with_a_reason(household):
     text = page("Text message", "sms").replace("Text message", "Me:")
     r = household.import_(household.write("Text - 2026.html", text))
-    assert r.status == "failed" and "not a call" in r.message
+    assert r.status == "skipped" and "not a call" in r.message
+
+
+def test_a_whole_takeout_folder_imports_and_skips_what_is_not_a_call(household):
+    household.write("Takeout/Voice/Calls/+12025550143 - Received - 2026-10-12T09_20_07Z.html",
+                    page("Received call from", "received", duration="PT5S"))
+    household.write("Takeout/Voice/Calls/+12025550143 - Voicemail - 2026-10-12T10_00_00Z.mp3",
+                    b"ID3\x04\x00\x00\x00\x00\x00\x00" + bytes(200))
+    household.write("Takeout/Voice/Calls/+12025550143 - Text - 2026-10-12T11_00_00Z.html",
+                    '<html><body><div class="hChatLog hfeed"><div class="message">Google Voice: hello</div></div>'
+                    '</body></html>')
+    from callwatch.ingest import expand
+    results = [household.import_(p) for p in expand([household.exports / "Takeout"])]
+    assert sorted(r.status for r in results) == ["imported", "skipped", "skipped"]
+    assert all("skipped" in r.message for r in results if r.status == "skipped")

@@ -14,7 +14,7 @@ import re
 from datetime import datetime
 from html.parser import HTMLParser
 
-from callwatch.errors import UnreadableFile
+from callwatch.errors import NotACallLog, UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, VOICEMAIL, Call
 from callwatch.times import EPOCH
@@ -31,6 +31,8 @@ def _recognise(sniff) -> int:
     text = sniff.text
     if 'class="haudio"' in text and "Call Log for" in text and 'class="published"' in text:
         return 85
+    if 'class="hChatLog' in text or ("Google Voice" in text and 'class="message"' in text):
+        return 50           # a Takeout text-message page: parsed only to be skipped with its reason
     return 0
 
 
@@ -85,7 +87,7 @@ def _parse(sniff, ctx):
     text = " ".join(" ".join(page.text).split())
     kind = next((t for t in page.tags if t in _KINDS), None) or next((k for s, k in _TEXT.items() if s in text), None)
     if kind is None:
-        raise UnreadableFile(sniff.path, "a Google Voice page that is not a call (a text message?)")
+        raise NotACallLog(sniff.path, "a Google Voice page that is not a call (a text message?): skipped")
     if not page.published:
         raise UnreadableFile(sniff.path, "no <abbr class=\"published\"> time in this call page")
     try:
