@@ -65,8 +65,8 @@ def main():
     su = results["sqlite-utils insert --csv"][0]
     cw, cw_rss = results["callwatch import"][:2]
     print(f"\n{rows:,} Asterisk CDRs, {size_mb:.0f} MB, {os.cpu_count()} cores\n")
-    print(f"| loader | wall s | peak RSS MB | vs sqlite3 .import |")
-    print(f"|---|---:|---:|---:|")
+    print("| loader | wall s | peak RSS MB | vs sqlite3 .import |")
+    print("|---|---:|---:|---:|")
     for name, (wall, rss, _, _) in results.items():
         print(f"| {name} | {wall:.1f} | {rss:.0f} | {wall / floor:.1f}x |")
     print(f"\ncallwatch / sqlite3 .import = {cw / floor:.1f}x (target <= 2x)")

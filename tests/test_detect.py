@@ -124,7 +124,6 @@ def test_incremental_scan_equals_a_full_scan(make_household):
     later = [e for e in events if e not in cut]
     h.import_(h.write("calls-1.xml", oppo_xml(cut)))
     assert scan(h.store, h.config).mode == "full"
-    from household import ms  # noqa: F401  (same local-time convention as the file)
     import datetime as dt
     # a new number inside the declared prefix joins the operator without a full scan
     later.append((dt.datetime(2026, 11, 16, 11, 0), "0162345077", 3, 0, 6, "operator"))

@@ -168,7 +168,6 @@ def standalone(calls: pd.DataFrame, home: str) -> pd.DataFrame:
 def group_calls(df: pd.DataFrame, config, names_of: dict | None = None) -> tuple[list[Group], dict[str, str]]:
     """Campaigns and stand-alone nuisances among incoming calls; also the known contacts."""
     d = config.detect
-    normaliser = Normaliser(config.region)
     inc = df[df["incoming"]]
     known = contacts(df)
     op = config.operator

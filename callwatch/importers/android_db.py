@@ -14,37 +14,22 @@ import sqlite3
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.android_common import FAMILY, IDENTITY, BadRecord, make_call
-from callwatch.importers.base import Reject
+from callwatch.importers.base import Reject, sqlite_columns, sqlite_open
 
 _NEEDED = {"number", "date", "duration", "type"}
-
-
-def _open(path):
-    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-
-
-def _columns(conn) -> set[str]:
-    return {row[1] for row in conn.execute("PRAGMA table_info(calls)")}
 
 
 def _recognise(sniff) -> int:
     if not sniff.is_sqlite:
         return 0
-    try:
-        conn = _open(sniff.path)
-        try:
-            cols = _columns(conn)
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
+    cols = sqlite_columns(sniff.path, "calls")
     return 90 if _NEEDED <= cols else 0
 
 
 def _parse(sniff, ctx):
     try:
-        conn = _open(sniff.path)
-        cols = _columns(conn)
+        conn = sqlite_open(sniff.path)
+        cols = {row[1] for row in conn.execute("PRAGMA table_info(calls)")}
     except sqlite3.Error as exc:
         raise UnreadableFile(sniff.path, f"not a readable SQLite database: {exc}") from None
     try:

@@ -12,15 +12,11 @@ from __future__ import annotations
 
 import re
 import xml.sax
-import xml.sax.expatreader
-
-import defusedxml.sax
-from defusedxml import DefusedXmlException
 
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.android_common import FAMILY, IDENTITY, BadRecord, make_call
-from callwatch.importers.base import Reject
+from callwatch.importers.base import Reject, stream_xml
 
 # The prologue may hold a declaration, comments, processing instructions and a DOCTYPE (which
 # parsing then refuses with a clear reason, rather than "format not recognised").
@@ -44,9 +40,9 @@ def _recognise_oppo(sniff) -> int:
 
 
 class _Handler(xml.sax.handler.ContentHandler):
-    def __init__(self, element, sink, progress):
+    def __init__(self, element, sink):
         super().__init__()
-        self.element, self.sink, self.progress = element, sink, progress
+        self.element, self.sink = element, sink
         self.count = 0
         self.locator = None
 
@@ -70,34 +66,13 @@ class _Handler(xml.sax.handler.ContentHandler):
         except BadRecord as exc:
             raw = " ".join(f'{k}="{v}"' for k, v in list(attrs.items())[:40])
             self.sink.append(Reject(loc, str(exc), f"<{name} {raw[:4000]} />"))
-        if self.count % 4096 == 0:
-            self.progress(self.count)
 
 
 def _parse(element):
     def parse(sniff, ctx):
-        parser = defusedxml.sax.make_parser()      # forbids DTDs' entities and external references
-        parser.setFeature(xml.sax.handler.feature_namespaces, False)
-        buffer: list = []
-        handler = _Handler(element, buffer, lambda n: None)
-        parser.setContentHandler(handler)
-        handler.setDocumentLocator(xml.sax.expatreader.ExpatLocator(parser))  # feed() never sets it
-        try:
-            with open(sniff.path, "rb") as fh:
-                while chunk := fh.read(256 * 1024):
-                    parser.feed(chunk)
-                    ctx.progress(fh.tell())
-                    yield from buffer
-                    buffer.clear()
-                parser.close()
-        except xml.sax.SAXParseException as exc:
-            raise UnreadableFile(sniff.path, f"not well-formed XML at line {exc.getLineNumber()}, column "
-                                 f"{exc.getColumnNumber()}: {exc.getMessage()} (truncated or damaged file?); "
-                                 f"nothing of it was stored") from None
-        except DefusedXmlException as exc:
-            raise UnreadableFile(sniff.path, f"XML declares entities or a DTD, which are refused for "
-                                 f"safety ({type(exc).__name__})") from None
-        yield from buffer
+        records: list = []
+        handler = _Handler(element, records)
+        yield from stream_xml(sniff, handler, records)
         if handler.count == 0:
             raise UnreadableFile(sniff.path, f"no <{element}> records in this XML file")
     return parse

@@ -21,7 +21,7 @@ import re
 
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, VOICEMAIL, Call,
-                                      Reject, csv_records, raw_of)
+                                      Reject, csv_records, first_csv_row, raw_of)
 
 CDR_CSV = ("accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
            "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
@@ -48,13 +48,8 @@ def _layout_of(fields: list[str]) -> tuple[str, dict[str, int]] | None:
 
 
 def _recognise(sniff) -> int:
-    import csv
-    lines = sniff.first_lines(2)
-    if not lines:
-        return 0
-    try:
-        first = next(csv.reader([lines[0]]))
-    except csv.Error:
+    first = first_csv_row(sniff)
+    if not first:
         return 0
     layout = _layout_of(first)
     if layout is None:

@@ -275,3 +275,75 @@ def count_of_seconds(value, name: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise ValueError(f"{name} {str(value)[:40]!r} is not a number of seconds")
     return value
+
+
+# -- shared readers --------------------------------------------------------------------------
+
+def first_csv_row(sniff, delimiter: str = ",") -> list[str] | None:
+    """The first line of a text file as CSV fields, for the recognisers."""
+    lines = sniff.first_lines(1)
+    if not lines:
+        return None
+    try:
+        return next(csv.reader([lines[0]], delimiter=delimiter))
+    except (csv.Error, StopIteration):
+        return None
+
+
+def sqlite_open(path):
+    """An export database opened read-only and immutable: reading never writes to it."""
+    import sqlite3
+    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
+
+
+def sqlite_columns(path, table: str) -> set[str]:
+    """The columns of ``table`` in a SQLite export, or an empty set if it cannot be read."""
+    import sqlite3
+    try:
+        conn = sqlite_open(path)
+        try:
+            return {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return set()
+
+
+def stream_xml(sniff, handler, records: list, wrap: str | None = None):
+    """Parse an XML export in chunks with defusedxml (any entity or external reference refused),
+    yielding what ``handler`` appends to ``records`` as it goes. ``wrap`` names an element to
+    wrap bare fragments in (several top-level elements are not one XML document)."""
+    import xml.sax
+    import xml.sax.expatreader
+
+    import defusedxml.sax
+    from defusedxml import DefusedXmlException
+
+    from callwatch.errors import UnreadableFile
+    parser = defusedxml.sax.make_parser()
+    parser.setFeature(xml.sax.handler.feature_namespaces, False)
+    parser.setContentHandler(handler)
+    handler.setDocumentLocator(xml.sax.expatreader.ExpatLocator(parser))   # feed() never sets it
+
+    def drain():
+        out = records[:]
+        records.clear()
+        return out
+    try:
+        with open(sniff.path, "rb") as fh:
+            if wrap:
+                parser.feed(f"<{wrap}>".encode())
+            while chunk := fh.read(256 * 1024):
+                parser.feed(chunk)
+                yield from drain()
+            if wrap:
+                parser.feed(f"</{wrap}>".encode())
+            parser.close()
+    except xml.sax.SAXParseException as exc:
+        raise UnreadableFile(sniff.path, f"not well-formed XML at line {exc.getLineNumber()}, column "
+                                         f"{exc.getColumnNumber()}: {exc.getMessage()} (truncated or damaged file?); "
+                                         f"nothing of it was stored") from None
+    except DefusedXmlException as exc:
+        raise UnreadableFile(sniff.path, f"XML declares entities or a DTD, which are refused for safety "
+                                         f"({type(exc).__name__})") from None
+    yield from drain()

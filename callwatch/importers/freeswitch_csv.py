@@ -16,7 +16,7 @@ import re
 
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, Reject, csv_records,
-                                      raw_of)
+                                      first_csv_row, raw_of)
 
 _TIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -25,14 +25,7 @@ _CAUSES = {"NORMAL_CLEARING": ANSWERED, "NO_ANSWER": MISSED, "ORIGINATOR_CANCEL"
 
 
 def _recognise(sniff) -> int:
-    import csv
-    lines = sniff.first_lines(1)
-    if not lines:
-        return 0
-    try:
-        f = next(csv.reader([lines[0]]))
-    except csv.Error:
-        return 0
+    f = first_csv_row(sniff) or []
     if len(f) >= 11 and _TIME.fullmatch(f[4].strip()) and _UUID.fullmatch(f[10].strip()):
         return 85
     return 0

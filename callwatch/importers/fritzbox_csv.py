@@ -132,7 +132,7 @@ def _call(fields, cols, loc, clock) -> Call:
     seconds = (int(d.group(1)) * 60 + int(d.group(2))) * 60
     if outcome is None:
         outcome = ANSWERED if seconds else UNKNOWN_OUTCOME
-    number, own, ext = col("number"), col("own"), col("extension")
+    number, own = col("number"), col("own")
     return Call(
         start_ms=start_ms, direction=direction, outcome=outcome, number_raw=number, locator=loc,
         key=identity(when, number, direction, outcome if direction == IN else "", dur),

@@ -10,14 +10,9 @@ from __future__ import annotations
 
 import re
 import xml.sax
-import xml.sax.expatreader
 
-import defusedxml.sax
-from defusedxml import DefusedXmlException
-
-from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
-from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, Reject
+from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, Reject, stream_xml
 from callwatch.importers.fritzbox_csv import _DATE, _DUR, identity
 
 _TYPES = {"1": (IN, ANSWERED, "incoming"), "2": (IN, MISSED, "missed"), "3": (OUT, None, "outgoing"),
@@ -38,6 +33,9 @@ class _Handler(xml.sax.handler.ContentHandler):
         super().__init__()
         self.sink, self.record, self.field, self.text, self.count, self.where = sink, None, None, [], 0, ""
         self.locator = None
+
+    def setDocumentLocator(self, locator):
+        self.locator = locator
 
     def startElement(self, name, attrs):
         if name == "Call":
@@ -61,34 +59,14 @@ class _Handler(xml.sax.handler.ContentHandler):
 
 
 def _parse(sniff, ctx):
-    parser = defusedxml.sax.make_parser()
-    buffer: list = []
-    handler = _Handler(buffer)
-    parser.setContentHandler(handler)
-    handler.locator = xml.sax.expatreader.ExpatLocator(parser)
-    wrap = not sniff.stripped.startswith(("<?xml", "<root"))   # bare <Call> fragments have no single root
+    records: list = []
     seen: dict[str, int] = {}
-    try:
-        with open(sniff.path, "rb") as fh:
-            if wrap:
-                parser.feed(b"<root>")
-            while chunk := fh.read(256 * 1024):
-                parser.feed(chunk)
-                yield from _calls(buffer, ctx, seen)
-            if wrap:
-                parser.feed(b"</root>")
-            parser.close()
-    except xml.sax.SAXParseException as exc:
-        raise UnreadableFile(sniff.path, f"not well-formed XML at line {exc.getLineNumber()}: {exc.getMessage()} "
-                                         f"(truncated or damaged file?); nothing of it was stored") from None
-    except DefusedXmlException as exc:
-        raise UnreadableFile(sniff.path, f"XML declares entities or a DTD, refused ({type(exc).__name__})") from None
-    yield from _calls(buffer, ctx, seen)
+    wrap = None if sniff.stripped.startswith(("<?xml", "<root")) else "root"   # bare <Call> fragments
+    for where, record in stream_xml(sniff, _Handler(records), records, wrap):
+        yield from _calls([(where, record)], ctx, seen)
 
 
-def _calls(buffer, ctx, seen):
-    records = buffer[:]
-    buffer.clear()
+def _calls(records, ctx, seen):
     for where, r in records:
         raw = "".join(f"<{k}>{v}</{k}>" for k, v in r.items())[:4000]
         code = r.get("Type", "")

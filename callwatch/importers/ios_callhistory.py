@@ -10,38 +10,24 @@ import sqlite3
 
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
-from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, Reject
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, Reject, sqlite_columns,
+                                      sqlite_open)
 
 APPLE_EPOCH_S = 978307200          # 2001-01-01T00:00:00Z in Unix seconds
 _KINDS = {1: "phone", 8: "FaceTime video", 16: "FaceTime audio"}
 
 
-def _open(path):
-    return sqlite3.connect(f"file:{path}?mode=ro&immutable=1", uri=True)
-
-
-def _columns(conn) -> set[str]:
-    return {row[1] for row in conn.execute("PRAGMA table_info(ZCALLRECORD)")}
-
-
 def _recognise(sniff) -> int:
     if not sniff.is_sqlite:
         return 0
-    try:
-        conn = _open(sniff.path)
-        try:
-            cols = _columns(conn)
-        finally:
-            conn.close()
-    except sqlite3.Error:
-        return 0
+    cols = sqlite_columns(sniff.path, "ZCALLRECORD")
     return 90 if {"ZADDRESS", "ZDATE", "ZORIGINATED"} <= cols else 0
 
 
 def _parse(sniff, ctx):
     try:
-        conn = _open(sniff.path)
-        cols = _columns(conn)
+        conn = sqlite_open(sniff.path)
+        cols = {row[1] for row in conn.execute("PRAGMA table_info(ZCALLRECORD)")}
     except sqlite3.Error as exc:
         raise UnreadableFile(sniff.path, f"not a readable SQLite database: {exc}") from None
     wanted = ["Z_PK", "ZADDRESS", "ZDATE", "ZDURATION", "ZORIGINATED", "ZANSWERED", "ZCALLTYPE", "ZUNIQUE_ID",

@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 
 from callwatch.importers import Format
-from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, Call, Reject, csv_records, parse_hms, raw_of)
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, Call, Reject, csv_records, first_csv_row, parse_hms,
+                                      raw_of)
 
 _TYPES = {"incoming": IN, "outgoing": OUT, "missed": IN, "received": IN, "dialed": OUT}
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
@@ -74,14 +75,7 @@ def _parse_iexplorer(sniff, ctx):
 # -- iMazing -----------------------------------------------------------------------------------
 
 def _recognise_imazing(sniff) -> int:
-    import csv
-    lines = sniff.first_lines(1)
-    if not lines:
-        return 0
-    try:
-        f = next(csv.reader([lines[0]]))
-    except csv.Error:
-        return 0
+    f = first_csv_row(sniff) or []
     if len(f) >= 4 and f[0].strip().lower() in _TYPES and _SLASH.fullmatch(f[1].strip()) \
             and re.fullmatch(r"\d+:\d{2}(:\d{2})?", f[2].strip()):
         return 85

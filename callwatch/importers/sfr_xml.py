@@ -12,15 +12,10 @@ from __future__ import annotations
 
 import re
 import xml.sax
-import xml.sax.expatreader
 
-import defusedxml.sax
-from defusedxml import DefusedXmlException
-
-from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, Reject, count_of_seconds,
-                                      unix_seconds)
+                                      stream_xml, unix_seconds)
 
 _DIRECTIONS = {"incoming": (IN, ANSWERED), "missed": (IN, MISSED), "outgoing": (OUT, None)}
 
@@ -37,6 +32,9 @@ class _Handler(xml.sax.handler.ContentHandler):
         super().__init__()
         self.sink, self.count, self.locator = sink, 0, None
 
+    def setDocumentLocator(self, locator):
+        self.locator = locator
+
     def startElement(self, name, attrs):
         if name == "call":
             self.count += 1
@@ -44,28 +42,12 @@ class _Handler(xml.sax.handler.ContentHandler):
 
 
 def _parse(sniff, ctx):
-    parser = defusedxml.sax.make_parser()
-    buffer: list = []
-    handler = _Handler(buffer)
-    parser.setContentHandler(handler)
-    handler.locator = xml.sax.expatreader.ExpatLocator(parser)
-    try:
-        with open(sniff.path, "rb") as fh:
-            while chunk := fh.read(256 * 1024):
-                parser.feed(chunk)
-                yield from _calls(buffer)
-            parser.close()
-    except xml.sax.SAXParseException as exc:
-        raise UnreadableFile(sniff.path, f"not well-formed XML at line {exc.getLineNumber()}: {exc.getMessage()}; "
-                                         f"nothing of it was stored") from None
-    except DefusedXmlException as exc:
-        raise UnreadableFile(sniff.path, f"XML declares entities or a DTD, refused ({type(exc).__name__})") from None
-    yield from _calls(buffer)
+    records: list = []
+    for item in stream_xml(sniff, _Handler(records), records):
+        yield from _calls([item])
 
 
-def _calls(buffer):
-    records = buffer[:]
-    buffer.clear()
+def _calls(records):
     for loc, a in records:
         raw = " ".join(f'{k}="{v}"' for k, v in a.items())[:4000]
         try:
