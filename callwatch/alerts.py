@@ -122,3 +122,27 @@ def source_failing(store, config, name: str, detail: str) -> bool:
         store.conn.execute("INSERT OR IGNORE INTO alerts_sent (key, sent_at, title, delivered) VALUES (?, ?, ?, ?)",
                            [key, time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), f"source {name} failing", delivered])
     return bool(delivered)
+
+
+def digest(store, config, now_ms: int | None = None) -> tuple[str, str]:
+    """The day in one message: calls of the last 24 hours per finding, and the findings' state."""
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    since = now_ms - 86_400_000
+    lines = []
+    for f in store.db.query(
+            "SELECT f.label, f.severity, (SELECT COUNT(*) FROM finding_calls fc JOIN calls c ON c.id = fc.call_id "
+            "WHERE fc.finding_id = f.id AND c.start_ms > ?) AS today FROM findings f ORDER BY today DESC, f.id",
+            [since]):
+        lines.append(f"{f['label']} [{f['severity']}]: {f['today']} call(s) in the last 24 hours")
+    total = store.conn.execute("SELECT COUNT(*) FROM calls WHERE start_ms > ? AND direction = 'in'", [since]).fetchone()[0]
+    title = f"callwatch daily digest: {total} incoming call(s) in 24 hours"
+    return title, "\n".join(lines) or "No finding."
+
+
+def send_digest(store, config, notify=None) -> bool:
+    if notify is None:
+        if not config.daemon.alert_urls:
+            return False
+        notify = _apprise(config.daemon.alert_urls)
+    title, body = digest(store, config)
+    return bool(notify(title, body))

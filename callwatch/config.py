@@ -94,6 +94,7 @@ class Daemon:
     maintenance_every_s: int = 86400      # online backup and PRAGMA optimize
     alert_urls: tuple[str, ...] = ()      # apprise URLs (mailto://, ntfy://, gotify://, json://...)
     alert_max_per_hour: int = 6
+    digest_cron: str = ""                 # a daily digest, e.g. "0 20 * * *" (empty: none)
 
 
 @dataclass(frozen=True)
@@ -299,11 +300,12 @@ class _Validator:
                 kw[name] = value
         if "inbox" in t:
             kw["inbox"] = Path(self.get(t, "inbox", str, w)).expanduser()
-        if "snapshot_cron" in t:
-            cron = self.get(t, "snapshot_cron", str, w)
-            if len(cron.split()) != 5:
-                self.fail(f"{w}snapshot_cron", f"must have 5 crontab fields (minute hour day month weekday), not {cron!r}")
-            kw["snapshot_cron"] = cron
+        for key in ("snapshot_cron", "digest_cron"):
+            if key in t:
+                cron = self.get(t, key, str, w)
+                if cron and len(cron.split()) != 5:
+                    self.fail(f"{w}{key}", f"must have 5 crontab fields (minute hour day month weekday), not {cron!r}")
+                kw[key] = cron
         if "alert_urls" in t:
             kw["alert_urls"] = tuple(self.get(t, "alert_urls", list, w))
         return Daemon(**{**d.__dict__, **kw})

@@ -178,6 +178,13 @@ class Daemon:
         if outcome == "ok" and result.new and not self.stop.is_set():
             self.job_scan()
 
+    @_job("digest")
+    def job_digest(self):
+        from callwatch import alerts
+        with Store(self.data_dir) as store:
+            sent = alerts.send_digest(store, self.config)
+        return ("ok" if sent else "failed"), "digest sent" if sent else "digest not delivered"
+
     @_job("snapshot")
     def job_snapshot(self):
         from callwatch.evidence import data as evidence_data, pack as evidence_pack
@@ -249,6 +256,9 @@ class Daemon:
         sched.add_job(self.job_snapshot, CronTrigger.from_crontab(d.snapshot_cron, timezone=self.config.timezone),
                       id="snapshot")
         sched.add_job(self.job_maintenance, "interval", seconds=max(d.maintenance_every_s, 60), id="maintenance")
+        if d.digest_cron and d.alert_urls:
+            sched.add_job(self.job_digest, CronTrigger.from_crontab(d.digest_cron, timezone=self.config.timezone),
+                          id="digest")
         for source in self.config.sources:
             sched.add_job(self.job_source, "interval", args=[source], seconds=source.every_s, id=f"source:{source.name}",
                           next_run_time=datetime.now(timezone.utc))

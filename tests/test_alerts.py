@@ -65,3 +65,15 @@ def test_rate_limit_holds_back_and_says_so(make_household, sink):
     assert sent == 1 and held >= 2 and len(received) == 1
     later = list(h.store.db.query("SELECT COUNT(*) AS n FROM alerts_sent WHERE delivered = 0"))[0]["n"]
     assert later == held
+
+
+def test_daily_digest_counts_the_last_24_hours(make_household, sink):
+    url, received = sink
+    h = make_household(OPERATOR_CONFIG + f'\n[daemon]\nalert_urls = ["{url}"]\ndigest_cron = "0 20 * * *"\n')
+    h.import_(h.write("a.xml", oppo_xml(calls((1, 2, 3, 4, 7)))))
+    scan(h.store, h.config)
+    end_of_7th = int(dt.datetime(2026, 9, 7, 18, 0, tzinfo=dt.timezone.utc).timestamp() * 1000)
+    title, body = alerts.digest(h.store, h.config, now_ms=end_of_7th)
+    assert title == "callwatch daily digest: 1 incoming call(s) in 24 hours"
+    assert "Opérateur X [medium]: 1 call(s) in the last 24 hours" in body
+    assert alerts.send_digest(h.store, h.config) and received[-1]["title"].startswith("callwatch daily digest")
