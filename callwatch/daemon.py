@@ -32,6 +32,7 @@ from callwatch.store import Store, private_dir
 
 log = logging.getLogger(__name__)
 STATE_FILE = "daemon.json"
+STOP_GRACE_S = 8            # systemd's stop budget is 10 s; TimeoutStopSec leaves room above it
 
 
 def sd_notify(message: str) -> bool:
@@ -68,13 +69,22 @@ class Daemon:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
         self._lock_fd = None
         self.source_health: dict[str, tuple[int, float]] = {}     # name -> (failures in a row, next try)
+        self._running = 0                                         # jobs in progress (nested: inbox -> scan)
+        self._jobs_running = threading.Condition()
 
     # -- the jobs ------------------------------------------------------------------------
 
     def _job(name):
+        def finally_done(self):
+            with self._jobs_running:
+                self._running -= 1
+                self._jobs_running.notify_all()
+
         def wrap(fn):
             def run(self):
                 started = _now()
+                with self._jobs_running:
+                    self._running += 1
                 try:
                     result, detail = fn(self)
                 except Cancelled as exc:
@@ -88,6 +98,7 @@ class Daemon:
                         store.record_job(name, started, result, detail)
                 except Exception as exc:
                     log.error("cannot record the %s job: %s", name, exc)
+                finally_done(self)
                 self._write_state()
                 sd_notify(f"STATUS={name}: {result} {detail[:80]}")
             run.__name__ = fn.__name__
@@ -273,7 +284,15 @@ class Daemon:
         self.stop.wait()
         sd_notify("STOPPING=1")
         log.info("stopping: waiting for the running job")
-        sched.shutdown(wait=True)
+        sched.shutdown(wait=False)
+        with self._jobs_running:
+            finished = self._jobs_running.wait_for(lambda: self._running == 0, timeout=STOP_GRACE_S)
         self._write_state()
         os.close(self._lock_fd)
+        if not finished:
+            # An import checks the stop flag and rolls back; a long scan does not, but it writes
+            # in one transaction at its end, which SQLite rolls back if the process goes now.
+            log.warning("a job still runs after %s s: exiting anyway (its transaction is rolled back)", STOP_GRACE_S)
+            logging.shutdown()
+            os._exit(0)
         return 0
