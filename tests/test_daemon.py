@@ -36,15 +36,21 @@ def _wait(predicate, timeout=30):
     return False
 
 
+def start_daemon(cfg, data, output=subprocess.DEVNULL):
+    """`callwatch daemon` as a real process on this config and data directory; (process, env)."""
+    env = {**os.environ, "CALLWATCH_CONFIG": str(cfg), "CALLWATCH_DATA_DIR": str(data), "COLUMNS": "200"}
+    env.pop("NOTIFY_SOCKET", None)
+    proc = subprocess.Popen([sys.executable, "-m", "callwatch", "daemon"], env=env, stdout=output,
+                            stderr=subprocess.STDOUT if output == subprocess.PIPE else subprocess.DEVNULL)
+    return proc, env
+
+
 @pytest.fixture
 def daemon(tmp_path):
     cfg = tmp_path / "callwatch.toml"
     cfg.write_text(CONFIG)
     data = tmp_path / "data"
-    env = {**os.environ, "CALLWATCH_CONFIG": str(cfg), "CALLWATCH_DATA_DIR": str(data)}
-    env.pop("NOTIFY_SOCKET", None)
-    proc = subprocess.Popen([sys.executable, "-m", "callwatch", "daemon"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc, env = start_daemon(cfg, data, subprocess.PIPE)
     assert _wait(lambda: (data / "daemon.json").exists()), proc.stdout.read1().decode() if proc.poll() else "no state"
     yield proc, data, env
     if proc.poll() is None:

@@ -1,7 +1,6 @@
 """Live sources against a local emulator of the box's real API."""
 
 import json
-import os
 import signal
 import sqlite3
 import stat
@@ -16,7 +15,7 @@ from callwatch.errors import CallwatchError
 from callwatch.sources import freebox
 from freebox_emulator import FreeboxEmulator, call
 from test_alerts import sink  # noqa: F401  (the local apprise sink)
-from test_daemon import _wait
+from test_daemon import _wait, start_daemon
 
 
 def ts(day, hour=11):
@@ -68,10 +67,7 @@ kind = "freebox"
 url = "{box.url}"
 every_s = 1
 """)
-    env = {**os.environ, "CALLWATCH_CONFIG": str(cfg), "CALLWATCH_DATA_DIR": str(data), "COLUMNS": "200"}
-    env.pop("NOTIFY_SOCKET", None)
-    proc = subprocess.Popen([sys.executable, "-m", "callwatch", "daemon"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, env = start_daemon(cfg, data)
     try:
         assert _wait(lambda: any("went over the limit" in r["title"] for r in received))
         assert _wait(lambda: list((data / "snapshots").glob("*.zip")))
@@ -95,10 +91,7 @@ def test_a_box_that_is_down_backs_off_without_stopping_the_daemon(tmp_path, box)
     cfg = tmp_path / "callwatch.toml"
     cfg.write_text(f'[daemon]\ninbox_every_s = 1\nstable_s = 1\n[[sources]]\nkind = "freebox"\nurl = "{box.url}"\n'
                    f'every_s = 1\n')
-    env = {**os.environ, "CALLWATCH_CONFIG": str(cfg), "CALLWATCH_DATA_DIR": str(data), "COLUMNS": "200"}
-    env.pop("NOTIFY_SOCKET", None)
-    proc = subprocess.Popen([sys.executable, "-m", "callwatch", "daemon"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc, env = start_daemon(cfg, data)
     try:
         def failed_twice():
             if not (data / "callwatch.db").exists():

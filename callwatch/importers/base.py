@@ -347,3 +347,23 @@ def stream_xml(sniff, handler, records: list, wrap: str | None = None):
         raise UnreadableFile(sniff.path, f"XML declares entities or a DTD, which are refused for safety "
                                          f"({type(exc).__name__})") from None
     yield from drain()
+
+
+def csv_calls(sniff, ctx, delimiter: str, read):
+    """Calls or rejects for a CSV export. ``read(fields, locator)`` returns a Call, or None for a
+    row that is not a record (a header), or raises ValueError/IndexError: the reject's reason.
+    Unreadable lines become rejects, blank lines are skipped."""
+    for fields, loc, problem in csv_records(sniff.path, sniff.encoding, delimiter, progress=ctx.progress):
+        if fields is None:
+            yield Reject(loc, problem, "")
+            continue
+        if not any(f.strip() for f in fields):
+            continue
+        try:
+            call = read(fields, loc)
+        except (ValueError, IndexError, KeyError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else "too few fields or a missing column"
+            yield Reject(loc, reason, raw_of(fields, delimiter))
+            continue
+        if call is not None:
+            yield call

@@ -15,8 +15,8 @@ from __future__ import annotations
 import re
 
 from callwatch.importers import Format
-from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, Reject, csv_records,
-                                      first_csv_row, raw_of)
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, csv_calls,
+                                      first_csv_row)
 
 _TIME = re.compile(r"(\d{4})[-/](\d{1,2})[-/](\d{1,2})[ T](\d{1,2}):(\d{2})(?::(\d{2}))?")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -36,17 +36,7 @@ def _parse(sniff, ctx):
     incoming = set(cfg.incoming_contexts) | {"public"}
     outgoing = set(cfg.outgoing_contexts) | {"default"}
     extensions = set(cfg.extensions)
-    clock = ctx.clock
-    for fields, loc, problem in csv_records(sniff.path, sniff.encoding, ",", progress=ctx.progress):
-        if fields is None:
-            yield Reject(loc, problem, "")
-            continue
-        if not fields or all(not f.strip() for f in fields):
-            continue
-        try:
-            yield _call(fields, loc, clock, incoming, outgoing, extensions)
-        except (ValueError, IndexError) as exc:
-            yield Reject(loc, str(exc) if isinstance(exc, ValueError) else "too few fields", raw_of(fields))
+    return csv_calls(sniff, ctx, ",", lambda fields, loc: _call(fields, loc, ctx.clock, incoming, outgoing, extensions))
 
 
 def _call(f, loc, clock, incoming, outgoing, extensions) -> Call:

@@ -13,8 +13,7 @@ from __future__ import annotations
 import re
 
 from callwatch.importers import Format
-from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, Call, Reject, csv_records, first_csv_row, parse_hms,
-                                      raw_of)
+from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, Call, csv_calls, first_csv_row, parse_hms
 
 _TYPES = {"incoming": IN, "outgoing": OUT, "missed": IN, "received": IN, "dialed": OUT}
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
@@ -48,28 +47,22 @@ def _recognise_iexplorer(sniff) -> int:
 
 
 def _parse_iexplorer(sniff, ctx):
-    cols = None
-    for fields, loc, problem in csv_records(sniff.path, sniff.encoding, ",", progress=ctx.progress):
-        if fields is None:
-            yield Reject(loc, problem, "")
-            continue
-        if not any(f.strip() for f in fields):
-            continue
-        if cols is None:
-            cols = {name.strip().lower(): i for i, name in enumerate(fields)}
-            continue
-        try:
-            get = lambda name: fields[cols[name]].strip()  # noqa: E731
-            kind, when = _kind(get("call type")), get("date")
-            m = _ISO.fullmatch(when)
-            if not m:
-                raise ValueError(f"Date {when[:40]!r} is not YYYY-MM-DD HH:MM:SS")
-            start_ms, flag = ctx.clock.to_utc_ms(*(int(g) for g in m.groups()))
-            seconds = parse_hms(get("duration")) if get("duration") else 0
-            yield _call(kind, get("number") or get("unformatted number"), get("contact"), start_ms, flag,
-                        ctx.clock.name, when, seconds, 1, loc)
-        except (ValueError, IndexError, KeyError) as exc:
-            yield Reject(loc, str(exc) if isinstance(exc, ValueError) else "missing column", raw_of(fields))
+    cols: dict[str, int] = {}
+
+    def read(fields, loc):
+        if not cols:                                    # the header row
+            cols.update({name.strip().lower(): i for i, name in enumerate(fields)})
+            return None
+        get = lambda name: fields[cols[name]].strip()  # noqa: E731
+        kind, when = _kind(get("call type")), get("date")
+        m = _ISO.fullmatch(when)
+        if not m:
+            raise ValueError(f"Date {when[:40]!r} is not YYYY-MM-DD HH:MM:SS")
+        start_ms, flag = ctx.clock.to_utc_ms(*(int(g) for g in m.groups()))
+        seconds = parse_hms(get("duration")) if get("duration") else 0
+        return _call(kind, get("number") or get("unformatted number"), get("contact"), start_ms, flag,
+                     ctx.clock.name, when, seconds, 1, loc)
+    return csv_calls(sniff, ctx, ",", read)
 
 
 # -- iMazing -----------------------------------------------------------------------------------
@@ -100,27 +93,19 @@ def _date_order(sniff, region: str) -> tuple[bool, bool]:
 def _parse_imazing(sniff, ctx):
     day_first, settled = _date_order(sniff, ctx.config.region)
     assumed = None if settled else f"date-order-assumed:{'dd/mm' if day_first else 'mm/dd'}"
-    for fields, loc, problem in csv_records(sniff.path, sniff.encoding, ",", progress=ctx.progress):
-        if fields is None:
-            yield Reject(loc, problem, "")
-            continue
-        if not any(f.strip() for f in fields):
-            continue
-        try:
-            kind, when = _kind(fields[0]), fields[1].strip()
-            m = _SLASH.fullmatch(when)
-            if not m:
-                raise ValueError(f"date {when[:40]!r} is not dd/mm/yy HH:MM")
-            a, b, y, h, mi, s = m.groups()
-            day, month = (int(a), int(b)) if day_first else (int(b), int(a))
-            year = int(y) + (2000 if len(y) == 2 else 0)
-            start_ms, flag = ctx.clock.to_utc_ms(year, month, day, int(h), int(mi), int(s or 0))
-            seconds = parse_hms(fields[2])
-            call = _call(kind, fields[3].strip(), fields[4].strip() if len(fields) > 4 else "", start_ms,
-                         flag or assumed, ctx.clock.name, when, seconds, 1 if s else 60, loc)
-            yield call
-        except (ValueError, IndexError) as exc:
-            yield Reject(loc, str(exc) if isinstance(exc, ValueError) else "too few fields", raw_of(fields))
+
+    def read(fields, loc):
+        kind, when = _kind(fields[0]), fields[1].strip()
+        m = _SLASH.fullmatch(when)
+        if not m:
+            raise ValueError(f"date {when[:40]!r} is not dd/mm/yy HH:MM")
+        a, b, y, h, mi, s = m.groups()
+        day, month = (int(a), int(b)) if day_first else (int(b), int(a))
+        year = int(y) + (2000 if len(y) == 2 else 0)
+        start_ms, flag = ctx.clock.to_utc_ms(year, month, day, int(h), int(mi), int(s or 0))
+        return _call(kind, fields[3].strip(), fields[4].strip() if len(fields) > 4 else "", start_ms,
+                     flag or assumed, ctx.clock.name, when, parse_hms(fields[2]), 1 if s else 60, loc)
+    return csv_calls(sniff, ctx, ",", read)
 
 
 IEXPLORER = Format(
