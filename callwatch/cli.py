@@ -432,6 +432,28 @@ def source_pair_cmd(env, kind, url):
     console.print(f"Paired. Token stored in {path} (private).", highlight=False, soft_wrap=True)
 
 
+@source_group.command("login")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.pass_obj
+@handle_errors
+def source_login_cmd(env, name, password_stdin):
+    """Store the password of a FRITZ!Box or Livebox source (0600), after one test poll."""
+    from callwatch import sources
+    source = next((s for s in env.config.sources if s.name == name), None)
+    if source is None:
+        known = ", ".join(s.name for s in env.config.sources) or "none configured"
+        raise CallwatchError(f"no [[sources]] entry named {name!r} ({known})")
+    if source.kind == "freebox":
+        raise CallwatchError("a Freebox pairs instead: run `callwatch source pair freebox`")
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else \
+        click.prompt(f"Password of {source.user} on {source.url}", hide_input=True)
+    size = sources.module(source.kind).check_login(source.url, source.user, password)
+    path = sources.save_secret(env.config.data_dir, source.name, {"user": source.user, "password": password})
+    console.print(f"Logged in: the call list answered ({size} bytes). Password stored in {path} (private).",
+                  highlight=False, soft_wrap=True)
+
+
 @cli.command("status")
 @click.pass_obj
 @handle_errors

@@ -101,13 +101,16 @@ class Daemon:
 class Source:
     """A box polled for its call list."""
 
-    kind: str                             # freebox
+    kind: str                             # freebox | fritzbox | livebox
     name: str
     url: str
     every_s: int = 300
+    user: str | None = None               # fritzbox, livebox; the password is stored by `source login`
 
 
-SOURCE_KINDS = ("freebox",)
+SOURCE_KINDS = ("freebox", "fritzbox", "livebox")
+SOURCE_URLS = {"freebox": "http://mafreebox.freebox.fr", "fritzbox": "http://fritz.box:49000",
+               "livebox": "http://192.168.1.1"}
 
 
 @dataclass(frozen=True)
@@ -272,18 +275,24 @@ class _Validator:
 
     def source(self, t, i):
         w = f"sources[{i}]."
-        self.known(t, {"kind", "name", "url", "every_s"}, w)
+        self.known(t, {"kind", "name", "url", "every_s", "user"}, w)
         kind = self.get(t, "kind", str, w, required=True)
         if kind not in SOURCE_KINDS:
             self.fail(f"{w}kind", f"must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
-        url = self.get(t, "url", str, w, default="http://mafreebox.freebox.fr").rstrip("/")
+        url = self.get(t, "url", str, w, default=SOURCE_URLS[kind]).rstrip("/")
         if not re.match(r"https?://", url):
             self.fail(f"{w}url", f"must be an http:// or https:// address, not {url!r}")
         every = t.get("every_s", 300)
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             self.fail(f"{w}every_s", "must be a whole number of seconds >= 1")
         name = self.get(t, "name", str, w, default=kind)
-        return Source(kind=kind, name=name, url=url, every_s=every)
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+            # The name becomes part of file names (polls, secrets): no path separators, no dot-dot.
+            self.fail(f"{w}name", "must be letters, digits, '.', '_' or '-' (at most 64), not starting with a dot")
+        user = self.get(t, "user", str, w, default="admin" if kind == "livebox" else None)
+        if kind == "fritzbox" and not user:
+            self.fail(f"{w}user", "a FRITZ!Box (FRITZ!OS 7.24 and later) needs the user name set for TR-064 access")
+        return Source(kind=kind, name=name, url=url, every_s=every, user=user)
 
     def daemon(self, t):
         if not isinstance(t, dict):

@@ -159,11 +159,11 @@ class Daemon:
             return
         started = _now()
         try:
-            from callwatch.sources import freebox
-            body = freebox.fetch_call_log(self.data_dir, source.url)
+            from callwatch import sources
+            body, suffix = sources.fetch(source, self.data_dir)
             folder = private_dir(self.data_dir / "polls")
-            path = folder / f"{source.name}-call-log-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}.json"
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            path = folder / f"{source.name}-call-log-{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}{suffix}"
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
             with os.fdopen(fd, "wb") as fh:
                 fh.write(body)
             with Store(self.data_dir) as store:

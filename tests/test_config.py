@@ -35,6 +35,9 @@ def test_example_config_comments_every_key():
     ('[operator]\ncaller_name_patterns = ["(unclosed"]', "operator.caller_name_patterns[0]", "regular expression"),
     ('[[csv_mappings]]\nname = "p"\n[csv_mappings.columns]\nnumber = "N"', "csv_mappings[0].columns.start", "is required"),
     ('region = ', None, "not valid TOML"),
+    ('[[sources]]\nkind = "livebox"\nname = "../../etc/x"', "sources[0].name", "letters, digits"),
+    ('[[sources]]\nkind = "fritzbox"', "sources[0].user", "needs the user name"),
+    ('[[sources]]\nkind = "speedport"', "sources[0].kind", "must be one of"),
 ])
 def test_errors_name_file_key_and_problem(tmp_path, text, key, words):
     path = tmp_path / "bad.toml"
@@ -67,3 +70,13 @@ def test_defaults_without_any_file(tmp_path, monkeypatch):
     monkeypatch.delenv("CALLWATCH_DATA_DIR", raising=False)
     cfg = config_mod.load()
     assert cfg.path is None and cfg.region == "FR" and cfg.data_dir == tmp_path / "data" / "callwatch"
+
+
+def test_every_package_folder_is_installed():
+    """A non-editable install ships only the packages pyproject.toml lists: a forgotten one is a
+    program that works from the clone and fails once installed."""
+    import tomllib
+    root = EXAMPLE.parent.parent
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for p in (root / "callwatch").rglob("__init__.py")}
+    assert found - {"callwatch.rulepacks"} <= listed and "callwatch.rulepacks" in listed

@@ -115,3 +115,138 @@ def test_a_box_that_is_down_backs_off_without_stopping_the_daemon(tmp_path, box)
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+# --- FRITZ!Box (TR-064 through fritzconnection) and Livebox (sah JSON API) ------------------------
+
+from callwatch.sources import fritzbox, livebox  # noqa: E402
+from fritzbox_emulator import FritzBoxEmulator, call as fritz_call  # noqa: E402
+from livebox_emulator import LiveboxEmulator, call as livebox_call  # noqa: E402
+
+
+@pytest.fixture
+def fritz():
+    emulator = FritzBoxEmulator()
+    yield emulator
+    emulator.close()
+
+
+@pytest.fixture
+def orange():
+    emulator = LiveboxEmulator()
+    yield emulator
+    emulator.close()
+
+
+def test_fritzbox_call_list_over_tr064_imports_with_minute_precision(fritz, household):
+    fritz.calls = [fritz_call(7, "12.10.26 11:20"), fritz_call(8, "13.10.26 14:05", kind=1, duration="0:03")]
+    body = fritzbox.fetch_call_list(fritz.url, fritz.user, fritz.password)
+    # The protocol as the box runs it: description, SCPDs, a digest-challenged SOAP call, the list by sid.
+    assert ("POST", "/upnp/control/x_contact") in fritz.requests
+    assert any(path.startswith("/calllist.lua?sid=") for _, path in fritz.requests)
+    r = household.import_(household.write("poll.xml", body.decode()))
+    assert (r.format, r.read, r.new) == ("fritzbox-xml", 2, 2)
+    answered = household.calls("outcome = 'answered'")[0]
+    assert (answered["duration_s"], answered["duration_precision_s"], answered["start_utc"]) == \
+        (180, 60, "2026-10-13T12:05:00.000Z")
+
+
+def test_fritzbox_wrong_password_and_box_down_are_clear_and_keep_the_password_out(fritz):
+    with pytest.raises(CallwatchError, match="password refused") as refused:
+        fritzbox.fetch_call_list(fritz.url, fritz.user, "not-the-password")
+    assert "not-the-password" not in str(refused.value) and fritz.refused_logins >= 1
+    fritz.close()
+    with pytest.raises(CallwatchError, match="unreachable") as down:
+        fritzbox.fetch_call_list(fritz.url, fritz.user, fritz.password)
+    assert fritz.password not in str(down.value)
+
+
+def test_livebox_login_call_list_and_logout(orange, household):
+    orange.calls = [livebox_call(1, "2026-10-12T09:20:00Z"), livebox_call(2, "2026-10-12T15:00:00Z", kind="succeeded",
+                                                                          duration=95)]
+    body = livebox.fetch_call_list(orange.url, "admin", orange.password)
+    assert orange.requests == [("sah.Device.Information", "createContext"),
+                               ("VoiceService.VoiceApplication", "getCallList"),
+                               ("sah.Device.Information", "releaseContext")]
+    assert orange.released == 1 and not orange.contexts
+    r = household.import_(household.write("poll.json", body.decode()))
+    assert (r.format, r.read, r.new) == ("livebox-json", 2, 2)
+
+
+def test_livebox_wrong_password_is_refused_clearly(orange):
+    with pytest.raises(CallwatchError, match="Permission denied") as refused:
+        livebox.fetch_call_list(orange.url, "admin", "guess")
+    assert "guess" not in str(refused.value)
+
+
+def test_source_login_stores_the_password_private_after_a_test_poll(fritz, tmp_path):
+    cfg = tmp_path / "callwatch.toml"
+    cfg.write_text(f'[[sources]]\nkind = "fritzbox"\nname = "box"\nurl = "{fritz.url}"\nuser = "{fritz.user}"\n')
+    env = {"CALLWATCH_CONFIG": str(cfg), "CALLWATCH_DATA_DIR": str(tmp_path / "data"), "PATH": "/usr/bin:/bin"}
+    wrong = subprocess.run([sys.executable, "-m", "callwatch", "source", "login", "box", "--password-stdin"],
+                           input="nope\n", env=env, capture_output=True, text=True)
+    assert wrong.returncode != 0 and "password refused" in wrong.stderr + wrong.stdout
+    assert not (tmp_path / "data" / "secrets" / "box.json").exists()
+    ok = subprocess.run([sys.executable, "-m", "callwatch", "source", "login", "box", "--password-stdin"],
+                        input=fritz.password + "\n", env=env, capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stderr
+    secret = tmp_path / "data" / "secrets" / "box.json"
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and json.loads(secret.read_text())["password"] == fritz.password
+    assert fritz.password not in ok.stdout + ok.stderr
+
+
+def test_daemon_polls_fritzbox_and_livebox_beside_the_freebox(fritz, orange, box, tmp_path):
+    data = tmp_path / "data"
+    freebox.pair(box.url, data, say=lambda text: None, poll_s=0.01)
+    from callwatch.sources import save_secret
+    save_secret(data, "fritz", {"user": fritz.user, "password": fritz.password})
+    save_secret(data, "orange", {"user": "admin", "password": orange.password})
+    box.calls = [call(ts(1))]
+    fritz.calls = [fritz_call(1, "02.09.26 11:00")]
+    orange.calls = [livebox_call(1, "2026-09-03T09:00:00Z")]
+    cfg = tmp_path / "callwatch.toml"
+    cfg.write_text(f"""
+[daemon]
+inbox_every_s = 1
+stable_s = 1
+[[sources]]
+kind = "freebox"
+url = "{box.url}"
+every_s = 1
+[[sources]]
+kind = "fritzbox"
+name = "fritz"
+url = "{fritz.url}"
+user = "{fritz.user}"
+every_s = 1
+[[sources]]
+kind = "livebox"
+name = "orange"
+url = "{orange.url}"
+every_s = 1
+""")
+    proc, env = start_daemon(cfg, data)
+    try:
+        def three_formats():
+            if not (data / "callwatch.db").exists():
+                return False
+            conn = sqlite3.connect(data / "callwatch.db")
+            try:
+                return {r[0] for r in conn.execute("SELECT DISTINCT format FROM imports")} >= \
+                    {"freebox-json", "fritzbox-xml", "livebox-json"}
+            except sqlite3.OperationalError:
+                return False
+            finally:
+                conn.close()
+        assert _wait(three_formats)
+        status = subprocess.run([sys.executable, "-m", "callwatch", "status"], env=env, capture_output=True, text=True)
+        for name in ("source:freebox", "source:fritz", "source:orange"):
+            assert name in status.stdout
+        assert "3 calls" in status.stdout
+        for path in (data / "polls").iterdir():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()

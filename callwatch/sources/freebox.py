@@ -25,6 +25,7 @@ from callwatch.store import private_dir
 
 APP_ID = "fr.callwatch"
 API = "/api/v8"
+SUFFIX = ".json"
 
 
 def _call(url: str, payload: dict | None = None, headers: dict | None = None, timeout: float = 15) -> dict:
@@ -85,3 +86,11 @@ def fetch_call_log(data_dir: Path, base_url: str | None = None) -> bytes:
     headers = {"X-Fbx-App-Auth": session["result"]["session_token"]}
     doc = _call(f"{url}{API}/call/log/", headers=headers)
     return json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8")
+
+
+def fetch(source, data_dir: Path) -> bytes:
+    return fetch_call_log(data_dir, source.url)
+
+
+def check_login(url: str, user: str, password: str) -> int:
+    raise CallwatchError("a Freebox pairs instead: run `callwatch source pair freebox`")
