@@ -23,6 +23,7 @@ import os
 import shutil
 import zipfile
 from dataclasses import dataclass
+from datetime import timezone
 from pathlib import Path
 
 from callwatch import __version__
@@ -155,11 +156,22 @@ def _build(data: PackData, out_dir: Path, lang: str) -> PackResult:
 
 
 def _zip(folder: Path, zip_path: Path, when) -> None:
-    fd = os.open(zip_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    stamp = when.timetuple()[:6]
-    with os.fdopen(fd, "wb") as raw, zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as z:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-            info = zipfile.ZipInfo(f"{folder.name}/{path.relative_to(folder).as_posix()}", date_time=stamp)
+    files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    _write(zip_path, zip_bytes(folder.name, files, when))
+
+
+def zip_bytes(top: str, files: dict[str, bytes], when) -> bytes:
+    """The pack's zip in its one canonical form: members stored (not compressed), sorted, dated
+    with the generation time (UTC), fixed attributes. Every byte of it is then either a file's
+    content (hashed) or a header field `verify` can rebuild, so any change anywhere is caught;
+    a compressed member could hide a change in the unused bits that end a deflate stream."""
+    stamp = when.astimezone(timezone.utc).timetuple()[:6]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+        for rel in sorted(files):
+            info = zipfile.ZipInfo(f"{top}/{rel}", date_time=stamp)
+            info.create_system = 3                   # the same bytes whichever system writes them
             info.external_attr = 0o600 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, path.read_bytes())
+            info.compress_type = zipfile.ZIP_STORED
+            z.writestr(info, files[rel])
+    return buf.getvalue()
