@@ -12,6 +12,7 @@ import codecs
 import hashlib
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,9 +31,33 @@ class Archived:
     head: bytes         # first 64 KB, for format recognition
 
 
+STALE_PARTIAL_S = 24 * 3600
+
+
+def _remove_stale_partials(root: Path) -> None:
+    """A copy cut by a crash (SIGKILL, power) leaves a ``.incoming-*`` file; never one in use:
+    only those untouched for a day go (another process may be copying right now)."""
+    cutoff = time.time() - STALE_PARTIAL_S
+    for partial in root.glob(".incoming-*"):
+        try:
+            if partial.lstat().st_mtime < cutoff:
+                partial.unlink()
+        except OSError:
+            pass
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def archive_file(source: Path, data_dir: Path, head_size: int = 64 * 1024) -> Archived:
     """Copy ``source`` into the archive (if not there yet) and return its facts."""
     root = private_dir(Path(data_dir) / "archive" / "sha256")
+    _remove_stale_partials(root)
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
@@ -67,6 +92,7 @@ def archive_file(source: Path, data_dir: Path, head_size: int = 64 * 1024) -> Ar
         else:
             os.chmod(tmp_name, 0o400)
             os.replace(tmp_name, final)
+            _fsync_dir(folder)              # the rename survives a power cut before the import commits
     except BaseException:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)

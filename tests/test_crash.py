@@ -56,3 +56,120 @@ def test_sigkill_mid_import_then_rerun(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0] == 100_010
     assert conn.execute("SELECT COUNT(*) FROM imports").fetchone()[0] == 2
+
+
+# --- SIGKILL at many random points -----------------------------------------------------------------
+# A helper process imports callwatch once, then forks one child per import, so each kill point
+# costs milliseconds instead of an interpreter start. The children are real processes, killed with
+# a real SIGKILL at a random moment of the import (archive copy, parsing, the transaction, commit).
+
+FORKER = r"""
+import os, sys
+from pathlib import Path
+from callwatch import config
+from callwatch.ingest import Importer
+from callwatch.store import Store
+for line in sys.stdin:
+    data, path = line.rstrip("\n").split("\t")
+    pid = os.fork()
+    if pid == 0:
+        try:
+            cfg = config.load(None, data)
+            store = Store(cfg.data_dir)
+            Importer(store, cfg).import_file(Path(path))
+            store.close()
+        finally:
+            os._exit(0)
+    print(pid, flush=True)
+    _, status = os.waitpid(pid, 0)
+    print(status, flush=True)
+"""
+
+KILLS = int(os.environ.get("CALLWATCH_CRASH_KILLS", "70"))
+TABLES = ("imports", "calls", "call_sources", "rejects", "numbers")
+
+
+def _dump(db: Path) -> dict:
+    """The store's content, minus the clock: when each import started and ended."""
+    conn = sqlite3.connect(db)
+    try:
+        out = {}
+        for table in TABLES:
+            cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})")
+                    if not r[1].endswith("_at") and r[1] not in ("elapsed_s", "elapsed_ms")]
+            out[table] = conn.execute(f"SELECT {', '.join(cols)} FROM {table} ORDER BY rowid").fetchall()
+        return out
+    finally:
+        conn.close()
+
+
+def test_sigkill_at_random_points_leaves_all_or_nothing_and_a_rerun_converges(tmp_path, capsys):
+    import random
+    import shutil
+    env = {**os.environ, "CALLWATCH_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path / "none")}
+    earlier = _cdr_file(tmp_path / "earlier.csv", 50, first=20_000_000)
+    export = _cdr_file(tmp_path / "export.csv", 3000)
+    # malformed lines too: their rejects belong to the file and must be all or nothing as well
+    with open(export, "a") as out:
+        out.write('"","0611","0123","from-trunk","x","y","z","Dial","a","not a date","","",1,0,"ANSWERED","D","u1",""\n')
+        out.write('broken "quote\n')
+    forker = subprocess.Popen([sys.executable, "-c", FORKER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              env=env, text=True)
+
+    def run(data, path, kill_after=None):
+        """Import `path` into `data` in a forked child; kill it after `kill_after` s. (status, seconds)."""
+        forker.stdin.write(f"{data}\t{path}\n")
+        forker.stdin.flush()
+        pid = int(forker.stdout.readline())
+        started = time.perf_counter()
+        if kill_after is not None:
+            time.sleep(kill_after)
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        status = int(forker.stdout.readline())
+        return status, time.perf_counter() - started
+
+    try:
+        base = tmp_path / "base"
+        run(base, earlier)                                         # the store already holds an import
+        before = _dump(base / "callwatch.db")
+        reference = tmp_path / "reference"
+        shutil.copytree(base, reference)
+        status, duration = run(reference, export)
+        assert status == 0
+        final = _dump(reference / "callwatch.db")
+        new_rows = len(final["calls"]) - len(before["calls"])
+        assert new_rows == 3000 and len(final["rejects"]) > len(before["rejects"])
+
+        rng = random.Random(int(os.environ.get("CALLWATCH_CRASH_SEED", "20261124")))
+        outcomes = {"none": 0, "all": 0}
+        killed = 0
+        for k in range(KILLS):
+            data = tmp_path / f"k{k}"
+            shutil.copytree(base, data)
+            status, _ = run(data, export, kill_after=rng.uniform(0, duration))
+            killed += os.WIFSIGNALED(status)
+            conn = sqlite3.connect(data / "callwatch.db")
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", f"kill {k}"
+            conn.close()
+            after = _dump(data / "callwatch.db")
+            for table in TABLES:                                     # nothing stored before is lost
+                assert after[table][:len(before[table])] == before[table], (k, table)
+            if after == before:
+                outcomes["none"] += 1
+            else:
+                assert after == final, f"kill {k}: a part of the file is stored"
+                outcomes["all"] += 1
+            assert run(data, export)[0] == 0
+            assert _dump(data / "callwatch.db") == final, f"kill {k}: the re-run did not converge"
+            shutil.rmtree(data)
+        with capsys.disabled():
+            print(f"\n[crash] {KILLS} SIGKILL points over a {duration:.2f} s import of {new_rows} calls: "
+                  f"{killed} killed mid-run ({outcomes['none']} left nothing, {outcomes['all']} all; "
+                  f"{KILLS - killed} finished first); every store passed integrity_check and converged on re-run")
+        assert killed >= 50 and outcomes["none"] >= 10
+    finally:
+        forker.stdin.close()
+        forker.wait(timeout=10)
