@@ -184,6 +184,12 @@ class Importer:
                     store.insert_rejects(rejects)
                     rejects.clear()
                 continue
+            problem = _malformed(item)
+            if problem:
+                rejected += 1
+                rejects.append((import_id, item.locator if type(item.locator) is str else "?", problem,
+                                repr(item)[:4096]))
+                continue
             facts = norm(item.number_raw, item.presentation, item.region)
             number = facts.key
             if number is not None and number not in facts_seen:
@@ -208,6 +214,33 @@ class Importer:
                 "UPDATE rejects SET reason = reason || ? WHERE id = (SELECT MAX(id) FROM rejects WHERE import_id = ?)",
                 ["; the file ends inside this record (truncated export?)", import_id])
         return read, rejected
+
+
+MAX_TEXT = 1000        # characters: no number, name or label of a call is longer
+_TEXTS = ("number_raw", "key", "source_type", "locator")
+_OPTIONAL_TEXTS = ("caller_name", "own_number_raw", "time_raw")
+_OPTIONAL_INTS = ("duration_s", "ring_s")
+
+
+def _malformed(call: Call) -> str | None:
+    """Why an importer's Call cannot be stored as it is (a JSON export can hold an object where a
+    name belongs, a damaged file a megabyte-long name), or None. One record's problem is that
+    record's reject, never the whole file's failure."""
+    if type(call.start_ms) is not int:
+        return "time is not a number"
+    for name in _TEXTS:
+        value = getattr(call, name)
+        if type(value) is not str or len(value) > MAX_TEXT:
+            return f"{name.replace('_raw', '').replace('_', ' ')} is not text of at most {MAX_TEXT} characters"
+    for name in _OPTIONAL_TEXTS:
+        value = getattr(call, name)
+        if value is not None and (type(value) is not str or len(value) > MAX_TEXT):
+            return f"{name.replace('_raw', '').replace('_', ' ')} is not text of at most {MAX_TEXT} characters"
+    for name in _OPTIONAL_INTS:
+        value = getattr(call, name)
+        if value is not None and type(value) is not int:
+            return f"{name.replace('_s', '')} is not a whole number of seconds"
+    return None
 
 
 def _ends_with_newline(path: Path) -> bool:

@@ -20,7 +20,8 @@ from callwatch.times import LocalClock
 
 HEAD_SIZE = 64 * 1024
 SQLITE_MAGIC = b"SQLite format 3\x00"
-csv.field_size_limit(min(sys.maxsize, 2**31 - 1) // 64)   # 33 MB: a huge field is a reject, not a crash
+MAX_LINE = 1 << 20              # 1 MB: no call record is that long; a longer line is a reject, never held whole
+csv.field_size_limit(MAX_LINE)  # an unclosed quote swallowing the file ends as a reject too
 
 IN, OUT = "in", "out"
 ANSWERED, MISSED, REJECTED, BLOCKED, VOICEMAIL, UNKNOWN_OUTCOME = (
@@ -114,7 +115,7 @@ def detect_encoding(head: bytes, whole_file_utf8: bool | None = None) -> str | N
             return "utf-16-le"
         if sample[0::2].count(0) > len(sample) // 4 and sample[1::2].count(0) == 0:
             return "utf-16-be"
-    if b"\x00" in head:
+    if head.count(0) > len(head) // 100 + 2:     # a stray NUL in a text export is a damaged line, not binary
         return None
     controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13, 12))
     if controls > len(sample) // 100 + 1:
@@ -164,11 +165,17 @@ class LineReader:
         enc = "cp1252" if self.encoding == "cp1252" else self.encoding
         with open(self.path, "rb") as fh:
             first = True
-            for raw in fh:
-                self.end += len(raw)
+            while raw := fh.readline(MAX_LINE):
                 count += 1
                 if progress is not None and count % 65536 == 0:
                     progress(self.end)
+                if len(raw) == MAX_LINE and not raw.endswith(b"\n"):
+                    self.overlong = self._skip_rest(fh, len(raw))
+                    self.end += self.overlong
+                    yield OVERLONG
+                    continue
+                self.overlong = 0
+                self.end += len(raw)
                 if first:
                     first = False
                     if enc == "utf-8-sig":
@@ -177,6 +184,21 @@ class LineReader:
                     yield raw.decode("utf-8" if enc == "utf-8-sig" else enc)
                 except UnicodeDecodeError:
                     yield raw.decode("latin-1")       # cp1252 holes and stray bytes: keep, never crash
+
+    overlong = 0          # the byte length of the line just yielded as OVERLONG, else 0
+
+    @staticmethod
+    def _skip_rest(fh, size: int) -> int:
+        """Read past the rest of an overlong line in bounded chunks; returns its length."""
+        while chunk := fh.readline(MAX_LINE):
+            size += len(chunk)
+            if chunk.endswith(b"\n"):
+                break
+        return size
+
+
+# What LineReader yields in place of an overlong line: one NUL, never in a text record.
+OVERLONG = "\x00\n"
 
 
 def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
@@ -205,8 +227,16 @@ def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
         end = reader_lines.end
         first_line = line_no + 1
         line_no = skip_lines + rows.line_num
-        yield fields, f"line {first_line} (bytes {start}-{end})", ""
+        loc = f"line {first_line} (bytes {start}-{end})"
         start = end
+        if any("\x00" in f for f in fields):
+            if reader_lines.overlong:
+                yield None, loc, f"line of {reader_lines.overlong:,} bytes, longer than {MAX_LINE:,}: not read"
+                reader_lines.overlong = 0
+            else:
+                yield None, loc, "NUL byte in the record (a damaged line?)"
+            continue
+        yield fields, loc, ""
 
 
 def raw_of(fields: list[str] | None, delimiter: str = ",") -> str:
