@@ -156,3 +156,11 @@ def test_nothing_new_means_nothing_recomputed(make_household):
     again = scan(h.store, h.config)
     assert (again.mode, again.changed, again.calls_considered) == ("incremental", 0, 0)
     assert [f["id"] for f in again.findings] == [f["id"] for f in first.findings]
+
+
+def test_a_scan_before_any_import_finds_nothing_and_records_it(make_household):
+    h = make_household(OPERATOR_CONFIG, "empty")
+    for full in (True, False):
+        result = scan(h.store, h.config, full=full)
+        assert result.findings == [] and result.calls_considered == 0
+    assert h.count("scans") == 2

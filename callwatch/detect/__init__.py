@@ -66,11 +66,18 @@ def scan(store, config, full: bool = False) -> ScanResult:
         result = _incremental(store, config, pack)
         if result is not None:
             return result
-    pack, df, result, _known = analyse(store, config, pack)
+    # One read snapshot for the whole analysis, and the ids recorded as "considered" taken from it:
+    # an import committing meanwhile is neither half seen nor skipped by the next incremental scan.
+    store.conn.execute("BEGIN")
+    try:
+        seen = _max_ids(store.conn)
+        pack, df, result, _known = analyse(store, config, pack)
+    finally:
+        store.conn.execute("COMMIT")
     with store.transaction():
         for table in ("breaches", "finding_calls", "finding_numbers", "findings"):
             store.conn.execute(f"DELETE FROM {table}")
-        scan_id = _record_scan(store, config, pack, "full", len(df), len(result))
+        scan_id = _record_scan(store, config, pack, "full", len(df), len(result), seen)
         for f in result:
             _store_finding(store.conn, scan_id, f)
     return ScanResult(scan_id, "full", pack, stored_findings(store), len(result), int(len(df)))
@@ -86,10 +93,14 @@ def stored_findings(store) -> list[dict]:
     return rows
 
 
-def _record_scan(store, config, pack, mode, considered, changed) -> int:
+def _max_ids(conn) -> tuple[int, int]:
+    return (conn.execute("SELECT IFNULL(MAX(id), 0) FROM calls").fetchone()[0],
+            conn.execute("SELECT IFNULL(MAX(id), 0) FROM imports").fetchone()[0])
+
+
+def _record_scan(store, config, pack, mode, considered, changed, seen: tuple[int, int] | None = None) -> int:
     conn = store.conn
-    max_call = conn.execute("SELECT IFNULL(MAX(id), 0) FROM calls").fetchone()[0]
-    max_import = conn.execute("SELECT IFNULL(MAX(id), 0) FROM imports").fetchone()[0]
+    max_call, max_import = seen or _max_ids(conn)
     return conn.execute(
         "INSERT INTO scans (at, rule_pack, rule_pack_version, config_sha256, calls_considered, callwatch_version, "
         "mode, max_call_id, max_import_id, findings_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -125,6 +136,11 @@ def _store_finding(conn, scan_id, f, finding_id: int | None = None) -> int:
 
 def _incremental(store, config, pack) -> ScanResult | None:
     """Re-evaluate only the findings the new calls touch; None when a full scan is needed."""
+    with store.transaction():     # the new calls read are exactly those recorded as considered
+        return _incremental_in(store, config, pack)
+
+
+def _incremental_in(store, config, pack) -> ScanResult | None:
     conn, d = store.conn, config.detect
     last = next(store.db.query("SELECT * FROM scans ORDER BY id DESC LIMIT 1"), None)
     if (last is None or last["max_call_id"] is None or last["config_sha256"] != config.fingerprint
@@ -181,10 +197,9 @@ def _incremental(store, config, pack) -> ScanResult | None:
         else:
             affected.setdefault(owner["withheld"], [])
     considered = 0
-    with store.transaction():
-        for finding_id, additions in affected.items():
-            considered += _reevaluate(store, config, pack, finding_id, additions)
-        scan_id = _record_scan(store, config, pack, "incremental", considered, len(affected))
+    for finding_id, additions in affected.items():
+        considered += _reevaluate(store, config, pack, finding_id, additions)
+    scan_id = _record_scan(store, config, pack, "incremental", considered, len(affected))
     return ScanResult(scan_id, "incremental", pack, stored_findings(store), len(affected), considered)
 
 

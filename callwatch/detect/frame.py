@@ -57,7 +57,7 @@ def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool =
         chunks.append(np.array(rows, dtype=np.int64))
     a = np.concatenate(chunks) if chunks else np.empty((0, 9), dtype=np.int64)
     lookup = np.full(int(numbers["code"].max() or 0) + 2 if len(numbers) else 2, -1, dtype=np.int64)
-    lookup[numbers["code"].to_numpy()] = np.arange(len(numbers))
+    lookup[numbers["code"].to_numpy(dtype=np.int64)] = np.arange(len(numbers))   # int even when empty
     pos = lookup[a[:, 7]]                                   # -1 where the call has no number
 
     def by_number(column):

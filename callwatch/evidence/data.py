@@ -77,6 +77,16 @@ def _ascii(text: str) -> str:
 
 def gather(store, config, *, finding_id: int | None = None, number: str | None = None,
            start: date | None = None, end: date | None = None, at: datetime | None = None) -> PackData:
+    """Everything one pack shows, read in one snapshot: a scan or an import committing meanwhile
+    cannot make the figures, the call list and the sources disagree."""
+    store.conn.execute("BEGIN")
+    try:
+        return _gather(store, config, finding_id=finding_id, number=number, start=start, end=end, at=at)
+    finally:
+        store.conn.execute("COMMIT")
+
+
+def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
     db = store.db
     if number is not None:
         key = Normaliser(config.region).normalise(number).key or number
