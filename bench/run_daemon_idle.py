@@ -2,6 +2,7 @@
 imported and scanned one export (so the scan's libraries are loaded). Usage:
 python bench/run_daemon_idle.py [SECONDS]"""
 
+import json
 import os
 import shutil
 import subprocess
@@ -50,8 +51,18 @@ def main():
     rss = rss_mb(proc.pid)
     proc.terminate()
     proc.wait(timeout=30)
-    print(f"| daemon idle over {seconds} s (inbox polled every 30 s) | CPU {100 * (c1 - c0) / (t1 - t0):.2f} % "
+    # Beside it: a bare interpreter doing nothing, the least a Python daemon can cost.
+    bare = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    time.sleep(1)
+    bare_rss = rss_mb(bare.pid)
+    bare.kill()
+    bare.wait()
+    cpu = 100 * (c1 - c0) / (t1 - t0)
+    print(f"| daemon idle over {seconds} s (inbox polled every 30 s) | CPU {cpu:.2f} % "
           f"| RSS {rss:.0f} MB | target < 1 % and < 150 MB |")
+    print(f"| floor: bare python sleeping | | RSS {bare_rss:.0f} MB | |")
+    print("BENCH " + json.dumps({"bench": "idle", "seconds": seconds, "cpu_pct": cpu, "rss_mb": rss,
+                                 "bare_rss_mb": bare_rss}))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ Prints wall time, peak RSS of each process and the ratios the targets are set in
 Usage: python bench/run_import.py [ROWS]   (README gives the exact command)
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -72,6 +73,8 @@ def main():
     print(f"\ncallwatch / sqlite3 .import = {cw / floor:.1f}x (target <= 2x)")
     print(f"sqlite-utils / callwatch = {su / cw:.1f}x faster (target >= 10x)")
     print(f"callwatch peak RSS = {cw_rss:.0f} MB (target < 500 MB)")
+    print("BENCH " + json.dumps({"bench": "import", "rows": rows, "callwatch_s": cw, "callwatch_mb": cw_rss,
+                                 "sqlite3_import_s": floor, "sqlite_utils_s": su}))
 
 
 if __name__ == "__main__":
