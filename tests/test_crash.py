@@ -85,7 +85,7 @@ for line in sys.stdin:
     print(status, flush=True)
 """
 
-KILLS = int(os.environ.get("CALLWATCH_CRASH_KILLS", "70"))
+KILLS = int(os.environ.get("CALLWATCH_CRASH_KILLS", "60"))    # kills that land mid-import
 TABLES = ("imports", "calls", "call_sources", "rejects", "numbers")
 
 
@@ -146,10 +146,13 @@ def test_sigkill_at_random_points_leaves_all_or_nothing_and_a_rerun_converges(tm
         rng = random.Random(int(os.environ.get("CALLWATCH_CRASH_SEED", "20261124")))
         outcomes = {"none": 0, "all": 0}
         killed = 0
-        for k in range(KILLS):
+        attempts = 0
+        while killed < KILLS and attempts < 4 * KILLS:      # a busy machine lets some children finish first
+            k = attempts
+            attempts += 1
             data = tmp_path / f"k{k}"
             shutil.copytree(base, data)
-            status, _ = run(data, export, kill_after=rng.uniform(0, duration))
+            status, _ = run(data, export, kill_after=rng.uniform(0, duration * 1.05))
             killed += os.WIFSIGNALED(status)
             conn = sqlite3.connect(data / "callwatch.db")
             assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok", f"kill {k}"
@@ -166,10 +169,10 @@ def test_sigkill_at_random_points_leaves_all_or_nothing_and_a_rerun_converges(tm
             assert _dump(data / "callwatch.db") == final, f"kill {k}: the re-run did not converge"
             shutil.rmtree(data)
         with capsys.disabled():
-            print(f"\n[crash] {KILLS} SIGKILL points over a {duration:.2f} s import of {new_rows} calls: "
+            print(f"\n[crash] {attempts} SIGKILL attempts over a {duration:.2f} s import of {new_rows} calls: "
                   f"{killed} killed mid-run ({outcomes['none']} left nothing, {outcomes['all']} all; "
-                  f"{KILLS - killed} finished first); every store passed integrity_check and converged on re-run")
-        assert killed >= 50 and outcomes["none"] >= 10
+                  f"{attempts - killed} finished first); every store passed integrity_check and converged on re-run")
+        assert killed >= KILLS >= 50 and outcomes["none"] >= 10
     finally:
         forker.stdin.close()
         forker.wait(timeout=10)
