@@ -13,20 +13,10 @@ import threading
 import time
 from datetime import datetime, timedelta
 
-from test_daemon import _wait, start_daemon
+from test_daemon import CONFIG, _wait, start_daemon
 
 FILES, PER_FILE = 10, 500
 
-CONFIG = """
-region = "FR"
-timezone = "Europe/Paris"
-[operator]
-name = "Opérateur X"
-prefixes = ["01 62 34 50"]
-[daemon]
-inbox_every_s = 1
-stable_s = 1
-"""
 
 
 def _export(path, n):

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from callwatch.cli import cli
 from callwatch.inbox import candidates
-from test_daemon import _wait, start_daemon
+from test_daemon import CONFIG, _wait, start_daemon
 from test_import_fritzbox import GERMAN
 
 
@@ -51,16 +51,7 @@ def test_secrets_stay_out_of_the_daemon_log(tmp_path):
     from callwatch.sources import save_secret
     save_secret(data, "fritz", {"user": "callwatch", "password": "Box-Pa55word-xyz"})
     cfg = tmp_path / "callwatch.toml"
-    cfg.write_text("""
-region = "FR"
-timezone = "Europe/Paris"
-[operator]
-name = "Opérateur X"
-prefixes = ["01 62 34 50"]
-[daemon]
-inbox_every_s = 1
-stable_s = 1
-alert_urls = ["json://alice:Al3rt-s3cret-pw@127.0.0.1:9/hook"]
+    cfg.write_text(CONFIG + """alert_urls = ["json://alice:Al3rt-s3cret-pw@127.0.0.1:9/hook"]
 [[sources]]
 kind = "fritzbox"
 name = "fritz"
