@@ -15,7 +15,7 @@ from callwatch.errors import CallwatchError
 from callwatch.sources import freebox
 from freebox_emulator import FreeboxEmulator, call
 from test_alerts import sink  # noqa: F401  (the local apprise sink)
-from test_daemon import _wait, start_daemon
+from test_daemon import CONFIG, _wait, start_daemon
 
 
 def ts(day, hour=11):
@@ -52,16 +52,7 @@ def test_daemon_polls_the_box_alerts_once_snapshots_and_stops(box, tmp_path, sin
     freebox.pair(box.url, data, say=lambda text: None, poll_s=0.01)
     box.calls = [call(ts(d)) for d in (1, 2, 3, 4, 7)]            # the 5th attempt in 30 days
     cfg = tmp_path / "callwatch.toml"
-    cfg.write_text(f"""
-region = "FR"
-timezone = "Europe/Paris"
-[operator]
-name = "Opérateur X"
-prefixes = ["01 62 34 50"]
-[daemon]
-inbox_every_s = 1
-stable_s = 1
-alert_urls = ["{url}"]
+    cfg.write_text(CONFIG + f"""alert_urls = ["{url}"]
 [[sources]]
 kind = "freebox"
 url = "{box.url}"
