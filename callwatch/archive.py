@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from callwatch.store import private_dir
+from callwatch.private import private_dir
 
 CHUNK = 1024 * 1024
 

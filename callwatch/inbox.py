@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callwatch.store import private_dir
+from callwatch.private import private_dir, write_private
 
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 
@@ -67,7 +67,5 @@ def settle(path: Path, inbox: Path, ok: bool, reason: str = "") -> Path:
     target = _free_name(folder, path.name)
     os.replace(path, target)
     if not ok:
-        fd = os.open(str(target) + ".reason", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(reason.rstrip() + "\n")
+        write_private(target.with_name(target.name + ".reason"), reason.rstrip() + "\n")
     return target

@@ -17,6 +17,7 @@ from pathlib import Path
 import sqlite_utils
 
 from callwatch.errors import StoreError
+from callwatch.private import private_dir
 
 DB_NAME = "callwatch.db"
 
@@ -197,22 +198,6 @@ MIGRATIONS: list[str] = [
 
 def _now_iso() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def private_dir(path: Path) -> Path:
-    """Create a directory (and any missing parents) readable by its owner only (0700)."""
-    path = Path(path)
-    missing = []
-    probe = path
-    while not probe.exists():
-        missing.append(probe)
-        probe = probe.parent
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(folder, 0o700)
-    if not missing:
-        os.chmod(path, 0o700)
-    return path
 
 
 class Store:

@@ -29,7 +29,7 @@ from pathlib import Path
 from callwatch import __version__
 from callwatch.evidence import letters, pdf, timestamp
 from callwatch.evidence.data import PackData
-from callwatch.store import private_dir
+from callwatch.private import private_dir, write_private
 
 CSV_COLUMNS = ("call_id", "local_date", "local_time", "time_zone", "weekday", "utc", "number", "presentation",
                "outcome", "talk_s", "talk_precision_s", "ring_s", "signals", "rules_broken", "source_file",
@@ -88,12 +88,6 @@ def findings_json(data: PackData) -> bytes:
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _write(path: Path, content: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(content)
-
-
 def build(data: PackData, out_dir: Path, lang: str = "fr") -> PackResult:
     try:
         return _build(data, out_dir, lang)
@@ -116,7 +110,7 @@ def _build(data: PackData, out_dir: Path, lang: str) -> PackResult:
         files[f"letters/{letter_name}"] = text.encode("utf-8")
     private_dir(folder / "letters")
     for rel, content in files.items():
-        _write(folder / rel, content)
+        write_private(folder / rel, content)
     manifest = {
         "callwatch_version": __version__,
         "generated_at_utc": data.generated_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -135,18 +129,18 @@ def _build(data: PackData, out_dir: Path, lang: str) -> PackResult:
                      "imported_at_utc": s["started_at"], "archive_path": s["archive_path"]} for s in data.sources],
     }
     manifest_bytes = (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-    _write(folder / "manifest.json", manifest_bytes)
+    write_private(folder / "manifest.json", manifest_bytes)
     fingerprint = hashlib.sha256(manifest_bytes).hexdigest()
     token_info = None
     if data.config.timestamp.url:
         token = timestamp.request_token(data.config.timestamp.url, manifest_bytes, data.config.timestamp.timeout_s)
-        _write(folder / "manifest.tsr", token)
+        write_private(folder / "manifest.tsr", token)
         token_info = (data.config.timestamp.url, timestamp.describe(token))
-    _write(folder / "evidence.pdf", pdf.render(data, fingerprint, folder / "calls.csv", folder / "manifest.json", lang,
+    write_private(folder / "evidence.pdf", pdf.render(data, fingerprint, folder / "calls.csv", folder / "manifest.json", lang,
                                                token_info))
     every = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
     sums = "".join(f"{sha256_file(folder / rel)}  {rel}\n" for rel in every)
-    _write(folder / "SHA256SUMS", sums.encode())
+    write_private(folder / "SHA256SUMS", sums.encode())
     if final.exists():                                       # a re-run replaces the pack whole
         shutil.rmtree(final)
     os.replace(folder, final)
@@ -157,7 +151,7 @@ def _build(data: PackData, out_dir: Path, lang: str) -> PackResult:
 
 def _zip(folder: Path, zip_path: Path, when) -> None:
     files = {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
-    _write(zip_path, zip_bytes(folder.name, files, when))
+    write_private(zip_path, zip_bytes(folder.name, files, when))
 
 
 def zip_bytes(top: str, files: dict[str, bytes], when) -> bytes:

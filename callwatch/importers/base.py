@@ -11,7 +11,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator

@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import importlib
 import json
-import os
 from pathlib import Path
 
 from callwatch.errors import CallwatchError
-from callwatch.store import private_dir
+from callwatch.private import private_dir, write_private
 
 MODULES = {"freebox": "callwatch.sources.freebox", "fritzbox": "callwatch.sources.fritzbox",
            "livebox": "callwatch.sources.livebox"}
@@ -40,13 +39,7 @@ def secret_path(data_dir: Path, name: str) -> Path:
 
 
 def save_secret(data_dir: Path, name: str, doc: dict) -> Path:
-    path = secret_path(data_dir, name)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump(doc, fh)
-    os.replace(tmp, path)
-    return path
+    return write_private(secret_path(data_dir, name), json.dumps(doc), atomic=True)
 
 
 def load_secret(data_dir: Path, name: str, hint: str) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from callwatch import __version__
 from callwatch.errors import CallwatchError
-from callwatch.store import private_dir
+from callwatch.private import private_dir, write_private
 
 APP_ID = "fr.callwatch"
 API = "/api/v8"
@@ -66,11 +66,8 @@ def pair(base_url: str, data_dir: Path, say=print, wait_s: float = 120, poll_s: 
         if status != "pending" or time.monotonic() > deadline:
             raise CallwatchError(f"Freebox pairing {status if status != 'pending' else 'timed out'}")
         time.sleep(poll_s)
-    path = token_path(data_dir)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"base_url": base_url, "app_id": APP_ID, "app_token": token}, fh)
-    return path
+    doc = {"base_url": base_url, "app_id": APP_ID, "app_token": token}
+    return write_private(token_path(data_dir), json.dumps(doc), atomic=True)
 
 
 def fetch_call_log(data_dir: Path, base_url: str | None = None) -> bytes:
