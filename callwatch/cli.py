@@ -8,6 +8,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -16,8 +17,12 @@ from rich.table import Table
 
 from callwatch import __version__, config as config_mod, importers
 from callwatch.errors import CallwatchError
-from callwatch.ingest import Importer, expand
-from callwatch.store import Store
+
+if TYPE_CHECKING:
+    from callwatch.store import Store
+
+# The store and importer modules load sqlite-utils, which loads pandas: imported where used, so
+# that `callwatch daemon` (a long-lived process) does not carry them.
 
 console = Console()
 err = Console(stderr=True)
@@ -46,6 +51,7 @@ class Env:
         return self._config
 
     def store(self) -> Store:
+        from callwatch.store import Store
         return Store(self.config.data_dir)
 
 
@@ -71,6 +77,7 @@ def _progress_bar():
 
 def run_import(env: Env, paths, fmt=None, *, quiet=False):
     """Import paths into env's store; print a table; return the results."""
+    from callwatch.ingest import Importer, expand
     store = env.store()
     results = []
     try:
@@ -410,6 +417,7 @@ def daemon_cmd(env):
     """Run the service: watch the inbox, scan, alert, snapshot, maintain (stops on SIGTERM)."""
     from callwatch.daemon import Daemon
     logging.getLogger().setLevel(logging.INFO)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)   # not two journal lines per inbox look
     sys.exit(Daemon(env.config).run())
 
 
@@ -484,10 +492,19 @@ def status_cmd(env):
     for col in ("job", "last run (UTC)", "result", "detail", "next run (UTC)"):
         table.add_column(col, overflow="fold")
     by_job = {r["job"]: r for r in runs}
-    for job in sorted(set(by_job) | set((state or {}).get("next_runs", {}))):
+    checked = (state or {}).get("inbox_checked") or {}
+    if checked and checked["at"] > (by_job.get("inbox", {}).get("finished_at") or ""):
+        # The daemon looks at the inbox often and records a run only when it imports something.
+        by_job["inbox"] = {"finished_at": checked["at"], "result": "nothing",
+                           "detail": f"looked: {checked['files']} file(s), {checked['ready']} ready"}
+    next_runs = dict((state or {}).get("next_runs", {}))
+    for name, health in ((state or {}).get("sources") or {}).items():
+        if health.get("next_try"):       # backing off after failures: the next real poll is later
+            next_runs[f"source:{name}"] = f"{health['next_try']} (back-off, {health['failures']} failure(s))"
+    for job in sorted(set(by_job) | set(next_runs)):
         r = by_job.get(job, {})
         table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", (r.get("detail") or "")[:400],
-                      ((state or {}).get("next_runs", {}).get(job) or "-"))
+                      next_runs.get(job) or "-")
     console.print(table)
     console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)
     for f in findings:

@@ -41,6 +41,11 @@ class StabilityTracker:
         return ready
 
 
+def inbox_dir(config) -> Path:
+    """The watched folder: the configured one, else <data dir>/inbox; created private."""
+    return private_dir(Path(config.daemon.inbox or Path(config.data_dir) / "inbox"))
+
+
 def candidates(inbox: Path) -> list[Path]:
     out = []
     for entry in sorted(inbox.iterdir()):

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -73,6 +74,12 @@ def test_inbox_import_failure_reason_status_and_clean_stop(daemon):
     status = subprocess.run([sys.executable, "-m", "callwatch", "status"], env={**env, "COLUMNS": "200"},
                             capture_output=True, text=True)
     assert "daemon: running" in status.stdout and "inbox" in status.stdout and "4 calls" in status.stdout
+    # The scan ran in a child process: what it loaded (pandas, numpy) is not mapped in the daemon.
+    maps = Path(f"/proc/{proc.pid}/maps")
+    if maps.exists():
+        loaded = maps.read_text()
+        assert ".so" in loaded                                          # extension modules show here
+        assert "numpy" not in loaded and "pandas" not in loaded
     # a second daemon on the same data refuses to start
     second = subprocess.run([sys.executable, "-m", "callwatch", "daemon"], env=env, capture_output=True, text=True,
                             timeout=30)

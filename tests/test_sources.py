@@ -63,7 +63,8 @@ every_s = 1
         assert _wait(lambda: any("went over the limit" in r["title"] for r in received))
         assert _wait(lambda: list((data / "snapshots").glob("*.zip")))
         box.calls.append(call(ts(8)))                                 # a 6th: the same event, no new alert
-        assert _wait(lambda: sum(1 for _ in (data / "polls").glob("*.json")) >= 3)
+        assert _wait(lambda: len(_job_rows(data, "source:freebox", "ok")) >= 3)
+        assert not list((data / "polls").iterdir())                   # archived by hash, not one copy per poll
         time.sleep(2)
         assert sum("went over the limit" in r["title"] for r in received) == 1
         status = subprocess.run([sys.executable, "-m", "callwatch", "status"], env=env, capture_output=True, text=True)
@@ -73,6 +74,20 @@ every_s = 1
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def _job_rows(data, job, result):
+    """The details of the recorded runs of `job` that ended with `result` (none while the store is new)."""
+    if not (data / "callwatch.db").exists():
+        return []
+    conn = sqlite3.connect(data / "callwatch.db")
+    try:
+        return [r[0] for r in conn.execute("SELECT detail FROM job_runs WHERE job = ? AND result = ? ORDER BY id",
+                                           [job, result])]
+    except sqlite3.OperationalError:
+        return []
+    finally:
+        conn.close()
 
 
 def test_a_box_that_is_down_backs_off_without_stopping_the_daemon(tmp_path, box):
@@ -85,17 +100,8 @@ def test_a_box_that_is_down_backs_off_without_stopping_the_daemon(tmp_path, box)
     proc, env = start_daemon(cfg, data)
     try:
         def failed_twice():
-            if not (data / "callwatch.db").exists():
-                return False
-            conn = sqlite3.connect(data / "callwatch.db")
-            try:
-                rows = conn.execute("SELECT detail FROM job_runs WHERE job = 'source:freebox' AND result = 'failed'"
-                                    ).fetchall()
-            except sqlite3.OperationalError:
-                return False
-            finally:
-                conn.close()
-            return len(rows) >= 2 and "unreachable" in rows[-1][0] and "next try in" in rows[-1][0]
+            rows = _job_rows(data, "source:freebox", "failed")
+            return len(rows) >= 2 and "unreachable" in rows[-1] and "next try in" in rows[-1]
         assert _wait(failed_twice)
         status = subprocess.run([sys.executable, "-m", "callwatch", "status"], env=env, capture_output=True, text=True)
         assert "source:freebox" in status.stdout and "failed" in status.stdout
@@ -234,8 +240,8 @@ every_s = 1
         for name in ("source:freebox", "source:fritz", "source:orange"):
             assert name in status.stdout
         assert "3 calls" in status.stdout
-        for path in (data / "polls").iterdir():
-            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        archived = [p for p in (data / "archive").rglob("*") if p.is_file()]
+        assert len(archived) >= 3 and all(stat.S_IMODE(p.stat().st_mode) == 0o400 for p in archived)  # read-only
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
     finally:

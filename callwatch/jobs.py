@@ -1,0 +1,237 @@
+"""The work behind each daemon job, run by the daemon in a short-lived child process.
+
+Why a child: a scan loads pandas, a snapshot matplotlib and fpdf2. Run inside the daemon they
+stayed resident for good (195 MB idle); run here they leave with the process, and the idle
+daemon is little more than the interpreter and APScheduler. The daemon (daemon.py) only
+schedules, starts one child at a time and keeps what must outlive a job (a source's back-off).
+
+Protocol: the daemon writes one pickled request ``{"job", "config", "args"}`` on the child's
+stdin (a pipe between two processes of the same program, never a file or a socket); the child
+runs the job and what it chains (inbox -> scan -> alert -> snapshot), records each job it ran in
+the store's ``job_runs`` (what `callwatch status` shows), and prints one JSON line on stdout, the
+outcome. Logs go to stderr, which the daemon shares (the journal). SIGTERM or SIGINT set the stop
+flag: an import in progress rolls back, its file stays in the inbox, nothing more is chained.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import pickle
+import signal
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+from callwatch.errors import CallwatchError
+from callwatch.inbox import inbox_dir, settle
+from callwatch.private import private_dir, write_private
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF_S = 3600
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def backoff_s(every_s: int, failures: int) -> int:
+    """Seconds before the next poll of a source that failed `failures` times in a row."""
+    return min(every_s * 2 ** failures, MAX_BACKOFF_S)
+
+
+class Jobs:
+    """Each job as a method returning (result, detail); `run(name)` records it in the store."""
+
+    def __init__(self, config, stop: threading.Event | None = None):
+        self.config = config
+        self.data_dir = private_dir(Path(config.data_dir))
+        self.inbox = inbox_dir(config)
+        self.stop = stop or threading.Event()
+        self.ran: list[dict] = []
+
+    def record(self, name: str, started: str, result: str, detail: str) -> None:
+        from callwatch.store import Store
+        try:
+            with Store(self.data_dir) as store:
+                store.record_job(name, started, result, detail)
+        except Exception as exc:
+            log.error("cannot record the %s job: %s", name, exc)
+        self.ran.append({"job": name, "result": result, "detail": detail})
+
+    def run(self, name: str, **kwargs) -> tuple[str, str]:
+        """Run one job, whatever happens to it: one job's failure never stops the others."""
+        from callwatch.ingest import Cancelled
+        started = _now()
+        try:
+            result, detail = getattr(self, f"job_{name}")(**kwargs)
+        except Cancelled as exc:
+            result, detail = "stopped", str(exc)
+        except Exception as exc:
+            log.error("%s job failed: %s", name, exc)
+            log.debug("%s", traceback.format_exc())
+            result, detail = "failed", f"{type(exc).__name__}: {exc}"
+        self.record(name, started, result, detail)
+        return result, detail
+
+    # -- the jobs ------------------------------------------------------------------------
+
+    def job_inbox(self, paths: list[str]):
+        from callwatch.ingest import Importer
+        from callwatch.store import Store
+        done, failed, new = 0, 0, 0
+        with Store(self.data_dir) as store:
+            importer = Importer(store, self.config, cancel=self.stop)
+            for path in map(Path, paths):
+                if self.stop.is_set():
+                    break
+                if not path.is_file():             # moved away since the daemon saw it settle
+                    continue
+                result = importer.import_file(path)
+                if result.status in ("failed", "skipped"):
+                    settle(path, self.inbox, False, f"{result.message}\nformats tried: {', '.join(result.tried)}")
+                    failed += 1
+                else:
+                    settle(path, self.inbox, True)
+                    done += 1
+                    new += result.new
+        if new and not self.stop.is_set():
+            self.run("scan")
+        return "ok" if not failed else "failed", f"{done} imported ({new} new calls), {failed} refused"
+
+    def job_scan(self):
+        from callwatch.detect import scan
+        from callwatch.store import Store
+        with Store(self.data_dir) as store:
+            result = scan(store, self.config)
+        if not self.stop.is_set():
+            self.run("alert")
+        if result.findings and not self.stop.is_set() and self._snapshot_due():
+            self.run("snapshot")           # a dated pack exists as soon as there is something to show
+        return "ok", f"{result.mode}: {len(result.findings)} finding(s), {result.changed} changed"
+
+    def _snapshot_due(self, days: int = 7) -> bool:
+        folder = self.data_dir / "snapshots"
+        packs = list(folder.glob("*.zip")) if folder.exists() else []
+        return not packs or time.time() - max(p.stat().st_mtime for p in packs) > days * 86400
+
+    def job_alert(self):
+        from callwatch import alerts
+        from callwatch.store import Store
+        with Store(self.data_dir) as store:
+            sent, held = alerts.dispatch(store, self.config)
+        return ("ok" if sent or held else "nothing"), f"{sent} sent, {held} held back"
+
+    def job_digest(self):
+        from callwatch import alerts
+        from callwatch.store import Store
+        with Store(self.data_dir) as store:
+            sent = alerts.send_digest(store, self.config)
+        return ("ok" if sent else "failed"), "digest sent" if sent else "digest not delivered"
+
+    def job_snapshot(self):
+        from callwatch.evidence import data as evidence_data, pack as evidence_pack
+        from callwatch.store import Store
+        with Store(self.data_dir) as store:
+            if store.conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone() is None:
+                return "nothing", "no finding to document"
+            gathered = evidence_data.gather(store, self.config)
+            result = evidence_pack.build(gathered, private_dir(self.data_dir / "snapshots"), "fr")
+        return "ok", f"{result.zip_path.name} fingerprint {result.fingerprint}"
+
+    def job_maintenance(self):
+        import os
+        import sqlite3
+        from callwatch.store import Store
+        target = private_dir(self.data_dir / "backup") / "callwatch-backup.db"
+        with Store(self.data_dir) as store:
+            old = os.umask(0o077)
+            try:
+                dest = sqlite3.connect(target)
+                try:
+                    store.conn.backup(dest)          # SQLite's online backup: consistent while in use
+                finally:
+                    dest.close()
+            finally:
+                os.umask(old)
+            store.conn.execute("PRAGMA optimize")
+        return "ok", f"backup {target.name}, {target.stat().st_size} bytes"
+
+    def source(self, name: str, failures: int) -> dict:
+        """Poll one box (`failures`: its failures in a row so far); say when to try it again."""
+        from callwatch import alerts, sources
+        from callwatch.ingest import Cancelled, Importer
+        from callwatch.store import Store
+        source = next(s for s in self.config.sources if s.name == name)
+        started, new, retry_in = _now(), 0, 0
+        try:
+            body, suffix = sources.fetch(source, self.data_dir)
+            stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+            path = write_private(private_dir(self.data_dir / "polls") / f"{name}-call-log-{stamp}{suffix}", body)
+            with Store(self.data_dir) as store:
+                result = Importer(store, self.config, cancel=self.stop).import_file(path)
+            if result.status == "failed":
+                raise CallwatchError(f"{result.message} (the answer is kept in {path})")
+            # The archive holds these bytes now, under their hash; a copy per poll (every 5 minutes,
+            # for months) would only fill the disk with identical call lists.
+            path.unlink()
+            failures, new = 0, result.new
+            outcome, detail = "ok", f"{result.read} calls read, {result.new} new"
+        except Cancelled as exc:
+            outcome, detail = "stopped", str(exc)
+        except Exception as exc:          # a box down never stops the daemon
+            failures += 1
+            retry_in = backoff_s(source.every_s, failures)
+            outcome, detail = "failed", f"{exc} (failure {failures}, next try in {retry_in} s)"
+            log.warning("source %s: %s", name, detail)
+        self.record(f"source:{name}", started, outcome, detail)
+        if outcome == "failed" and failures >= 3:
+            try:
+                with Store(self.data_dir) as store:
+                    alerts.source_failing(store, self.config, name, detail)
+            except Exception as exc:
+                log.error("cannot alert on source %s: %s", name, exc)
+        if new and not self.stop.is_set():
+            self.run("scan")
+        return {"result": outcome, "detail": detail, "failures": failures, "retry_in": retry_in}
+
+
+def handle(request: dict, stop: threading.Event) -> dict:
+    """Run one request from the daemon; the outcome it prints back."""
+    jobs = Jobs(request["config"], stop)
+    job, args = request["job"], request.get("args", {})
+    if job == "open":           # at start-up: migrations run first, and a store that cannot open stops the daemon
+        from callwatch.store import Store
+        try:
+            with Store(jobs.data_dir):
+                pass
+        except CallwatchError as exc:
+            return {"result": "failed", "detail": str(exc)}
+        return {"result": "ok", "detail": ""}
+    if job == "note":           # the record of a job whose process died before it could write one
+        jobs.record(args["job"], _now(), args["result"], args["detail"])
+        return {"result": "ok", "detail": ""}
+    if job == "source":
+        outcome = jobs.source(args["name"], args.get("failures", 0))
+    else:
+        result, detail = jobs.run(job, **args)
+        outcome = {"result": result, "detail": detail}
+    return {**outcome, "ran": jobs.ran}
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda signum, frame: stop.set())
+    request = pickle.loads(sys.stdin.buffer.read())
+    outcome = handle(request, stop)
+    sys.stdout.write(json.dumps(outcome) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
