@@ -34,12 +34,13 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from callwatch.errors import CallwatchError
-from callwatch.inbox import StabilityTracker, candidates, inbox_dir
+from callwatch.inbox import StabilityTracker, candidates, inbox_dir, settle
 from callwatch.jobs import backoff_s
 from callwatch.private import private_dir, write_private
 
 log = logging.getLogger(__name__)
 STATE_FILE = "daemon.json"
+MAX_IMPORT_DEATHS = 3
 STOP_GRACE_S = 8            # systemd's stop budget is 10 s; TimeoutStopSec leaves room above it
 
 
@@ -78,6 +79,8 @@ class Daemon:
         self._lock_fd = None
         self.source_health: dict[str, tuple[int, float]] = {}     # name -> (failures in a row, next try, epoch)
         self.inbox_checked: dict = {}                             # the last look at the inbox (not a job run)
+        self.import_deaths: dict[Path, int] = {}                  # inbox file -> its import processes that died
+        self.last_death = ""
         self._child: subprocess.Popen | None = None
         self._child_lock = threading.Lock()
         self._idle = threading.Event()                            # set while no job runs
@@ -115,7 +118,8 @@ class Daemon:
         if outcome is None or proc.returncode != 0:
             how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit status {proc.returncode}"
             log.error("%s job: its process ended with %s and no outcome", job, how)
-            if not self.stop.is_set():
+            self.last_death = how
+            if not self.stop.is_set() and job not in ("note", "open"):
                 self._run_child("note", job=job, result="failed", detail=f"the job's process ended with {how}")
             return None
         for ran in outcome.get("ran", []):
@@ -128,8 +132,21 @@ class Daemon:
         files = candidates(self.inbox)
         ready = self.tracker.stable(files)
         self.inbox_checked = {"at": _iso(time.time()), "files": len(files), "ready": len(ready)}
-        if ready:
-            self._run_child("inbox", paths=[str(p) for p in ready])
+        # A file whose import process died (out of memory, say) is retried alone, so that the
+        # culprit is known; after MAX_IMPORT_DEATHS it goes to failed/ rather than loop for ever.
+        suspects = [p for p in ready if self.import_deaths.get(p)]
+        others = [p for p in ready if not self.import_deaths.get(p)]
+        for batch in [[p] for p in suspects] + ([others] if others else []):
+            if self._run_child("inbox", paths=[str(p) for p in batch]) is None and not self.stop.is_set():
+                for path in batch:
+                    self.import_deaths[path] = self.import_deaths.get(path, 0) + 1
+                    if len(batch) == 1 and self.import_deaths[path] >= MAX_IMPORT_DEATHS and path.exists():
+                        settle(path, self.inbox, False, f"its import process died {MAX_IMPORT_DEATHS} times "
+                               f"(last: {self.last_death}); nothing of it was stored. Too large for this machine's "
+                               "memory? Split it, or import it by hand with `callwatch import`.")
+                        del self.import_deaths[path]
+                        log.error("inbox: %s moved to failed/ after %s import process deaths", path.name,
+                                  MAX_IMPORT_DEATHS)
         self._write_state()
 
     def job_source(self, source):

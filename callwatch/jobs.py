@@ -207,8 +207,9 @@ def handle(request: dict, stop: threading.Event) -> dict:
         try:
             with Store(jobs.data_dir):
                 pass
-        except CallwatchError as exc:
-            return {"result": "failed", "detail": str(exc)}
+        except Exception as exc:
+            return {"result": "failed", "detail": str(exc) if isinstance(exc, CallwatchError) else
+                    f"cannot open the store in {jobs.data_dir}: {type(exc).__name__}: {exc}"}
         return {"result": "ok", "detail": ""}
     if job == "note":           # the record of a job whose process died before it could write one
         jobs.record(args["job"], _now(), args["result"], args["detail"])

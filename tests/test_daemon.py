@@ -100,3 +100,39 @@ def test_stability_waits_for_a_file_to_stop_changing(tmp_path):
     assert tracker.stable([path], now=106) == []
     assert tracker.stable([path], now=110) == []
     assert tracker.stable([path], now=111.5) == [path]
+
+
+def test_a_file_whose_import_process_keeps_dying_goes_to_failed_alone(tmp_path):
+    """Policy, without real deaths: the child is replaced by a stand-in that 'dies' (no outcome)
+    whenever the bad file is in its batch and otherwise imports, as the real one would."""
+    from callwatch import config as config_mod
+    from callwatch.daemon import MAX_IMPORT_DEATHS, Daemon
+    from callwatch.inbox import settle
+
+    cfg = tmp_path / "callwatch.toml"
+    cfg.write_text(CONFIG.replace("stable_s = 1", "stable_s = 0"))
+    daemon = Daemon(config_mod.load(cfg, tmp_path / "data"))
+    bad, good = daemon.inbox / "huge.csv", daemon.inbox / "fine.csv"
+    bad.write_text("pretend this exhausts memory\n")
+    good.write_text("pretend this imports\n")
+    batches = []
+
+    def child(job, paths):
+        batches.append(sorted(Path(p).name for p in paths))
+        if str(bad) in paths:
+            daemon.last_death = "signal 9"
+            return None
+        for p in paths:
+            settle(Path(p), daemon.inbox, True)
+        return {"result": "ok", "detail": ""}
+
+    daemon._run_child = child
+    for _ in range(MAX_IMPORT_DEATHS + 2):
+        daemon.job_inbox()
+    # together once, then each alone: the good one imports, the bad one dies until it is set aside
+    assert batches[0] == ["fine.csv", "huge.csv"] and ["fine.csv"] in batches
+    assert batches.count(["huge.csv"]) == MAX_IMPORT_DEATHS - 1          # its first death was shared
+    assert (daemon.inbox / "done" / "fine.csv").exists()
+    reason = (daemon.inbox / "failed" / "huge.csv.reason").read_text()
+    assert f"died {MAX_IMPORT_DEATHS} times" in reason and "signal 9" in reason
+    assert not bad.exists() and len(batches) == MAX_IMPORT_DEATHS + 1  # then nothing left to try
