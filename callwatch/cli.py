@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 import click
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from callwatch import __version__, config as config_mod, importers
 from callwatch.errors import CallwatchError
@@ -24,8 +26,10 @@ if TYPE_CHECKING:
 # The store and importer modules load sqlite-utils, which loads pandas: imported where used, so
 # that `callwatch daemon` (a long-lived process) does not carry them.
 
-console = Console()
-err = Console(stderr=True)
+# Markup off by default: data (file names, reasons, numbers, signals like "[silent]") is printed
+# as it is. The few styled lines say markup=True and escape() what they interpolate.
+console = Console(markup=False)
+err = Console(stderr=True, markup=False)
 
 
 def handle_errors(fn):
@@ -34,7 +38,7 @@ def handle_errors(fn):
         try:
             return fn(*args, **kwargs)
         except CallwatchError as exc:
-            err.print(f"[bold red]error:[/] {exc}", highlight=False)
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
             sys.exit(2)
     return wrapper
 
@@ -114,7 +118,7 @@ def _print_results(results):
     for r in results:
         if r.status == "failed":
             tried = f"\n  formats tried: {', '.join(r.tried)}" if r.tried else ""
-            err.print(f"[red]{r.path}[/]: {r.message}{tried}", highlight=False)
+            err.print(f"[red]{escape(str(r.path))}[/]: {escape(r.message + tried)}", highlight=False, markup=True)
         elif r.status in ("already", "skipped"):
             console.print(f"{r.path.name}: {r.message}", highlight=False)
         elif r.rejected:
@@ -156,8 +160,8 @@ def imports_cmd(env, as_json):
         console.print(f"No imports yet in {env.config.data_dir}.")
         return
     for r in rows:
-        console.print(f"[bold]#{r['id']}[/] {r['original_name']}  ({r['format']}, {r['size']:,} bytes, "
-                      f"imported {r['started_at']})", highlight=False)
+        console.print(f"[bold]#{r['id']}[/] " + escape(f"{r['original_name']}  ({r['format']}, {r['size']:,} bytes, "
+                                                       f"imported {r['started_at']})"), highlight=False, markup=True)
         console.print(f"    read {r['read']}, new {r['new']}, duplicate {r['duplicate']}, merged {r['merged']}, "
                       f"rejected {r['rejected']}", highlight=False)
         console.print(f"    sha256  {r['sha256']}", highlight=False, soft_wrap=True)
@@ -183,8 +187,8 @@ def rejects_cmd(env, import_id, as_json):
         console.print("No rejected records.")
         return
     for r in rows:
-        console.print(f"[bold]{r['file']}[/] (import #{r['import_id']}), {r['locator']}: {r['reason']}",
-                      highlight=False, soft_wrap=True)
+        console.print(f"[bold]{escape(r['file'])}[/] " + escape(f"(import #{r['import_id']}), {r['locator']}: {r['reason']}"),
+                      highlight=False, soft_wrap=True, markup=True)
         if r["raw"]:
             console.print(f"    {r['raw'][:300]}", highlight=False, markup=False, soft_wrap=True)
     console.print(f"{len(rows)} rejected record(s).")
@@ -219,10 +223,10 @@ def print_findings(result, config):
     table.add_column("why", overflow="fold", ratio=3)
     colour = {"high": "bold red", "medium": "yellow", "low": "white"}
     for f in result.findings:
-        table.add_row(str(f["id"]), f"[{colour[f['severity']]}]{f['severity']}[/]", f["label"], str(f["stats"]["calls"]),
+        table.add_row(str(f["id"]), Text(f["severity"], style=colour[f["severity"]]), f["label"], str(f["stats"]["calls"]),
                       f["why"])
     console.print(table)
-    console.print("The calls behind a finding: [bold]callwatch calls --finding ID[/]", highlight=False)
+    console.print("The calls behind a finding: [bold]callwatch calls --finding ID[/]", highlight=False, markup=True)
 
 
 @cli.command("scan")
@@ -330,7 +334,7 @@ def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang=
     finally:
         store.close()
     # soft_wrap: hashes and paths must stay on one line, whole, to be copied
-    console.print(f"Evidence pack: [bold]{result.folder}[/]", highlight=False, soft_wrap=True)
+    console.print(f"Evidence pack: [bold]{escape(str(result.folder))}[/]", highlight=False, soft_wrap=True, markup=True)
     console.print(f"          zip: {result.zip_path}", highlight=False, soft_wrap=True)
     console.print(f"  fingerprint: {result.fingerprint} (SHA-256 of manifest.json)", highlight=False, soft_wrap=True)
     console.print(f"Check it with: callwatch verify {result.zip_path}", highlight=False, soft_wrap=True)
@@ -358,20 +362,20 @@ def verify_cmd(env, pack, no_store, tsa_ca):
             store.close()
     console.print(f"fingerprint: {report.fingerprint}", highlight=False, soft_wrap=True)
     for name in report.changed:
-        err.print(f"[red]CHANGED[/]  {name}", highlight=False)
+        err.print(f"[red]CHANGED[/]  {escape(name)}", highlight=False, markup=True)
     for name in report.missing:
-        err.print(f"[red]MISSING[/]  {name}", highlight=False)
+        err.print(f"[red]MISSING[/]  {escape(name)}", highlight=False, markup=True)
     for name in report.extra:
-        err.print(f"[red]EXTRA[/]    {name}", highlight=False)
+        err.print(f"[red]EXTRA[/]    {escape(name)}", highlight=False, markup=True)
     for name in report.sources_bad:
-        err.print(f"[red]SOURCE[/]   {name}", highlight=False)
+        err.print(f"[red]SOURCE[/]   {escape(name)}", highlight=False, markup=True)
     for problem in report.problems:
-        err.print(f"[red]PROBLEM[/]  {problem}", highlight=False)
+        err.print(f"[red]PROBLEM[/]  {escape(problem)}", highlight=False, markup=True)
     if report.timestamp:
         console.print(f"time-stamp: {report.timestamp}", highlight=False, soft_wrap=True)
     if report.ok:
         extra = f", {report.sources_checked} source export(s) match the archive" if report.sources_checked else ""
-        console.print(f"[green]intact[/]: {report.checked} files match{extra}.", highlight=False)
+        console.print(f"[green]intact[/]: {report.checked} files match{escape(extra)}.", highlight=False, markup=True)
     else:
         sys.exit(1)
 
@@ -416,8 +420,7 @@ def demo_cmd(env, folder):
 def daemon_cmd(env):
     """Run the service: watch the inbox, scan, alert, snapshot, maintain (stops on SIGTERM)."""
     from callwatch.daemon import Daemon
-    logging.getLogger().setLevel(logging.INFO)
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)   # not two journal lines per inbox look
+    logging.getLogger("callwatch").setLevel(logging.INFO)     # libraries (APScheduler...) only when they warn
     sys.exit(Daemon(env.config).run())
 
 

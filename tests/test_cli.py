@@ -38,11 +38,12 @@ def test_json_summary_and_second_run_reports_zero_new(tmp_path):
 
 
 def test_unreadable_file_exits_non_zero_naming_reason_and_formats(tmp_path):
-    bad = tmp_path / "notes.txt"
+    bad = tmp_path / "notes[1].txt"                # brackets: printed as they are, not read as console markup
     bad.write_text("shopping list\n")
     result = run(tmp_path, "import", str(bad))
     assert result.exit_code == 1
     assert "format not recognised" in result.output and "formats tried: android-xml" in result.output
+    assert "notes[1].txt" in result.output
 
 
 def test_bad_config_is_one_clear_line(tmp_path):

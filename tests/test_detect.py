@@ -2,6 +2,7 @@
 company, and the people who must never be accused."""
 
 import json
+import re
 
 import pytest
 from click.testing import CliRunner
@@ -103,6 +104,8 @@ def test_scan_json_and_calls_listing(tmp_path, make_household):
                             env=env, catch_exceptions=False)
     assert "breaks fr.d223-9.frequency: no. 5 in 30 days" in listing.output
     assert "CEST" in listing.output and "source: calls.xml" in listing.output
+    # each call's signals are printed in brackets, as data (once swallowed as console markup)
+    assert re.search(r"talk \S+( s)?  \[(silent|short|ping|robot|withheld)[a-z_, ]*\]", listing.output), listing.output[:2000]
 
 
 def _summary(store):
