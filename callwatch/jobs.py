@@ -29,7 +29,7 @@ from callwatch.errors import CallwatchError
 from callwatch.inbox import inbox_dir, settle
 from callwatch.private import private_dir, write_private
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("callwatch.jobs")        # not __main__, which it is when run with -m
 MAX_BACKOFF_S = 3600
 
 
@@ -73,6 +73,8 @@ class Jobs:
             log.error("%s job failed: %s", name, exc)
             log.debug("%s", traceback.format_exc())
             result, detail = "failed", f"{type(exc).__name__}: {exc}"
+        if result != "failed":          # failures were logged above, at ERROR
+            log.info("%s job: %s, %s", name, result, detail)
         self.record(name, started, result, detail)
         return result, detail
 
@@ -223,7 +225,10 @@ def handle(request: dict, stop: threading.Event) -> dict:
 
 
 def main() -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # callwatch's own progress at INFO; libraries only when they warn (fontTools alone writes some
+    # twenty INFO lines per PDF font subset, which would fill the journal with every snapshot).
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("callwatch").setLevel(logging.INFO)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda signum, frame: stop.set())
