@@ -77,7 +77,7 @@ class Daemon:
             executors={"default": ThreadPoolExecutor(1), "watchdog": ThreadPoolExecutor(1)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600})
         self._lock_fd = None
-        self.source_health: dict[str, tuple[int, float]] = {}     # name -> (failures in a row, next try, epoch)
+        self.source_health: dict[str, tuple[int, float]] = {}     # name -> (failures in a row, next try in epoch s)
         self.inbox_checked: dict = {}                             # the last look at the inbox (not a job run)
         self.import_deaths: dict[Path, int] = {}                  # inbox file -> its import processes that died
         self.last_death = ""
