@@ -213,6 +213,12 @@ MIGRATIONS: list[str] = [
         delivered INTEGER NOT NULL
     );
     """,
+    # 5: the facts behind a breach and an attribution (JSON [[code, values], ...]), so that a
+    # report words them in its own language (callwatch/wording.py)
+    """
+    ALTER TABLE breaches ADD COLUMN facts TEXT;
+    ALTER TABLE finding_numbers ADD COLUMN facts TEXT;
+    """,
 ]
 
 

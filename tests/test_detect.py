@@ -140,6 +140,26 @@ def test_incremental_scan_equals_a_full_scan(make_household):
     assert "+33162345077" in incremental["operator"][2]
 
 
+def test_a_store_scanned_before_facts_were_stored_still_scans_and_reports(make_household, tmp_path):
+    """Schema 5 added the facts behind breaches and attributions; rows written before have none."""
+    from callwatch.evidence import data as evidence_data, pack as evidence_pack
+    h = make_household(OPERATOR_CONFIG)
+    events = build()
+    cut = [e for e in events if e[0].month < 11]
+    h.import_(h.write("calls-1.xml", oppo_xml(cut)))
+    scan(h.store, h.config)
+    with h.store.transaction():
+        h.store.conn.execute("UPDATE finding_numbers SET facts = NULL")
+        h.store.conn.execute("UPDATE breaches SET facts = NULL")
+    old_details = {r[0] for r in h.store.conn.execute("SELECT detail FROM finding_numbers")}
+    h.import_(h.write("calls-2.xml", oppo_xml([e for e in events if e not in cut])))
+    assert scan(h.store, h.config).mode == "incremental"
+    kept = {r[0] for r in h.store.conn.execute("SELECT detail FROM finding_numbers")}
+    assert old_details <= kept                                  # the old sentences carried over as they were
+    pack = evidence_pack.build(evidence_data.gather(h.store, h.config), tmp_path / "out", "fr")
+    assert pack.zip_path.exists()
+
+
 def test_a_new_rotation_falls_back_to_a_full_scan(make_household):
     h = make_household(OPERATOR_CONFIG)
     h.import_(h.write("a.xml", oppo_xml(build())))

@@ -145,3 +145,21 @@ def test_pdf_is_pdfa_3b_with_embedded_fonts_and_associated_files(reported):
             font = font.get_object()
             descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"].get_object()
             assert "/FontFile2" in descriptor, font["/BaseFont"]          # every glyph is embedded
+
+
+def test_the_french_dossier_words_rules_details_and_attributions_in_french(reported, tmp_path):
+    _, gathered, result = reported
+    findings = json.loads((result.folder / "findings.json").read_text())
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(result.folder / "evidence.pdf").pages).split())
+    english = {c["detail"] for rule in findings["rules_broken"] for c in rule["calls"]} | \
+              {n["detail"] for n in findings["numbers"]}
+    assert english and not [d for d in english if d in text]          # the stored English sentences stay out
+    for phrase in ("public holiday", "outside 10:00", "after your", "in 30 days", "declared in the configuration",
+                   "same block", "Assumes", "(and ", "answered", "missed"):
+        assert phrase not in text, phrase
+    assert "n° 5 en 30 jours" in text and "Suppose : les appels sont du démarchage" in text
+    assert "heure locale" in text and "manqué" in text
+    # the same finding in English keeps the English sentences
+    english_pack = evidence_pack.build(gathered, tmp_path / "en", "en")
+    text_en = " ".join(" ".join(p.extract_text() for p in PdfReader(english_pack.folder / "evidence.pdf").pages).split())
+    assert "no. 5 in 30 days" in text_en and "Assumes: the calls are canvassing" in text_en

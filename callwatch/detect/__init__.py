@@ -39,7 +39,8 @@ def _evaluate(group, calls, pack, config):
     if group.company and group.company == (config.operator.name or None):
         declared = {"purpose": config.operator.purpose, "consent_given": config.operator.consent_given}
     breaches = rules.evaluate(pack, calls, rules.Context(_applicable_objections(group, config),
-                                                        one_caller=group.key != "withheld", declared=declared))
+                                                        one_caller=group.key != "withheld", declared=declared,
+                                                        holiday_country=pack.holidays))
     return findings.build(group, calls, breaches, pack)
 
 
@@ -122,13 +123,16 @@ def _store_finding(conn, scan_id, f, finding_id: int | None = None) -> int:
             conn.execute(f"DELETE FROM {table} WHERE finding_id = ?", [finding_id])
     f.id = finding_id
     conn.executemany(
-        "INSERT INTO finding_numbers (finding_id, number, basis, detail, certainty, similarity) VALUES (?, ?, ?, ?, ?, ?)",
-        [(finding_id, a.number, a.basis, a.detail, a.certainty, a.similarity) for a in f.group.attributions.values()])
+        "INSERT INTO finding_numbers (finding_id, number, basis, detail, certainty, similarity, facts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(finding_id, a.number, a.basis, a.detail, a.certainty, a.similarity, json.dumps(a.facts, ensure_ascii=False))
+         for a in f.group.attributions.values()])
     conn.executemany("INSERT INTO finding_calls (finding_id, call_id, signals) VALUES (?, ?, ?)",
                      zip([finding_id] * len(f.calls), f.calls["id"].tolist(), frame.signal_texts(f.calls)))
     call_ids = f.calls["id"]
-    conn.executemany("INSERT INTO breaches (finding_id, rule_id, call_id, detail) VALUES (?, ?, ?, ?)",
-                     [(finding_id, b.rule_id, int(call_ids.at[b.index]), b.detail) for b in f.breaches])
+    conn.executemany("INSERT INTO breaches (finding_id, rule_id, call_id, detail, facts) VALUES (?, ?, ?, ?, ?)",
+                     [(finding_id, b.rule_id, int(call_ids.at[b.index]), b.detail, json.dumps(b.facts, ensure_ascii=False))
+                      for b in f.breaches])
     return finding_id
 
 
@@ -233,7 +237,8 @@ def _reevaluate(store, config, pack, finding_id, additions) -> int:
     row = next(store.db.query("SELECT * FROM findings WHERE id = ?", [finding_id]))
     group = campaigns.Group(row["key"], row["category"], row["label"], row["company"])
     for n in store.db.query("SELECT * FROM finding_numbers WHERE finding_id = ?", [finding_id]):
-        group.attributions[n["number"]] = campaigns.Attribution(n["number"], n["basis"], n["detail"], n["certainty"],
+        facts = json.loads(n["facts"]) if n["facts"] else [["text", {"en": n["detail"]}]]    # before schema 5
+        group.attributions[n["number"]] = campaigns.Attribution(n["number"], n["basis"], facts, n["certainty"],
                                                                 n["similarity"])
     for att in additions:
         group.attributions[att.number] = att

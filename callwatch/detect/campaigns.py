@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from callwatch.numbers import Normaliser
+from callwatch.wording import describe
 
 OPERATOR, OTHER, AUTOMATED, NUISANCE = "operator", "other-company", "automated", "nuisance"
 MIN_CALLS_FOR_LINK = 5
@@ -34,9 +35,13 @@ MIN_CALLS_FOR_LINK = 5
 class Attribution:
     number: str
     basis: str
-    detail: str
+    facts: list              # [[code, values], ...]: why, worded by callwatch.wording
     certainty: str = "certain"
     similarity: float | None = None
+
+    @property
+    def detail(self) -> str:
+        return describe(self.facts, "en")
 
 
 @dataclass
@@ -117,9 +122,9 @@ def similarity(a: dict, b: dict) -> tuple[float, str]:
     s_rate = min(a["per_day"], b["per_day"]) / max(a["per_day"], b["per_day"])
     # calls per day weighs least: a withheld or second block is often a share of the campaign
     score = 0.4 * s_hour + 0.2 * s_day + 0.3 * s_mix + 0.1 * s_rate
-    detail = (f"hours {s_hour:.2f}, weekdays {s_day:.2f}, outcome mix {s_mix:.2f}, "
-              f"calls per day {s_rate:.2f}: similarity {score:.2f}")
-    return score, detail
+    parts = {"hours": round(s_hour, 2), "weekdays": round(s_day, 2), "mix": round(s_mix, 2),
+             "rate": round(s_rate, 2), "score": round(score, 2)}
+    return score, parts
 
 
 class Declared:
@@ -135,21 +140,21 @@ class Declared:
 
     def attribution(self, number: str, names=()) -> Attribution | None:
         if number in self.numbers:
-            return Attribution(number, "declared-number", f"declared in the configuration as {self.numbers[number]!r}")
+            return Attribution(number, "declared-number", [["declared_number", {"as": self.numbers[number]}]])
         hit = next((raw for pre, raw in self.prefixes if pre and number.startswith(pre)), None)
         if hit:
-            return Attribution(number, "declared-prefix", f"starts with the declared prefix {hit!r}")
+            return Attribution(number, "declared-prefix", [["declared_prefix", {"prefix": hit}]])
         match = next((n for n in names for p in self.patterns if p.search(n)), None)
         if match:
-            return Attribution(number, "caller-name", f"caller name {match!r} matches a declared pattern")
+            return Attribution(number, "caller-name", [["caller_name", {"name": match}]])
         return None
 
 
 def same_block(number: str, declared_blocks: dict[str, str], suffix: int) -> Attribution | None:
     blk = block_of(number, suffix)
     if blk in declared_blocks:
-        return Attribution(number, "same-block", f"same block {block_label(blk, suffix)} as declared "
-                                                 f"{declared_blocks[blk]}")
+        return Attribution(number, "same-block", [["same_block", {"block": block_label(blk, suffix),
+                                                                  "declared": declared_blocks[blk]}]])
     return None
 
 
@@ -207,15 +212,15 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None) -> tuple
                      if category == AUTOMATED else f"unknown caller rotating numbers in {block_label(blk, d.block_suffix_digits)}")
             g = Group(f"block:{blk}", category, label)
             for n in numbers:
-                basis, detail = ("rotation", f"one of {len(numbers)} numbers of block "
-                                 f"{block_label(blk, d.block_suffix_digits)} calling in turn") if len(numbers) > 1 else \
-                                ("reserved-range", f"ARCEP range reserved for automated calls ({npv.iloc[0]})")
-                g.attributions[n] = Attribution(n, basis, detail)
+                basis, facts = ("rotation", [["rotation", {"count": len(numbers),
+                                                           "block": block_label(blk, d.block_suffix_digits)}]]) \
+                    if len(numbers) > 1 else ("reserved-range", [["reserved_range", {"range": npv.iloc[0]}]])
+                g.attributions[n] = Attribution(n, basis, facts)
             candidates.append(g)
     withheld = inc[inc["withheld"]]
     if len(withheld) >= MIN_CALLS_FOR_LINK:
         g = Group("withheld", NUISANCE, "calls with the number withheld")
-        g.attributions["withheld"] = Attribution("withheld", "withheld", "no number presented: grouped by behaviour only")
+        g.attributions["withheld"] = Attribution("withheld", "withheld", [["withheld_group", {}]])
         candidates.append(g)
 
     # 4. probable links to the operator, by behaviour
@@ -225,13 +230,13 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None) -> tuple
         calls = withheld if g.key == "withheld" else inc[inc["number"].isin(g.attributions.keys())]
         linked = False
         if op_print is not None and len(calls) >= MIN_CALLS_FOR_LINK:
-            score, detail = similarity(op_print, fingerprint(calls))
+            score, parts = similarity(op_print, fingerprint(calls))
             if score >= d.probable_min_similarity:
                 linked = True
                 for a in g.attributions.values():
                     operator.attributions[a.number] = Attribution(
-                        a.number, "probable", f"behaves like {operator.label}'s declared numbers ({detail}); "
-                                              f"{a.detail}", "probable", round(score, 3))
+                        a.number, "probable", [["behaves_like", {"company": operator.label, **parts}], *a.facts],
+                        "probable", round(score, 3))
         if not linked:
             groups.append(g)
         for number in g.attributions:
@@ -243,7 +248,7 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None) -> tuple
         g = Group(f"number:{number}", NUISANCE,
                   f"ping call from abroad ({row['country']})" if row["foreign_ping"] and not row["repeated"]
                   else f"repeated unexplained calls from {number}")
-        g.attributions[number] = Attribution(number, "single-number", "one number, no declared company")
+        g.attributions[number] = Attribution(number, "single-number", [["single_number", {}]])
         groups.append(g)
         assigned[number] = g.key
 

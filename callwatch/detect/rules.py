@@ -5,7 +5,8 @@ Kinds: ``allowed_window`` (days, hours, public holidays), ``max_per_window`` (ca
 attempts per sliding window of calendar days), ``after_objection`` (calls after an objection
 plus a delay), ``cooldown_after`` (calls within N days after a refusal), ``withheld``,
 ``automated_from_ordinary_number``, ``silent_call``, ``short_ring``, ``repeat_after_abandoned``.
-Each returns, for the calls of one campaign, the calls that break the rule with a detail.
+Each returns, for the calls of one campaign, the calls that break the rule with the facts found
+(worded in English or French by callwatch.wording).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from callwatch.detect.frame import days_to_date
 from callwatch.errors import CallwatchError
+from callwatch.wording import describe
 
 def _rules_dir() -> Path:
     """config/rules/ of the source tree, installed as the package callwatch.rulepacks."""
@@ -28,7 +31,6 @@ def _rules_dir() -> Path:
 
 RULES_DIR = _rules_dir()
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 @dataclass(frozen=True)
@@ -38,11 +40,15 @@ class Rule:
     citation: str
     text_fr: str
     text_en: str
-    assumes: str
+    assumes: str                          # in English
     params: dict = field(default_factory=dict)
+    assumes_fr: str | None = None
 
     def text(self, lang: str = "en") -> str:
         return self.text_fr if lang == "fr" else self.text_en
+
+    def assumption(self, lang: str = "en") -> str:
+        return self.assumes_fr if lang == "fr" and self.assumes_fr else self.assumes
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,11 @@ class RulePack:
 class Breach:
     rule_id: str
     index: object            # row label of the call in the frame
-    detail: str
+    facts: list              # [[code, values], ...]: what was found, worded by callwatch.wording
+
+    @property
+    def detail(self) -> str:
+        return describe(self.facts, "en")
 
 
 def load_pack(jurisdiction: str, rules_dir: Path | None = None) -> RulePack:
@@ -79,8 +89,10 @@ def load_pack(jurisdiction: str, rules_dir: Path | None = None) -> RulePack:
         if r["kind"] not in KINDS:
             raise CallwatchError(f"{path}: rules[{i}].kind: unknown kind {r['kind']!r} "
                                  f"(known: {', '.join(sorted(KINDS))})")
-        params = {k: v for k, v in r.items() if k not in ("id", "kind", "citation", "text_fr", "text_en", "assumes")}
-        rules.append(Rule(r["id"], r["kind"], r["citation"], r["text_fr"], r["text_en"], r["assumes"], params))
+        texts = ("id", "kind", "citation", "text_fr", "text_en", "assumes", "assumes_fr")
+        params = {k: v for k, v in r.items() if k not in texts}
+        rules.append(Rule(r["id"], r["kind"], r["citation"], r["text_fr"], r["text_en"], r["assumes"], params,
+                          r.get("assumes_fr")))
     return RulePack(pack.get("id", jurisdiction), str(pack.get("version", "?")), pack.get("name", jurisdiction),
                     pack.get("holidays", ""), tuple(rules), path)
 
@@ -107,16 +119,19 @@ def allowed_window(rule, calls, ctx):
     hit = np.flatnonzero(bad_day | holiday | ~inside)
     labels, names = calls.index.to_numpy()[hit], calls["holiday_name"].to_numpy()[hit]
     out = []
-    for label, wd, is_bad_day, is_holiday, ok, name, s in zip(labels, weekday[hit], bad_day[hit], holiday[hit],
-                                                           inside[hit], names, sod[hit]):
-        reasons = []
+    for label, wd, is_bad_day, is_holiday, ok, name, s, day in zip(labels, weekday[hit], bad_day[hit], holiday[hit],
+                                                                inside[hit], names, sod[hit],
+                                                                calls["day"].to_numpy()[hit]):
+        facts = []
         if is_bad_day:
-            reasons.append(DAY_NAMES[wd])
+            facts.append(["day", {"weekday": int(wd)}])
         if is_holiday:
-            reasons.append(f"public holiday ({name})")
+            facts.append(["holiday", {"name": name, "date": str(days_to_date(int(day))),
+                                      "country": ctx.holiday_country}])
         if not ok:
-            reasons.append(f"at {s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}, outside {window_text}")
-        out.append(Breach(rule.id, label, "; ".join(reasons)))
+            facts.append(["outside_hours", {"time": f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}",
+                                            "window": window_text}])
+        out.append(Breach(rule.id, label, facts))
     return out
 
 
@@ -130,8 +145,8 @@ def max_per_window(rule, calls, ctx):
     out = []
     for label, n, day in zip(calls.index.to_numpy()[hit], rank[hit], days[hit]):
         end = epoch + dt.timedelta(days=int(day))
-        span = f"on {end}" if width == 1 else f"in {width} days ({end - dt.timedelta(days=width - 1)} to {end})"
-        out.append(Breach(rule.id, label, f"no. {n} {span}, max {cap}"))
+        out.append(Breach(rule.id, label, [["rank", {"n": int(n), "width": width, "cap": cap, "end": str(end),
+                                                     "start": str(end - dt.timedelta(days=width - 1))}]]))
     return out
 
 
@@ -152,8 +167,9 @@ def after_objection(rule, calls, ctx):
     out = []
     for obj in _objections(rule, ctx):
         effective = _effective(rule, obj.date)
-        detail = f"after your {obj.kind} objection of {obj.date} to {obj.company} (to be honoured by {effective})"
-        out += [Breach(rule.id, label, detail) for label in calls.index[calls["day"] > _day(effective)]]
+        facts = [["after_objection", {"kind": obj.kind, "date": str(obj.date), "company": obj.company,
+                                      "effective": str(effective)}]]
+        out += [Breach(rule.id, label, facts) for label in calls.index[calls["day"] > _day(effective)]]
     return _first_per_call(out)
 
 
@@ -164,8 +180,8 @@ def cooldown_after(rule, calls, ctx):
         until = obj.date + dt.timedelta(days=span)
         start = _day(obj.date)
         mask = (calls["day"] > start) & (calls["day"] <= _day(until))
-        out += [Breach(rule.id, label, f"{day - start} days after your refusal of {obj.date} "
-                                       f"(no call allowed until {until})")
+        out += [Breach(rule.id, label, [["cooldown", {"days": int(day - start), "date": str(obj.date),
+                                                      "until": str(until)}]])
                 for label, day in zip(calls.index[mask], calls["day"][mask])]
     return _first_per_call(out)
 
@@ -175,7 +191,7 @@ def _day(date: dt.date) -> int:
 
 
 def withheld(rule, calls, ctx):
-    return [Breach(rule.id, label, "number withheld") for label in calls.index[calls["withheld"]]]
+    return [Breach(rule.id, label, [["withheld", {}]]) for label in calls.index[calls["withheld"]]]
 
 
 def automated_from_ordinary_number(rule, calls, ctx):
@@ -183,20 +199,20 @@ def automated_from_ordinary_number(rule, calls, ctx):
     kinds = set(rule.params["number_kinds"])
     hit = calls[(calls["silent"] | calls["ping"]) & calls["kind"].isin(kinds) & calls["npv"].isna()
                 & (calls["day"] >= _day(since))]
-    return [Breach(rule.id, label, f"{'silent' if silent else 'dropped'} call from a {kind} number, "
-                                   f"not a range reserved for automated calls")
+    return [Breach(rule.id, label, [["automated", {"silent": bool(silent), "kind": kind}]])
             for label, silent, kind in zip(hit.index, hit["silent"], hit["kind"])]
 
 
 def silent_call(rule, calls, ctx):
     hit = calls[calls["silent"]]
-    return [Breach(rule.id, label, f"answered, {int(d)} s of talk") for label, d in zip(hit.index, hit["duration_s"])]
+    return [Breach(rule.id, label, [["silent", {"talk_s": int(d)}]]) for label, d in zip(hit.index, hit["duration_s"])]
 
 
 def short_ring(rule, calls, ctx):
     limit = int(rule.params["min_ring_s"])
     hit = calls[(calls["outcome"] == "missed") & calls["ring_s"].notna() & (calls["ring_s"] < limit)]
-    return [Breach(rule.id, label, f"rang {int(r)} s ({limit} s minimum)") for label, r in zip(hit.index, hit["ring_s"])]
+    return [Breach(rule.id, label, [["short_ring", {"ring_s": int(r), "min_s": limit}]])
+            for label, r in zip(hit.index, hit["ring_s"])]
 
 
 def repeat_after_abandoned(rule, calls, ctx):
@@ -209,8 +225,9 @@ def repeat_after_abandoned(rule, calls, ctx):
     previous = np.concatenate(([-1], latest[:-1]))
     hit = np.flatnonzero((previous >= 0) & (t - t[np.maximum(previous, 0)] <= limit_ms))
     local = calls["local"]
-    return [Breach(rule.id, calls.index[i], f"{(t[i] - t[previous[i]]) / 3600_000:.1f} h after the abandoned call "
-                                            f"of {local.iloc[previous[i]].strftime('%Y-%m-%d %H:%M %Z')}")
+    return [Breach(rule.id, calls.index[i], [["repeat", {
+                "hours": round(float(t[i] - t[previous[i]]) / 3600_000, 1),
+                "previous": local.iloc[previous[i]].strftime("%Y-%m-%d %H:%M %Z")}]])
             for i in hit]
 
 
@@ -232,6 +249,7 @@ class Context:
     objections: list          # the user's objections that apply to this campaign's company
     one_caller: bool = True   # False for calls grouped without a common caller (withheld calls)
     declared: dict = field(default_factory=dict)   # facts the user declared: purpose, consent_given
+    holiday_country: str = ""  # the pack's calendar, to name a holiday in the report's language
 
 
 def applies(rule: Rule, ctx: Context) -> bool:

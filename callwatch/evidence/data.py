@@ -122,9 +122,12 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
         raise CallwatchError("the finding has no call in the period asked")
     ids = {c["id"] for c in calls}
     breaches: dict[str, list[dict]] = {}
-    for b in db.query("SELECT rule_id, call_id, detail FROM breaches WHERE finding_id = ? ORDER BY id", [finding["id"]]):
+    for b in db.query("SELECT rule_id, call_id, detail, facts FROM breaches WHERE finding_id = ? ORDER BY id",
+                      [finding["id"]]):
         if b["call_id"] in ids:
-            breaches.setdefault(b["rule_id"], []).append({"call_id": b["call_id"], "detail": b["detail"]})
+            # facts: what the rule found, for the report to word in its language (None: a scan before schema 5)
+            breaches.setdefault(b["rule_id"], []).append({"call_id": b["call_id"], "detail": b["detail"],
+                                                          "facts": json.loads(b["facts"]) if b["facts"] else None})
     by_call: dict[int, list[str]] = {}
     for rid, bs in breaches.items():
         for b in bs:
@@ -133,8 +136,9 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
         c["rules"] = by_call.get(c["id"], [])
     used = {c["import_id"] for c in calls}
     sources = [s for s in store.imports() if s["id"] in used]
-    numbers = list(db.query("SELECT * FROM finding_numbers WHERE finding_id = ? ORDER BY certainty, number",
-                            [finding["id"]]))
+    numbers = [{**n, "facts": json.loads(n["facts"]) if n["facts"] else None}
+               for n in db.query("SELECT * FROM finding_numbers WHERE finding_id = ? ORDER BY certainty, number",
+                                 [finding["id"]])]
     company = (finding["company"] or "").casefold()
     objections = [o for o in config.objections if company and o.company.casefold() == company]
     finding = {**finding, "stats": json.loads(finding["stats"])}

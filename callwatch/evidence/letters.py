@@ -6,21 +6,23 @@ from __future__ import annotations
 from callwatch.evidence.data import PackData
 
 
-def _facts(data: PackData) -> dict:
+def _facts(data: PackData, lang: str) -> dict:
     f = data.figures()
     numbers = sorted({c["number"] for c in data.calls if c["number"]})
-    shown = ", ".join(numbers[:12]) + (f" (and {len(numbers) - 12} more)" if len(numbers) > 12 else "")
+    more = (f" (et {len(numbers) - 12} autres)" if lang == "fr" else f" (and {len(numbers) - 12} more)") \
+        if len(numbers) > 12 else ""
+    shown = ", ".join(numbers[:12]) + more
     freq = next((len(bs) for rid, bs in data.breaches.items() if data.rules[rid].kind == "max_per_window"), 0)
     hours = next((len(bs) for rid, bs in data.breaches.items() if data.rules[rid].kind == "allowed_window"), 0)
     objection = data.objections[0] if data.objections else None
-    return {**f, "subject": data.subject, "numbers_text": shown or "(withheld numbers)",
+    return {**f, "subject": data.subject, "numbers_text": shown or ("(numéros masqués)" if lang == "fr" else "(withheld numbers)"),
             "first_date": f["first"][:10], "last_date": f["last"][:10], "zone": data.config.timezone,
             "beyond_cap": freq, "outside_hours": hours,
             "objection_date": objection.date.isoformat() if objection else None}
 
 
 def render(data: PackData, lang: str) -> dict[str, str]:
-    x = _facts(data)
+    x = _facts(data, lang)
     if lang == "fr":
         return {"opposition-operateur.md": _fr_objection(x), "reclamation-service-consommateurs.md": _fr_complaint(x),
                 "saisine-mediateur.md": _fr_mediator(x), "signalconso.md": _fr_signalconso(x),
@@ -30,7 +32,7 @@ def render(data: PackData, lang: str) -> dict[str, str]:
 
 def summary_fr(data: PackData) -> str:
     """The finding's "why" in French, from the same figures."""
-    x = _facts(data)
+    x = _facts(data, "fr")
     parts = [f"{x['subject']} : {x['calls']} appels ou tentatives depuis {x['numbers']} numéro(s)"
              + (f" et {x['withheld']} en numéro masqué" if x["withheld"] else "")
              + f" entre le {x['first_date']} et le {x['last_date']}, sur {x['days_with_calls']} jours, "

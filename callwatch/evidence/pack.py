@@ -81,6 +81,7 @@ def findings_json(data: PackData) -> bytes:
         "rule_pack": {"id": data.pack.id, "version": data.pack.version, "name": data.pack.name},
         "rules_broken": [{"id": rid, "citation": data.rules[rid].citation, "text_en": data.rules[rid].text_en,
                           "text_fr": data.rules[rid].text_fr, "assumes": data.rules[rid].assumes,
+                          "assumes_fr": data.rules[rid].assumes_fr,
                           "calls": bs} for rid, bs in data.breaches.items()],
         "numbers": [{k: n[k] for k in ("number", "basis", "detail", "certainty", "similarity")} for n in data.numbers],
         "objections": [{"company": o.company, "date": o.date.isoformat(), "kind": o.kind} for o in data.objections],

@@ -14,6 +14,7 @@ from fpdf import FPDF
 from callwatch import __version__
 from callwatch.evidence import charts, letters as letters_mod
 from callwatch.evidence.data import PackData
+from callwatch.wording import describe
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
@@ -48,6 +49,30 @@ LABELS = {
                       "no trusted time-stamping authority was used.",
     },
 }
+
+# Table headings and the values of the store's vocabularies, in the report's language.
+WORDS = {
+    "fr": {"local": "heure locale", "number": "numéro", "detail": "détail", "outcome": "issue", "talk": "durée",
+           "signals": "signaux", "source": "source", "basis": "fondement", "certainty": "certitude",
+           "source export": "export source", "format": "format", "bytes": "octets", "imported (UTC)": "importé (UTC)",
+           "assumes": "Suppose : ",
+           # outcomes
+           "answered": "décroché", "missed": "manqué", "rejected": "rejeté", "blocked": "bloqué",
+           "voicemail": "messagerie", "unknown": "inconnu",
+           # signals (frame.SIGNAL_NAMES)
+           "silent": "silencieux", "short": "court", "ping": "bref", "withheld": "masqué", "weekend": "week-end",
+           "holiday": "férié",
+           # attribution bases and certainty (detect/campaigns.py)
+           "declared-number": "numéro déclaré", "declared-prefix": "préfixe déclaré", "caller-name": "nom présenté",
+           "same-block": "même bloc", "rotation": "rotation", "reserved-range": "tranche réservée",
+           "single-number": "numéro seul", "probable": "probable", "certain": "certain"},
+    "en": {"assumes": "Assumes: "},
+}
+
+
+def _word(lang: str, key: str) -> str:
+    return WORDS.get(lang, {}).get(key, key)
+
 
 FIGURE_LABELS = {
     "fr": [("calls", "appels ou tentatives"), ("answered", "décrochés"), ("silent", "silencieux (≤ 3 s, mesure à la seconde)"),
@@ -228,28 +253,29 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
         rule = data.rules[rid]
         doc.set_font("DejaVu", "B", 9.5)
         doc.multi_cell(0, 5, f"{rid} — {len(bs)}", new_x="LMARGIN", new_y="NEXT")
-        doc.para(f"{rule.text(lang)}\n{rule.citation}\n" + ("Suppose : " if lang == "fr" else "Assumes: ") + rule.assumes,
-                 size=8, height=4)
-        details = {b["detail"] for b in bs}
-        if len(details) == 1:           # the same for every call (an objection date): say it once
-            doc.para(details.pop(), size=8, height=4)
-            rows = [("#", "local", "UTC", "number")]
+        doc.para(f"{rule.text(lang)}\n{rule.citation}\n{_word(lang, 'assumes')}{rule.assumption(lang)}", size=8, height=4)
+        worded = [describe(b["facts"], lang) if b["facts"] else b["detail"] for b in bs]
+        head = ["#", _word(lang, "local"), "UTC", _word(lang, "number")]
+        if len(set(worded)) == 1:           # the same for every call (an objection date): say it once
+            doc.para(worded[0], size=8, height=4)
+            rows = [tuple(head)]
             widths = (14, 50, 50, 40)
         else:
-            rows = [("#", "local", "UTC", "number", "detail")]
+            rows = [tuple(head + [_word(lang, "detail")])]
             widths = (10, 34, 30, 24, 84)
-        for b in bs:
+        for b, detail in zip(bs, worded):
             c = by_id[b["call_id"]]
             cells = [str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})"]
-            rows.append(cells if len(widths) == 4 else cells + [b["detail"]])
+            rows.append(cells if len(widths) == 4 else cells + [detail])
         doc.grid(rows, widths, size=6.8)
 
     # attribution
     doc.heading(L["attribution"])
-    rows = [("number", "basis", "certainty", "detail")]
+    rows = [tuple(_word(lang, w) for w in ("number", "basis", "certainty", "detail"))]
     for n in data.numbers:
-        rows.append((n["number"], n["basis"], n["certainty"] + (f" ({n['similarity']:.2f})" if n["similarity"] else ""),
-                     n["detail"]))
+        rows.append((n["number"], _word(lang, n["basis"]),
+                     _word(lang, n["certainty"]) + (f" ({n['similarity']:.2f})" if n["similarity"] else ""),
+                     describe(n["facts"], lang) if n["facts"] else n["detail"]))
     doc.grid(rows, (28, 24, 24, 106), size=7)
 
     # calls
@@ -260,12 +286,13 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     refs = {src["sha256"]: f"S{i}" for i, src in enumerate(data.sources, start=1)}
     doc.para(("Sources : " if lang == "fr" else "Sources: ")
              + "; ".join(f"{ref} = {src['original_name']}" for src, ref in zip(data.sources, refs.values())), size=8)
-    rows = [("#", "local", "UTC", "number", "outcome", "talk", "signals", "source")]
+    rows = [tuple(_word(lang, w) for w in ("#", "local", "UTC", "number", "outcome", "talk", "signals", "source"))]
     for c in data.calls:
         talk = "" if c["duration_s"] is None else (f"{c['duration_s']} s" if c["duration_precision_s"] == 1
                                                    else f"{c['duration_s']} s ±{c['duration_precision_s']}")
         rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})",
-                     c["outcome"], talk, c["signals"].replace(",", " "), f"{refs[c['source_sha256']]} {c['locator']}"))
+                     _word(lang, c["outcome"]), talk, " ".join(_word(lang, sig) for sig in c["signals"].split(",") if sig),
+                     f"{refs[c['source_sha256']]} {c['locator']}"))
     doc.grid(rows, (9, 31, 29, 24, 15, 13, 17, 44), size=6.3)
 
     # method
@@ -275,7 +302,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
 
     # integrity
     doc.heading(L["integrity"])
-    rows = [("", "source export", "format", "bytes", "imported (UTC)", "SHA-256")]
+    rows = [tuple(_word(lang, w) for w in ("", "source export", "format", "bytes", "imported (UTC)", "SHA-256"))]
     for i, src in enumerate(data.sources, start=1):
         rows.append((f"S{i}", src["original_name"], src["format"], str(src["size"]), src["started_at"], src["sha256"]))
     doc.grid(rows, (7, 36, 20, 13, 30, 76), size=6.5, mono_cols=(5,))
