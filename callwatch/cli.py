@@ -306,7 +306,8 @@ def calls_cmd(env, finding_id, number):
 @click.option("--number", help="Report the finding that involves this number.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (local), YYYY-MM-DD.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (local), YYYY-MM-DD.")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True)
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Language of the pack (default: French for the French rules, English otherwise).")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=".", show_default=True,
               help="Folder in which the pack folder and zip are written.")
 @click.option("--at", "at", type=click.DateTime(["%Y-%m-%dT%H:%M:%S%z", "%Y-%m-%dT%H:%M:%S"]),
@@ -319,7 +320,7 @@ def report_cmd(env, finding_id, number, start, end, lang, out_dir, at):
                end=end.date() if end else None, lang=lang, out_dir=Path(out_dir), at=at)
 
 
-def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang="fr", out_dir=Path("."), at=None):
+def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang=None, out_dir=Path("."), at=None):
     from datetime import timezone
     from callwatch.evidence import data as evidence_data, pack as evidence_pack
     if at is not None and at.tzinfo is None:
@@ -330,7 +331,7 @@ def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang=
         with err.status("building the evidence pack..."):
             gathered = evidence_data.gather(store, env.config, finding_id=finding_id, number=number,
                                             start=start, end=end, at=at.astimezone(timezone.utc) if at else None)
-            result = evidence_pack.build(gathered, out_dir, lang)
+            result = evidence_pack.build(gathered, out_dir, lang or env.config.report_language)
     finally:
         store.close()
     # soft_wrap: hashes and paths must stay on one line, whole, to be copied

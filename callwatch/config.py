@@ -141,6 +141,11 @@ class Config:
     raw: bytes = b""
 
     @property
+    def report_language(self) -> str:
+        """The language of evidence packs: French for the French rules, English otherwise."""
+        return "fr" if self.jurisdiction == "fr" else "en"
+
+    @property
     def fingerprint(self) -> str:
         """SHA-256 of the configuration file as read (empty string: built-in defaults)."""
         return hashlib.sha256(self.raw).hexdigest()

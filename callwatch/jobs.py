@@ -140,7 +140,7 @@ class Jobs:
             if store.conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone() is None:
                 return "nothing", "no finding to document"
             gathered = evidence_data.gather(store, self.config)
-            result = evidence_pack.build(gathered, private_dir(self.data_dir / "snapshots"), "fr")
+            result = evidence_pack.build(gathered, private_dir(self.data_dir / "snapshots"), self.config.report_language)
         return "ok", f"{result.zip_path.name} fingerprint {result.fingerprint}"
 
     def job_maintenance(self):

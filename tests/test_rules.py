@@ -152,3 +152,20 @@ def test_declared_purpose_and_consent_switch_rules_off(make_household, declarati
     (operator,) = [f for f in findings if f.group.key == "operator"]
     broken = {b.rule_id for b in operator.breaches}
     assert not broken & absent and present <= broken
+
+
+def test_a_uk_household_gets_its_pack_in_english_without_asking(make_household, tmp_path):
+    from click.testing import CliRunner
+
+    from callwatch.cli import cli
+    h = make_household(CONFIG.replace('jurisdiction = "fr"', 'jurisdiction = "uk"').replace('"Europe/Paris"', '"Europe/London"'),
+                       name="uk")
+    events = [(dt.datetime(2026, 9, d, 11, 0), "0162345010", 1, 1, 4, "op") for d in (7, 8, 9, 10, 11)]
+    h.import_(h.write("calls.xml", oppo_xml(events)))
+    env = {"CALLWATCH_DATA_DIR": str(h.config.data_dir), "COLUMNS": "200"}
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--config", str(h.config_path), "scan"], env=env).exit_code == 0
+    out = runner.invoke(cli, ["--config", str(h.config_path), "report", "--out", str(tmp_path / "packs")], env=env)
+    assert out.exit_code == 0, out.output
+    letters = {p.name for p in (tmp_path / "packs").glob("*/letters/*.md")}
+    assert "complaint-ofcom-ico.md" in letters and not any("opposition" in n for n in letters)
