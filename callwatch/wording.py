@@ -30,110 +30,19 @@ def _holiday_name(country: str, date: str, lang: str) -> str | None:
         return None
 
 
-def _en(code: str, v: dict) -> str:
-    if code == "text":
-        return v["en"]
-    if code == "day":
-        return DAYS["en"][v["weekday"]]
-    if code == "holiday":
-        return f"public holiday ({v['name']})"
-    if code == "outside_hours":
-        return f"at {v['time']}, outside {v['window']}"
-    if code == "rank":
-        span = f"on {v['end']}" if v["width"] == 1 else f"in {v['width']} days ({v['start']} to {v['end']})"
-        return f"no. {v['n']} {span}, max {v['cap']}"
-    if code == "after_objection":
-        return (f"after your {v['kind']} objection of {v['date']} to {v['company']} "
-                f"(to be honoured by {v['effective']})")
-    if code == "cooldown":
-        return f"{v['days']} days after your refusal of {v['date']} (no call allowed until {v['until']})"
-    if code == "withheld":
-        return "number withheld"
-    if code == "automated":
-        return (f"{'silent' if v['silent'] else 'dropped'} call from a {v['kind']} number, "
-                "not a range reserved for automated calls")
-    if code == "silent":
-        return f"answered, {v['talk_s']} s of talk"
-    if code == "short_ring":
-        return f"rang {v['ring_s']} s ({v['min_s']} s minimum)"
-    if code == "repeat":
-        return f"{v['hours']:.1f} h after the abandoned call of {v['previous']}"
-    # attributions
-    if code == "declared_number":
-        return f"declared in the configuration as {v['as']!r}"
-    if code == "declared_prefix":
-        return f"starts with the declared prefix {v['prefix']!r}"
-    if code == "caller_name":
-        return f"caller name {v['name']!r} matches a declared pattern"
-    if code == "same_block":
-        return f"same block {v['block']} as declared {v['declared']}"
-    if code == "rotation":
-        return f"one of {v['count']} numbers of block {v['block']} calling in turn"
-    if code == "reserved_range":
-        return f"ARCEP range reserved for automated calls ({v['range']})"
-    if code == "withheld_group":
-        return "no number presented: grouped by behaviour only"
-    if code == "single_number":
-        return "one number, no declared company"
-    if code == "behaves_like":
-        return (f"behaves like {v['company']}'s declared numbers (hours {v['hours']:.2f}, weekdays {v['weekdays']:.2f}, "
-                f"outcome mix {v['mix']:.2f}, calls per day {v['rate']:.2f}: similarity {v['score']:.2f})")
-    raise KeyError(code)
+def _fr_holiday(v: dict) -> str:
+    name = _holiday_name(v["country"], v["date"], "fr") if v.get("country") else None
+    return f"jour férié ({name or v['name']})"
 
 
-def _fr(code: str, v: dict) -> str:
-    if code == "text":
-        return v["en"]
-    if code == "day":
-        return DAYS["fr"][v["weekday"]]
-    if code == "holiday":
-        name = _holiday_name(v["country"], v["date"], "fr") if v.get("country") else None
-        return f"jour férié ({name or v['name']})"
-    if code == "outside_hours":
-        return f"à {v['time']}, hors des créneaux {v['window']}"
-    if code == "rank":
-        span = f"le {v['end']}" if v["width"] == 1 else f"en {v['width']} jours (du {v['start']} au {v['end']})"
-        return f"n° {v['n']} {span}, maximum {v['cap']}"
-    if code == "after_objection":
-        kind = OBJECTION_KINDS_FR.get(v["kind"], v["kind"])
-        return (f"après votre opposition ({kind}) du {v['date']} à {v['company']} "
-                f"(à respecter au plus tard le {v['effective']})")
-    if code == "cooldown":
-        return f"{v['days']} jours après votre refus du {v['date']} (aucun appel permis jusqu'au {v['until']})"
-    if code == "withheld":
-        return "numéro masqué"
-    if code == "automated":
-        kind = NUMBER_KINDS_FR.get(v["kind"], v["kind"])
-        return (f"appel {'silencieux' if v['silent'] else 'coupé'} depuis un numéro {kind}, "
-                "hors des tranches réservées aux appels automatisés")
-    if code == "silent":
-        return f"décroché, {v['talk_s']} s de conversation"
-    if code == "short_ring":
-        return f"sonnerie de {v['ring_s']} s ({v['min_s']} s minimum)"
-    if code == "repeat":
-        return f"{_num(v['hours'], 1)} h après l'appel abandonné du {v['previous']}"
-    # attributions
-    if code == "declared_number":
-        return f"déclaré dans la configuration comme « {v['as']} »"
-    if code == "declared_prefix":
-        return f"commence par le préfixe déclaré « {v['prefix']} »"
-    if code == "caller_name":
-        return f"le nom présenté « {v['name']} » correspond à un motif déclaré"
-    if code == "same_block":
-        return f"même bloc {v['block']} que le numéro déclaré {v['declared']}"
-    if code == "rotation":
-        return f"un des {v['count']} numéros du bloc {v['block']} appelant à tour de rôle"
-    if code == "reserved_range":
-        return f"tranche ARCEP réservée aux appels automatisés ({v['range']})"
-    if code == "withheld_group":
-        return "aucun numéro présenté : regroupés par comportement seulement"
-    if code == "single_number":
-        return "un seul numéro, aucune société déclarée"
-    if code == "behaves_like":
-        return (f"se comporte comme les numéros déclarés de {v['company']} (heures {_num(v['hours'])}, "
-                f"jours {_num(v['weekdays'])}, issues {_num(v['mix'])}, appels par jour {_num(v['rate'])} : "
-                f"similarité {_num(v['score'])})")
-    raise KeyError(code)
+def _en_rank(v: dict) -> str:
+    span = f"on {v['end']}" if v["width"] == 1 else f"in {v['width']} days ({v['start']} to {v['end']})"
+    return f"no. {v['n']} {span}, max {v['cap']}"
+
+
+def _fr_rank(v: dict) -> str:
+    span = f"le {v['end']}" if v["width"] == 1 else f"en {v['width']} jours (du {v['start']} au {v['end']})"
+    return f"n° {v['n']} {span}, maximum {v['cap']}"
 
 
 def _num(x: float, places: int = 2) -> str:
@@ -141,7 +50,61 @@ def _num(x: float, places: int = 2) -> str:
     return f"{x:.{places}f}".replace(".", ",")
 
 
+# code -> (English, French): each a function of the code's values.
+SENTENCES = {
+    "text": (lambda v: v["en"], lambda v: v["en"]),
+    # rule kinds (detect/rules.py)
+    "day": (lambda v: DAYS["en"][v["weekday"]], lambda v: DAYS["fr"][v["weekday"]]),
+    "holiday": (lambda v: f"public holiday ({v['name']})", _fr_holiday),
+    "outside_hours": (lambda v: f"at {v['time']}, outside {v['window']}",
+                      lambda v: f"à {v['time']}, hors des créneaux {v['window']}"),
+    "rank": (_en_rank, _fr_rank),
+    "after_objection": (
+        lambda v: f"after your {v['kind']} objection of {v['date']} to {v['company']} "
+                  f"(to be honoured by {v['effective']})",
+        lambda v: f"après votre opposition ({OBJECTION_KINDS_FR.get(v['kind'], v['kind'])}) du {v['date']} à "
+                  f"{v['company']} (à respecter au plus tard le {v['effective']})"),
+    "cooldown": (
+        lambda v: f"{v['days']} days after your refusal of {v['date']} (no call allowed until {v['until']})",
+        lambda v: f"{v['days']} jours après votre refus du {v['date']} (aucun appel permis jusqu'au {v['until']})"),
+    "withheld": (lambda v: "number withheld", lambda v: "numéro masqué"),
+    "automated": (
+        lambda v: f"{'silent' if v['silent'] else 'dropped'} call from a {v['kind']} number, "
+                  "not a range reserved for automated calls",
+        lambda v: f"appel {'silencieux' if v['silent'] else 'coupé'} depuis un numéro "
+                  f"{NUMBER_KINDS_FR.get(v['kind'], v['kind'])}, hors des tranches réservées aux appels automatisés"),
+    "silent": (lambda v: f"answered, {v['talk_s']} s of talk", lambda v: f"décroché, {v['talk_s']} s de conversation"),
+    "short_ring": (lambda v: f"rang {v['ring_s']} s ({v['min_s']} s minimum)",
+                   lambda v: f"sonnerie de {v['ring_s']} s ({v['min_s']} s minimum)"),
+    "repeat": (lambda v: f"{v['hours']:.1f} h after the abandoned call of {v['previous']}",
+               lambda v: f"{_num(v['hours'], 1)} h après l'appel abandonné du {v['previous']}"),
+    # attribution bases (detect/campaigns.py)
+    "declared_number": (lambda v: f"declared in the configuration as {v['as']!r}",
+                        lambda v: f"déclaré dans la configuration comme « {v['as']} »"),
+    "declared_prefix": (lambda v: f"starts with the declared prefix {v['prefix']!r}",
+                        lambda v: f"commence par le préfixe déclaré « {v['prefix']} »"),
+    "caller_name": (lambda v: f"caller name {v['name']!r} matches a declared pattern",
+                    lambda v: f"le nom présenté « {v['name']} » correspond à un motif déclaré"),
+    "same_block": (lambda v: f"same block {v['block']} as declared {v['declared']}",
+                   lambda v: f"même bloc {v['block']} que le numéro déclaré {v['declared']}"),
+    "rotation": (lambda v: f"one of {v['count']} numbers of block {v['block']} calling in turn",
+                 lambda v: f"un des {v['count']} numéros du bloc {v['block']} appelant à tour de rôle"),
+    "reserved_range": (lambda v: f"ARCEP range reserved for automated calls ({v['range']})",
+                       lambda v: f"tranche ARCEP réservée aux appels automatisés ({v['range']})"),
+    "withheld_group": (lambda v: "no number presented: grouped by behaviour only",
+                       lambda v: "aucun numéro présenté : regroupés par comportement seulement"),
+    "single_number": (lambda v: "one number, no declared company", lambda v: "un seul numéro, aucune société déclarée"),
+    "behaves_like": (
+        lambda v: f"behaves like {v['company']}'s declared numbers (hours {v['hours']:.2f}, weekdays "
+                  f"{v['weekdays']:.2f}, outcome mix {v['mix']:.2f}, calls per day {v['rate']:.2f}: "
+                  f"similarity {v['score']:.2f})",
+        lambda v: f"se comporte comme les numéros déclarés de {v['company']} (heures {_num(v['hours'])}, jours "
+                  f"{_num(v['weekdays'])}, issues {_num(v['mix'])}, appels par jour {_num(v['rate'])} : "
+                  f"similarité {_num(v['score'])})"),
+}
+
+
 def describe(facts: list, lang: str = "en") -> str:
     """The facts of one breach as one sentence in `lang` (en or fr; any other gives English)."""
-    word = _fr if lang == "fr" else _en
-    return "; ".join(word(code, values) for code, values in facts)
+    which = 1 if lang == "fr" else 0
+    return "; ".join(SENTENCES[code][which](values) for code, values in facts)
