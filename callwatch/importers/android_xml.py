@@ -16,13 +16,10 @@ import xml.sax
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.android_common import FAMILY, IDENTITY, BadRecord, make_call
-from callwatch.importers.base import Reject, stream_xml
+from callwatch.importers.base import XML_PROLOGUE, Reject, stream_xml
 
-# The prologue may hold a declaration, comments, processing instructions and a DOCTYPE (which
-# parsing then refuses with a clear reason, rather than "format not recognised").
-_PROLOGUE = r"^(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*"
-_SBR_ROOT = re.compile(_PROLOGUE + r"<calls[\s>/]", re.S)
-_OPPO_ROOT = re.compile(_PROLOGUE + r"<CallLog[\s>/]", re.S)
+_SBR_ROOT = re.compile(XML_PROLOGUE + r"<calls[\s>/]", re.S)
+_OPPO_ROOT = re.compile(XML_PROLOGUE + r"<CallLog[\s>/]", re.S)
 
 
 def _recognise_sbr(sniff) -> int:

@@ -378,6 +378,12 @@ def stream_xml(sniff, handler, records: list, wrap: str | None = None):
     yield from drain()
 
 
+# What may stand before an XML export's root: a declaration, comments, processing instructions
+# and a DOCTYPE. A DOCTYPE is matched so that the format is recognised and parsing then refuses
+# it with its reason (entities refused), rather than "format not recognised". Use with re.S.
+XML_PROLOGUE = r"^(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*"
+
+
 def csv_calls(sniff, ctx, delimiter: str, read):
     """Calls or rejects for a CSV export. ``read(fields, locator)`` returns a Call, or None for a
     row that is not a record (a header), or raises ValueError/IndexError: the reject's reason.

@@ -12,7 +12,8 @@ import re
 import xml.sax
 
 from callwatch.importers import Format
-from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, Reject, stream_xml
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, XML_PROLOGUE, Call, Reject,
+                                      stream_xml)
 from callwatch.importers.fritzbox_csv import _DATE, _DUR, identity
 
 _TYPES = {"1": (IN, ANSWERED, "incoming"), "2": (IN, MISSED, "missed"), "3": (OUT, None, "outgoing"),
@@ -22,7 +23,7 @@ _TYPES = {"1": (IN, ANSWERED, "incoming"), "2": (IN, MISSED, "missed"), "3": (OU
 
 def _recognise(sniff) -> int:
     text = sniff.stripped
-    if re.match(r"(<\?xml[^>]*\?>\s*)?(<root>\s*(<timestamp>[^<]*</timestamp>\s*)?)?<Call>", text) \
+    if re.match(XML_PROLOGUE + r"(<root>\s*(<timestamp>[^<]*</timestamp>\s*)?)?<Call>", text, re.S) \
             and "<Type>" in text and "<Date>" in text:
         return 90
     return 0

@@ -15,14 +15,14 @@ import xml.sax
 
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, Reject, count_of_seconds,
-                                      stream_xml, unix_seconds)
+                                      XML_PROLOGUE, stream_xml, unix_seconds)
 
 _DIRECTIONS = {"incoming": (IN, ANSWERED), "missed": (IN, MISSED), "outgoing": (OUT, None)}
 
 
 def _recognise(sniff) -> int:
     text = sniff.stripped
-    if re.match(r"(<\?xml[^>]*\?>\s*)?<rsp[\s>]", text) and "<calllist" in text:
+    if re.match(XML_PROLOGUE + r"<rsp[\s>]", text, re.S) and "<calllist" in text:
         return 85
     return 0
 
