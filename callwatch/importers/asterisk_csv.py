@@ -21,7 +21,7 @@ import re
 
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, VOICEMAIL, Call,
-                                      Reject, csv_records, first_csv_row, raw_of)
+                                      csv_calls, first_csv_row)
 
 CDR_CSV = ("accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
            "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
@@ -59,24 +59,18 @@ def _recognise(sniff) -> int:
 
 def _parse(sniff, ctx):
     reader = None
-    for fields, loc, problem in csv_records(sniff.path, sniff.encoding, ",", progress=ctx.progress):
-        if fields is None:
-            yield Reject(loc, problem, "")
-            continue
-        if not fields or (len(fields) == 1 and not fields[0].strip()):
-            continue
-        if reader is None:
+
+    def read(fields, loc):
+        nonlocal reader
+        if reader is None:                           # the first record tells the column order
             layout = _layout_of(fields)
             if layout is None:
-                yield Reject(loc, "neither the cdr_csv nor the cdr_custom column order", raw_of(fields))
-                continue
+                raise ValueError("neither the cdr_csv nor the cdr_custom column order")
             reader = _RowReader(layout[1], ctx)
             if layout[0] == "header":
-                continue
-        try:
-            yield reader.call(fields, loc)
-        except (ValueError, IndexError) as exc:
-            yield Reject(loc, str(exc) if isinstance(exc, ValueError) else "too few fields", raw_of(fields))
+                return None
+        return reader.call(fields, loc)
+    return csv_calls(sniff, ctx, ",", read)
 
 
 def _peer(channel: str) -> str:

@@ -17,8 +17,7 @@ from __future__ import annotations
 import re
 
 from callwatch.importers import Format
-from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, Reject,
-                                      csv_records, raw_of)
+from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, csv_calls
 
 _ALIASES = {
     "type": {"typ", "type", "call type"},
@@ -79,31 +78,16 @@ def _recognise(sniff) -> int:
 
 def _parse(sniff, ctx):
     sep, _header, skip = _split_head(sniff)
-    records = csv_records(sniff.path, sniff.encoding, sep, skip_lines=skip, progress=ctx.progress)
     cols = None
-    seen: dict[str, int] = {}
-    clock = ctx.clock
-    for fields, loc, problem in records:
-        if fields is None:
-            yield Reject(loc, problem, "")
-            continue
-        if not fields or all(not f.strip() for f in fields):
-            continue                                 # blank line: not a record
-        if cols is None:
+
+    def read(fields, loc):
+        nonlocal cols
+        if cols is None:                             # the header row names the columns
             cols = _header_map(fields)
-            continue
-        try:
-            call = _call(fields, cols, loc, clock)
-        except ValueError as exc:
-            yield Reject(loc, str(exc), raw_of(fields, sep))
-            continue
-        # Two calls from one number in the same minute with the same duration look alike
-        # (a dialler's double ring): the n-th such record in the file gets "#n", so both
-        # stay, and the same pair in an overlapping export maps onto them again.
-        seen[call.key] = n = seen.get(call.key, 0) + 1
-        if n > 1:
-            call.key += f"#{n}"
-        yield call
+            return None
+        return _call(fields, cols, loc, ctx.clock)
+    # minute precision and no id: look-alike calls are numbered (see csv_calls)
+    return csv_calls(sniff, ctx, sep, read, skip_lines=skip, number_lookalikes=True)
 
 
 def _call(fields, cols, loc, clock) -> Call:

@@ -23,8 +23,7 @@ import csv
 from datetime import datetime
 
 from callwatch.importers import Format
-from callwatch.importers.base import (ANSWERED, IN, UNKNOWN_OUTCOME, Call, Reject, csv_records, parse_hms,
-                                      raw_of)
+from callwatch.importers.base import ANSWERED, IN, UNKNOWN_OUTCOME, Call, csv_calls, parse_hms
 from callwatch.times import EPOCH
 
 
@@ -57,29 +56,16 @@ def format_for(mapping) -> Format:
     def parse(sniff, ctx):
         clock = ctx.clock_for(mapping.timezone)
         index = None
-        seen: dict[str, int] = {}
-        for fields, loc, problem in csv_records(sniff.path, sniff.encoding, mapping.delimiter,
-                                                progress=ctx.progress):
-            if fields is None:
-                yield Reject(loc, problem, "")
-                continue
-            if not fields or all(not f.strip() for f in fields):
-                continue
-            if index is None:
+
+        def read(fields, loc):
+            nonlocal index
+            if index is None:                        # the header row: where each mapped column is
                 names = [h.strip().lower() for h in fields]
                 index = {key: names.index(col.strip().lower()) for key, col in mapping.columns.items()
                          if col.strip().lower() in names}
-                continue
-            try:
-                call = _call(fields, index, loc, mapping, clock)
-            except (ValueError, IndexError) as exc:
-                yield Reject(loc, str(exc) if isinstance(exc, ValueError) else "too few fields",
-                             raw_of(fields, mapping.delimiter))
-                continue
-            seen[call.key] = n = seen.get(call.key, 0) + 1
-            if n > 1:
-                call.key += f"#{n}"
-            yield call
+                return None
+            return _call(fields, index, loc, mapping, clock)
+        return csv_calls(sniff, ctx, mapping.delimiter, read, number_lookalikes=True)
 
     return Format(name=f"csv:{mapping.name}", family=f"csv:{mapping.name}",
                   description=f"CSV declared in the configuration as {mapping.name!r}",
