@@ -31,6 +31,7 @@ from callwatch.private import private_dir, write_private
 
 log = logging.getLogger("callwatch.jobs")        # not __main__, which it is when run with -m
 MAX_BACKOFF_S = 3600
+NOTHING_KEPT_DAYS = 30         # job runs that found nothing to do are pruned after this
 
 
 def _now() -> str:
@@ -158,8 +159,15 @@ class Jobs:
                     dest.close()
             finally:
                 os.umask(old)
+            # Runs that found nothing to do say nothing after a while; failures and results are kept.
+            # (Before 2026-11 the daemon recorded every look at the inbox: 2,880 such rows a day.)
+            with store.transaction():
+                pruned = store.conn.execute(
+                    "DELETE FROM job_runs WHERE result = 'nothing' AND finished_at < ?",
+                    [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - NOTHING_KEPT_DAYS * 86400))]
+                ).rowcount
             store.conn.execute("PRAGMA optimize")
-        return "ok", f"backup {target.name}, {target.stat().st_size} bytes"
+        return "ok", f"backup {target.name}, {target.stat().st_size} bytes; {pruned} old idle run(s) pruned"
 
     def source(self, name: str, failures: int) -> dict:
         """Poll one box (`failures`: its failures in a row so far); say when to try it again."""
