@@ -121,7 +121,7 @@ class Daemon:
             self.last_death = how
             if not self.stop.is_set() and job not in ("note", "open"):
                 recorded = f"source:{args['name']}" if job == "source" else job      # as the child records it
-                self._run_child("note", job=recorded, result="failed", detail=f"the job's process ended with {how}")
+                self._run_child("note", name=recorded, result="failed", detail=f"the job's process ended with {how}")
             return None
         for ran in outcome.get("ran", []):
             sd_notify(f"STATUS={ran['job']}: {ran['result']} {ran['detail'][:80]}")

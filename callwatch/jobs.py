@@ -222,7 +222,7 @@ def handle(request: dict, stop: threading.Event) -> dict:
                     f"cannot open the store in {jobs.data_dir}: {type(exc).__name__}: {exc}"}
         return {"result": "ok", "detail": ""}
     if job == "note":           # the record of a job whose process died before it could write one
-        jobs.record(args["job"], _now(), args["result"], args["detail"])
+        jobs.record(args["name"], _now(), args["result"], args["detail"])
         return {"result": "ok", "detail": ""}
     if job == "source":
         outcome = jobs.source(args["name"], args.get("failures", 0))

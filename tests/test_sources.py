@@ -114,6 +114,47 @@ def test_a_box_that_is_down_backs_off_without_stopping_the_daemon(tmp_path, box)
             proc.kill()
 
 
+def _children(pid):
+    from pathlib import Path
+    return [int(c) for task in Path(f"/proc/{pid}/task").iterdir()
+            for c in (task / "children").read_text().split()]
+
+
+@pytest.mark.skipif(not __import__("os").path.exists("/proc/self/task"), reason="needs /proc")
+def test_a_job_process_that_hangs_or_dies_is_recorded_and_stop_still_takes_under_10_s(tmp_path):
+    """A box that accepts the connection and never answers: the poll's process hangs (15 s timeout).
+    Killed from outside, its death is recorded and the daemon goes on; hung again at SIGTERM, the
+    daemon kills it after its grace period and still exits within systemd's 10 s."""
+    import os
+    import socket
+    mute = socket.socket()
+    mute.bind(("127.0.0.1", 0))
+    mute.listen(16)                                   # connections are accepted by the kernel, never answered
+    url = f"http://127.0.0.1:{mute.getsockname()[1]}"
+    data = tmp_path / "data"
+    freebox.token_path(data).write_text(json.dumps({"base_url": url, "app_id": freebox.APP_ID, "app_token": "t"}))
+    cfg = tmp_path / "callwatch.toml"
+    cfg.write_text(CONFIG + f'[[sources]]\nkind = "freebox"\nurl = "{url}"\nevery_s = 1\n')
+    proc, env = start_daemon(cfg, data)
+    try:
+        assert _wait(lambda: (data / "daemon.json").exists())          # started: its children are polls now
+        assert _wait(lambda: proc.poll() is None and _children(proc.pid))
+        for child in _children(proc.pid):
+            os.kill(child, signal.SIGKILL)
+        assert _wait(lambda: any("ended with signal 9" in d for d in _job_rows(data, "source:freebox", "failed")))
+        assert proc.poll() is None                                     # the daemon goes on
+        (data / "inbox" / "x.txt").write_text("still working\n")
+        assert _wait(lambda: (data / "inbox" / "failed" / "x.txt").exists())
+        assert _wait(lambda: _children(proc.pid))                      # polling (and hanging) again
+        started = time.time()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0 and time.time() - started < 10
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        mute.close()
+
+
 # --- FRITZ!Box (TR-064 through fritzconnection) and Livebox (sah JSON API) ------------------------
 
 from callwatch.sources import fritzbox, livebox  # noqa: E402
