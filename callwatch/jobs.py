@@ -31,7 +31,7 @@ from callwatch.private import private_dir, write_private
 
 log = logging.getLogger("callwatch.jobs")        # not __main__, which it is when run with -m
 MAX_BACKOFF_S = 3600
-NOTHING_KEPT_DAYS = 30         # job runs that found nothing to do are pruned after this
+ROUTINE_KEPT_DAYS = 30         # routine job runs (nothing to do, a box's successful poll) pruned after this
 
 
 def _now() -> str:
@@ -159,15 +159,18 @@ class Jobs:
                     dest.close()
             finally:
                 os.umask(old)
-            # Runs that found nothing to do say nothing after a while; failures and results are kept.
-            # (Before 2026-11 the daemon recorded every look at the inbox: 2,880 such rows a day.)
+            # Routine runs say nothing after a while: those that found nothing to do (before 2026-11 the
+            # daemon recorded every look at the inbox, 2,880 a day) and a box's successful polls (288 a
+            # day; the imports table keeps each import anyway), except each box's latest success, where
+            # the failure-streak alert starts counting. Failures and every other result are kept.
+            cutoff = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - ROUTINE_KEPT_DAYS * 86400))
             with store.transaction():
                 pruned = store.conn.execute(
-                    "DELETE FROM job_runs WHERE result = 'nothing' AND finished_at < ?",
-                    [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - NOTHING_KEPT_DAYS * 86400))]
-                ).rowcount
+                    "DELETE FROM job_runs WHERE finished_at < ? AND (result = 'nothing' OR (result = 'ok' "
+                    "AND job LIKE 'source:%' AND id NOT IN (SELECT MAX(id) FROM job_runs WHERE result = 'ok' "
+                    "GROUP BY job)))", [cutoff]).rowcount
             store.conn.execute("PRAGMA optimize")
-        return "ok", f"backup {target.name}, {target.stat().st_size} bytes; {pruned} old idle run(s) pruned"
+        return "ok", f"backup {target.name}, {target.stat().st_size} bytes; {pruned} old routine run(s) pruned"
 
     def source(self, name: str, failures: int) -> dict:
         """Poll one box (`failures`: its failures in a row so far); say when to try it again."""

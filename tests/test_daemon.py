@@ -138,31 +138,37 @@ def test_a_file_whose_import_process_keeps_dying_goes_to_failed_alone(tmp_path):
     assert not bad.exists() and len(batches) == MAX_IMPORT_DEATHS + 1  # then nothing left to try
 
 
-def test_maintenance_backs_up_privately_and_prunes_only_old_idle_runs(tmp_path):
+def test_maintenance_backs_up_privately_and_prunes_only_old_routine_runs(tmp_path):
     import sqlite3
     import stat
 
     from callwatch import config as config_mod
-    from callwatch.jobs import NOTHING_KEPT_DAYS, Jobs
+    from callwatch.jobs import ROUTINE_KEPT_DAYS, Jobs
     from callwatch.store import Store
 
     cfg = tmp_path / "callwatch.toml"
     cfg.write_text(CONFIG)
     config = config_mod.load(cfg, tmp_path / "data")
-    old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - (NOTHING_KEPT_DAYS + 1) * 86400))
+    old = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - (ROUTINE_KEPT_DAYS + 1) * 86400))
+    runs = [("inbox", "nothing"), ("inbox", "nothing"), ("inbox", "failed"), ("inbox", "ok"),
+            ("source:box", "ok"), ("source:box", "ok"), ("source:box", "failed"), ("source:box", "ok"),
+            ("source:box", "failed")]
     with Store(config.data_dir) as store:
-        for result in ("nothing", "nothing", "failed", "ok"):
-            store.record_job("inbox", old, result)
+        for job, result in runs:
+            store.record_job(job, old, result)
         with store.transaction():
             store.conn.execute("UPDATE job_runs SET finished_at = started_at")     # all of them old
         store.record_job("inbox", old, "nothing")                                  # finished now: recent
     result, detail = Jobs(config).run("maintenance")
-    assert result == "ok" and "2 old idle run(s) pruned" in detail
+    assert result == "ok" and "4 old routine run(s) pruned" in detail
     backup = config.data_dir / "backup" / "callwatch-backup.db"
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     conn = sqlite3.connect(backup)
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     conn.close()
     with Store(config.data_dir) as store:
-        kept = [r[0] for r in store.conn.execute("SELECT result FROM job_runs WHERE job = 'inbox' ORDER BY id")]
-    assert kept == ["failed", "ok", "nothing"]
+        kept = [tuple(r) for r in store.conn.execute(
+            "SELECT job, result FROM job_runs WHERE job != 'maintenance' ORDER BY id")]
+    # failures stay; the box's latest success stays (its failure streak counts from there); the recent look stays
+    assert kept == [("inbox", "failed"), ("inbox", "ok"), ("source:box", "failed"), ("source:box", "ok"),
+                    ("source:box", "failed"), ("inbox", "nothing")]
