@@ -49,6 +49,9 @@ class Call:
     own_number_raw: str | None = None
     caller_name: str | None = None
     region: str | None = None        # the country the source says the number was dialled in
+    own_account: str | None = None   # the SIM subscription / phone account the call used, when the export
+                                     # names it but not the own number (Android subscription_id): the config
+                                     # maps it to one of the household's lines
 
 
 @dataclass(slots=True)
