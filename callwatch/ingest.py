@@ -14,6 +14,7 @@ from callwatch import __version__, importers
 from callwatch.archive import archive_file
 from callwatch.errors import CallwatchError, NotACallLog, UnreadableFile
 from callwatch.importers.base import Call, ParseContext, Sniff, decode_head, detect_encoding
+from callwatch.lines import LineResolver
 from callwatch.numbers import Normaliser
 from callwatch.store import Store
 from callwatch.times import LocalClock
@@ -73,13 +74,14 @@ class Importer:
         self.clock = LocalClock(config.timezone)
         self.normaliser = Normaliser(config.region)
         self._progress = progress or (lambda name, done, total: None)
-        self._own_lines = {}
-        for line in config.lines:
-            facts = self.normaliser.normalise(line.number)
-            self._own_lines[facts.key or line.number] = line.label
+        self.lines = LineResolver(config, self.normaliser)
+        self.source_name: str | None = None
 
-    def import_file(self, path: Path, fmt_name: str | None = None) -> FileResult:
+    def import_file(self, path: Path, fmt_name: str | None = None, source: str | None = None) -> FileResult:
+        """Import one file. ``source``: the live box it was polled from (its ``[[sources]]``
+        name), which a line's ``sources`` may name."""
         path = Path(path)
+        self.source_name = source
         try:
             return self._import(path, fmt_name)
         except NotACallLog as exc:
@@ -171,6 +173,7 @@ class Importer:
     def _store_records(self, fmt, sniff, ctx, import_id) -> tuple[int, int]:
         """Parse, normalise and insert in batches; returns (records read, records rejected)."""
         store, norm, family = self.store, self.normaliser.normalise, fmt.family
+        resolve = self.lines.resolve
         calls, rejects, facts_seen = [], [], {}
         read = rejected = 0
         last_was_reject = False
@@ -195,12 +198,16 @@ class Importer:
             if number is not None and number not in facts_seen:
                 facts_seen[number] = facts
             own = item.own_number_raw
+            line = resolve(own, item.own_account, family, fmt.name, self.source_name)
             if own is not None:
                 own = norm(own).key or own
+            elif item.own_account is not None:
+                own = "account:" + item.own_account
             calls.append((import_id, item.locator, family, item.key, item.source_type, item.start_ms,
                           item.tz, item.time_raw, item.time_flag, item.time_precision_s,
                           item.direction, item.outcome, item.duration_s, item.duration_precision_s,
-                          item.ring_s, item.number_raw, number, facts.presentation, own, item.caller_name))
+                          item.ring_s, item.number_raw, number, facts.presentation, own, item.caller_name,
+                          line.line, line.basis))
             if len(calls) >= BATCH:
                 store.insert_calls(calls)
                 calls.clear()
@@ -218,7 +225,7 @@ class Importer:
 
 MAX_TEXT = 1000        # characters: no number, name or label of a call is longer
 _TEXTS = ("number_raw", "key", "source_type", "locator")
-_OPTIONAL_TEXTS = ("caller_name", "own_number_raw", "time_raw")
+_OPTIONAL_TEXTS = ("caller_name", "own_number_raw", "own_account", "time_raw")
 _OPTIONAL_INTS = ("duration_s", "ring_s")
 
 
