@@ -174,7 +174,7 @@ class Importer:
         """Parse, normalise and insert in batches; returns (records read, records rejected)."""
         store, norm, family = self.store, self.normaliser.normalise, fmt.family
         resolve = self.lines.resolve
-        calls, rejects, facts_seen = [], [], {}
+        calls, rejects, facts_seen, lines_seen = [], [], {}, set()
         read = rejected = 0
         last_was_reject = False
         for item in fmt.parse(sniff, ctx):
@@ -199,6 +199,7 @@ class Importer:
                 facts_seen[number] = facts
             own = item.own_number_raw
             line = resolve(own, item.own_account, family, fmt.name, self.source_name)
+            lines_seen.add(line.line)
             if own is not None:
                 own = norm(own).key or own
             elif item.own_account is not None:
@@ -216,6 +217,7 @@ class Importer:
         store.insert_calls(calls)
         store.insert_rejects(rejects)
         store.upsert_numbers(facts_seen.values())
+        store.note_lines(lines_seen)
         if last_was_reject and fmt.line_based and not _ends_with_newline(sniff.path):
             store.conn.execute(
                 "UPDATE rejects SET reason = reason || ? WHERE id = (SELECT MAX(id) FROM rejects WHERE import_id = ?)",

@@ -226,6 +226,9 @@ MIGRATIONS: list[str] = [
     ALTER TABLE calls ADD COLUMN line_basis TEXT;    -- own-number | extension | account | source | unmapped
     UPDATE calls SET line = CASE WHEN own_line LIKE '+%' THEN own_line ELSE 'source:' || family END,
                      line_basis = CASE WHEN own_line LIKE '+%' THEN 'own-number' ELSE 'unmapped' END;
+    -- every line value calls hold, so a scan reads lines as small codes without scanning for them
+    CREATE TABLE lines_seen (line TEXT PRIMARY KEY);
+    INSERT OR IGNORE INTO lines_seen SELECT DISTINCT line FROM calls;
     ALTER TABLE finding_calls ADD COLUMN attribution TEXT;   -- declared | same-block | rotation | probable | confirmed | excluded
     ALTER TABLE finding_calls ADD COLUMN decision_id INTEGER;
     ALTER TABLE scans ADD COLUMN max_decision_id INTEGER;
@@ -370,6 +373,9 @@ class Store:
             if rebuild:
                 for name, columns in self._SECONDARY_INDEXES:
                     self.conn.execute(f"CREATE INDEX {name} ON calls ({columns})")
+
+    def note_lines(self, lines) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO lines_seen (line) VALUES (?)", [(ln,) for ln in lines])
 
     def insert_rejects(self, rows: list[tuple]) -> None:
         self.conn.executemany("INSERT INTO rejects (import_id, locator, reason, raw) VALUES (?, ?, ?, ?)", rows)
