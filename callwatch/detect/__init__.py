@@ -40,6 +40,8 @@ def _evaluate(group, df, pack, config):
     calls = df.loc[group.index].sort_values(["start_ms", "id"])
     calls["tier"] = group.tiers(calls)
     kept = calls[calls["tier"] != campaigns.EXCLUDED]
+    if kept.empty:               # every call excluded by the user: no finding left
+        return None
     counted = kept[kept["tier"].isin(campaigns.COUNTED)]
     declared = {}
     if group.category == campaigns.OPERATOR:
@@ -60,7 +62,7 @@ def analyse(store, config, pack: rules.RulePack | None = None):
     groups, known = campaigns.group_calls(df, config, names, review.other_companies(decisions))
     decided = review.apply(groups, df, decisions)
     campaigns.add_withheld_leads(groups[0], df, decided)
-    result = [_evaluate(group, df, pack, config) for group in groups if group.index]
+    result = [f for f in (_evaluate(group, df, pack, config) for group in groups if group.index) if f is not None]
     order = {"high": 0, "medium": 1, "low": 2}
     result.sort(key=lambda f: (order[f.severity], -f.stats["calls"], -f.stats["leads"]["calls"]))
     return pack, df, result, known
@@ -294,5 +296,11 @@ def _reevaluate(store, config, pack, finding_id, additions) -> int:
                                                                     if not inc.at[label, "number"] in numbers]
     if operator:
         campaigns.add_withheld_leads(group, df, decided)
-    _store_finding(store.conn, row["scan_id"], _evaluate(group, df, pack, config), finding_id)
+    finding = _evaluate(group, df, pack, config)
+    if finding is None:          # nothing left but calls the user excluded
+        for table in ("breaches", "finding_calls", "finding_numbers"):
+            store.conn.execute(f"DELETE FROM {table} WHERE finding_id = ?", [finding_id])
+        store.conn.execute("DELETE FROM findings WHERE id = ?", [finding_id])
+    else:
+        _store_finding(store.conn, row["scan_id"], finding, finding_id)
     return int(len(group.index))

@@ -13,7 +13,7 @@ Tiers, from what the user can defend to what rests on behaviour alone:
 * ``probable``: behaviour only. An undeclared block whose calls match the operator campaign's
   fingerprint (hours, weekdays, outcome mix, calls per day) with a similarity of at least
   ``probable_min_similarity``; a withheld call that looks like the campaign's own (silent, short
-  or abandoned, within a wave of its calls, in its hours); a number that is a nuisance on its own;
+  or abandoned, on a day it called, in its hours); a number that is a nuisance on its own;
 * ``confirmed`` / ``excluded``: the user's review (detect/review.py), which wins over all the above.
 
 Only declared, same-block and confirmed calls count toward legal thresholds and breach lists; the
@@ -38,7 +38,6 @@ from callwatch.wording import describe
 OPERATOR, OTHER, AUTOMATED, NUISANCE = "operator", "other-company", "automated", "nuisance"
 MIN_CALLS_FOR_LINK = 5
 CONVERSATION_S = 120       # a typical talk this long, three times or more, rarely unanswered: someone known
-WAVE_MINUTES = 120          # a withheld call this close to one of the campaign's calls is inside its wave
 
 DECLARED, SAME_BLOCK, ROTATION, PROBABLE, CONFIRMED, EXCLUDED = (
     "declared", "same-block", "rotation", "probable", "confirmed", "excluded")
@@ -205,22 +204,19 @@ def standalone(calls: pd.DataFrame, home: str) -> pd.DataFrame:
 
 def withheld_leads(campaign: pd.DataFrame, withheld: pd.DataFrame) -> list:
     """Row labels of the withheld calls that look like the campaign's own: silent, short or
-    abandoned (a short ring), on a day the campaign called, within WAVE_MINUTES of one of its
-    calls, in an hour in which it calls. Never an answered conversation. Each is a lead, alone."""
+    abandoned (a short ring), inside one of its waves (a day on which it called), in an hour in
+    which it calls (twice or more over the period). Never an answered conversation, never a
+    plain missed call. Each is a lead, alone."""
     if len(campaign) < MIN_CALLS_FOR_LINK or withheld.empty:
         return []
     candidates = withheld[withheld["silent"] | withheld["short"] | withheld["ping"]]
     if candidates.empty:
         return []
-    hours = set(campaign["minute_of_day"] // 60)
-    times = np.sort(campaign["start_ms"].to_numpy())
-    t = candidates["start_ms"].to_numpy()
-    pos = np.searchsorted(times, t)
-    before = np.abs(t - times[np.clip(pos - 1, 0, len(times) - 1)])
-    after = np.abs(times[np.clip(pos, 0, len(times) - 1)] - t)
-    near = np.minimum(before, after) <= WAVE_MINUTES * 60_000
-    in_hours = (candidates["minute_of_day"] // 60).isin(hours).to_numpy()
-    return list(candidates.index[near & in_hours])
+    per_hour = (campaign["minute_of_day"] // 60).value_counts()
+    hours = set(per_hour[per_hour >= 2].index)
+    days = set(campaign["day"])
+    inside = candidates["day"].isin(days) & (candidates["minute_of_day"] // 60).isin(hours)
+    return list(candidates.index[inside.to_numpy()])
 
 
 def group_calls(df: pd.DataFrame, config, names_of: dict | None = None,
