@@ -219,14 +219,35 @@ def print_findings(result, config):
     table.add_column("id", no_wrap=True)
     table.add_column("severity", no_wrap=True)
     table.add_column("who", overflow="fold", ratio=1)
-    table.add_column("calls", justify="right", no_wrap=True)
+    table.add_column("counted", justify="right", no_wrap=True)
+    table.add_column("leads", justify="right", no_wrap=True)
     table.add_column("why", overflow="fold", ratio=3)
     colour = {"high": "bold red", "medium": "yellow", "low": "white"}
     for f in result.findings:
         table.add_row(str(f["id"]), Text(f["severity"], style=colour[f["severity"]]), f["label"], str(f["stats"]["calls"]),
-                      f["why"])
+                      str(f["stats"].get("leads", {}).get("calls", 0)), f["why"])
     console.print(table)
+    console.print("Counted: calls from numbers you declared, their blocks, or that you confirmed; only they "
+                  "count toward the rules. Leads rest on behaviour or a pattern: see `callwatch review`.",
+                  highlight=False)
     console.print("The calls behind a finding: [bold]callwatch calls --finding ID[/]", highlight=False, markup=True)
+
+
+def findings_json(store, result, config) -> dict:
+    """The `scan --json` document (a contract: tests and other tools read it)."""
+    out = {"scan_id": result.scan_id, "mode": result.mode,
+           "rule_pack": {"id": result.pack.id, "version": result.pack.version},
+           "timezone": config.timezone, "findings": []}
+    for f in result.findings:
+        item = {k: f[k] for k in ("id", "key", "category", "label", "company", "severity", "why",
+                                  "first_utc", "last_utc", "stats", "rules", "rules_if_confirmed")}
+        item["numbers"] = list(store.db.query(
+            "SELECT number, basis, detail, certainty, similarity FROM finding_numbers WHERE finding_id = ? "
+            "ORDER BY number", [f["id"]]))
+        item["breaches"] = list(store.db.query(
+            "SELECT rule_id AS rule, call_id, detail FROM breaches WHERE finding_id = ? ORDER BY id", [f["id"]]))
+        out["findings"].append(item)
+    return out
 
 
 @cli.command("scan")
@@ -238,30 +259,22 @@ def scan_cmd(env, as_json, full):
     """Find campaigns and repeated nuisance calls, and the rules each call breaks."""
     result = run_scan(env, quiet=as_json, full=full)
     if as_json:
-        out = {"scan_id": result.scan_id, "mode": result.mode,
-               "rule_pack": {"id": result.pack.id, "version": result.pack.version},
-               "timezone": env.config.timezone, "findings": []}
         store = env.store()
         try:
-            for f in result.findings:
-                f["numbers"] = list(store.db.query(
-                    "SELECT number, basis, detail, certainty, similarity FROM finding_numbers WHERE finding_id = ?",
-                    [f["id"]]))
-                f["breaches"] = list(store.db.query(
-                    "SELECT rule_id AS rule, call_id, detail FROM breaches WHERE finding_id = ? ORDER BY id", [f["id"]]))
-                out["findings"].append(f)
+            click.echo(json.dumps(findings_json(store, result, env.config), indent=2, ensure_ascii=False))
         finally:
             store.close()
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 
 @cli.command("calls")
 @click.option("--campaign", "--finding", "finding_id", type=int, help="The calls of this finding (see `callwatch scan`).")
 @click.option("--number", help="The calls from or to this number (any notation).")
+@click.option("--json", "as_json", is_flag=True, help="Print the calls as JSON.")
 @click.pass_obj
 @handle_errors
-def calls_cmd(env, finding_id, number):
-    """List calls: local time with zone, UTC, number, outcome, talk time, signals, rules broken."""
+def calls_cmd(env, finding_id, number, as_json):
+    """List calls: local time with zone, UTC, line, number, outcome, talk time, tier, signals, rules broken."""
+    from callwatch import lines
     from callwatch.numbers import Normaliser
     if (finding_id is None) == (number is None):
         raise CallwatchError("give one of --finding ID or --number N")
@@ -269,22 +282,41 @@ def calls_cmd(env, finding_id, number):
     try:
         if finding_id is not None:
             rows = list(store.db.query(
-                "SELECT c.*, fc.signals, (SELECT group_concat(b.rule_id || ': ' || b.detail, char(10)) FROM breaches b "
-                "WHERE b.finding_id = fc.finding_id AND b.call_id = c.id) AS broken, i.original_name AS source "
-                "FROM finding_calls fc JOIN calls c ON c.id = fc.call_id JOIN imports i ON i.id = c.import_id "
-                "WHERE fc.finding_id = ? ORDER BY c.start_ms", [finding_id]))
+                "SELECT c.*, fc.signals, fc.attribution, fc.decision_id, (SELECT group_concat(b.rule_id || ': ' || "
+                "b.detail, char(10)) FROM breaches b WHERE b.finding_id = fc.finding_id AND b.call_id = c.id) AS broken, "
+                "i.original_name AS source FROM finding_calls fc JOIN calls c ON c.id = fc.call_id "
+                "JOIN imports i ON i.id = c.import_id WHERE fc.finding_id = ? ORDER BY c.start_ms, c.id", [finding_id]))
             if not rows:
                 raise CallwatchError(f"no finding {finding_id} in the latest scan (run `callwatch scan`)")
         else:
-            key = Normaliser(env.config.region).normalise(number).key or number
+            key = Normaliser(env.config.region).normalise(number).key
+            if key is None:
+                raise CallwatchError(f"{number!r} is not a telephone number")
             rows = list(store.db.query(
-                "SELECT c.*, NULL AS signals, NULL AS broken, i.original_name AS source FROM calls c "
-                "JOIN imports i ON i.id = c.import_id WHERE c.number = ? ORDER BY c.start_ms", [key]))
+                "SELECT c.*, NULL AS signals, NULL AS attribution, NULL AS decision_id, NULL AS broken, "
+                "i.original_name AS source FROM calls c JOIN imports i ON i.id = c.import_id WHERE c.number = ? "
+                "ORDER BY c.start_ms, c.id", [key]))
     finally:
         store.close()
     from zoneinfo import ZoneInfo
     from datetime import datetime, timezone
     tz = ZoneInfo(env.config.timezone)
+    names = lines.labels(env.config)
+    if as_json:
+        doc = []
+        for r in rows:
+            local = datetime.fromtimestamp(r["start_ms"] / 1000, timezone.utc).astimezone(tz)
+            doc.append({"id": r["id"], "local": local.isoformat(), "utc": r["start_utc"], "direction": r["direction"],
+                        "number": r["number"], "number_raw": r["number_raw"], "presentation": r["presentation"],
+                        "outcome": r["outcome"], "duration_s": r["duration_s"],
+                        "duration_precision_s": r["duration_precision_s"], "own_line": r["own_line"],
+                        "line": r["line"], "line_label": lines.name(r["line"], names), "line_basis": r["line_basis"],
+                        "attribution": r["attribution"], "decision_id": r["decision_id"],
+                        "signals": [s for s in (r["signals"] or "").split(",") if s],
+                        "breaches": [b for b in (r["broken"] or "").splitlines()],
+                        "source": r["source"], "locator": r["locator"]})
+        click.echo(json.dumps({"timezone": env.config.timezone, "calls": doc}, indent=2, ensure_ascii=False))
+        return
     for r in rows:
         local = datetime.fromtimestamp(r["start_ms"] / 1000, timezone.utc).astimezone(tz)
         talk = "-" if r["duration_s"] is None else (
@@ -292,13 +324,132 @@ def calls_cmd(env, finding_id, number):
         who = r["number"] or f"({r['presentation']})"
         line = (f"{local:%Y-%m-%d %H:%M:%S %Z}  {r['start_utc']}  {r['direction']:3} {who:16} {r['outcome']:9} "
                 f"talk {talk}")
+        if r["attribution"]:
+            line += f"  <{r['attribution']}>"
         if r["signals"]:
             line += f"  [{r['signals']}]"
         console.print(line, highlight=False)
-        console.print(f"    source: {r['source']}, {r['locator']}", highlight=False, style="dim")
+        console.print(f"    line: {lines.name(r['line'], names)}; source: {r['source']}, {r['locator']}",
+                      highlight=False, style="dim")
         for broken in (r["broken"] or "").splitlines():
             console.print(f"    breaks {broken}", highlight=False)
-    console.print(f"{len(rows)} call(s); times in {env.config.timezone} and UTC.", highlight=False)
+    console.print(f"{len(rows)} call(s); times in {env.config.timezone} and UTC. Tiers: declared, same-block and "
+                  "confirmed calls count; rotation and probable are leads; excluded calls count in nothing.",
+                  highlight=False)
+
+
+# -- review: what detection cannot settle, decided by the user ---------------------------------
+
+def _after_decision(env, decision):
+    console.print(f"Recorded: {decision.describe()}", highlight=False, soft_wrap=True)
+    result = run_scan(env, quiet=True)
+    for f in result.findings[:5]:
+        console.print(f"  finding {f['id']} {f['label']}: {f['stats']['calls']} counted, "
+                      f"{f['stats'].get('leads', {}).get('calls', 0)} leads, "
+                      f"{f['stats'].get('excluded', {}).get('calls', 0)} excluded", highlight=False)
+
+
+@cli.command("review")
+@click.option("--history", is_flag=True, help="Every decision ever taken (with undone ones), not what awaits you.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+@handle_errors
+def review_cmd(env, history, as_json):
+    """What awaits your decision: probable links, withheld calls in a campaign's waves, repeated
+    callers and rotating blocks nobody said were canvassing, people you know inside a declared block."""
+    from callwatch.detect import review
+    store = env.store()
+    try:
+        if history:
+            every = review.history(store)
+            live = {d.id for d in review.effective(store)}
+            if as_json:
+                click.echo(json.dumps([{**d.__dict__, "in_force": d.id in live} for d in every], indent=2,
+                                      ensure_ascii=False))
+                return
+            for d in every:
+                console.print(d.describe() + ("" if d.id in live or d.action == "undo" else "  (undone)"),
+                              highlight=False, soft_wrap=True)
+            console.print(f"{len(every)} decision(s).", highlight=False)
+            return
+        items = review.pending(store)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        return
+    advice = {"probable-link": "callwatch confirm {number} | callwatch exclude {number} --reason \"...\"",
+              "unknown-campaign": "callwatch confirm --campaign {finding_id} [--company NAME] | "
+                                  "callwatch exclude {number} --reason \"...\"",
+              "repeated-caller": "callwatch confirm --campaign {finding_id} [--company NAME] | "
+                                 "callwatch exclude {number} --reason \"...\"",
+              "withheld-call": "callwatch confirm --call {call_id} | callwatch exclude --call {call_id} --reason \"...\"",
+              "contact-in-block": "callwatch confirm {number} | callwatch exclude {number} --reason \"a person I know\""}
+    for item in items:
+        who = item["number"] or f"call {item.get('call_id')}"
+        console.print(f"[{item['kind']}] {who} in finding {item['finding_id']} ({item['finding']}): {item['why']}",
+                      highlight=False, soft_wrap=True)
+        console.print("    " + advice[item["kind"]].format(**{"number": item["number"], **item}), highlight=False,
+                      soft_wrap=True, style="dim")
+    console.print(f"{len(items)} item(s) await your decision. Nothing here counts toward the rules until you "
+                  "confirm it; `callwatch review --history` lists your decisions.", highlight=False)
+
+
+@cli.command("confirm")
+@click.argument("number", required=False)
+@click.option("--call", "call_id", type=int, help="Confirm one call (e.g. a withheld call) instead of a number.")
+@click.option("--campaign", "--finding", "finding_id", type=int,
+              help="The campaign it belongs to (default: the operator's). Alone: confirm the whole campaign "
+                   "as one caller's canvassing.")
+@click.option("--company", help="With --campaign alone: the company behind it.")
+@click.option("--reason", default="", help="Why (printed in the pack), e.g. \"the agent named the company\".")
+@click.pass_obj
+@handle_errors
+def confirm_cmd(env, number, call_id, finding_id, company, reason):
+    """Confirm that a number, a call or a campaign is the caller's: its calls count toward the rules."""
+    from callwatch.detect import review
+    store = env.store()
+    try:
+        decision = review.confirm(store, env.config, number=number, call_id=call_id, finding_id=finding_id,
+                                  company=company, reason=reason)
+    finally:
+        store.close()
+    _after_decision(env, decision)
+
+
+@cli.command("exclude")
+@click.argument("number", required=False)
+@click.option("--call", "call_id", type=int, help="Exclude one call instead of a number.")
+@click.option("--reason", required=True, help="Why (printed in the pack), e.g. \"service call: technician\".")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Only the number's calls from this day (local).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Only the number's calls to this day (local).")
+@click.pass_obj
+@handle_errors
+def exclude_cmd(env, number, call_id, reason, start, end):
+    """Exclude a number (or only its calls between two dates) or a call: it counts in nothing."""
+    from callwatch.detect import review
+    store = env.store()
+    try:
+        decision = review.exclude(store, env.config, number=number, call_id=call_id, reason=reason,
+                                  start=start.date() if start else None, end=end.date() if end else None)
+    finally:
+        store.close()
+    _after_decision(env, decision)
+
+
+@cli.command("undo")
+@click.argument("decision_id", type=int, required=False)
+@click.pass_obj
+@handle_errors
+def undo_cmd(env, decision_id):
+    """Cancel a decision (default: the latest in force). Both stay on record."""
+    from callwatch.detect import review
+    store = env.store()
+    try:
+        decision = review.undo(store, decision_id)
+    finally:
+        store.close()
+    _after_decision(env, decision)
 
 
 @cli.command("report")

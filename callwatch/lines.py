@@ -91,6 +91,18 @@ def labels(config) -> dict[str, str]:
     return {line_key(line, normaliser): line.label for line in config.lines}
 
 
+def name(line: str | None, names: dict[str, str], lang: str = "en") -> str:
+    """How a report names a line: its label, its number, or the source it is unknown from."""
+    if line is None:
+        return "?"
+    if line in names:
+        return names[line]
+    if line.startswith(UNMAPPED_PREFIX):
+        source = line[len(UNMAPPED_PREFIX):]
+        return f"ligne inconnue ({source})" if lang == "fr" else f"unknown line ({source})"
+    return line
+
+
 def holders(config) -> dict[str, str]:
     """Line key -> the consumer who holds it (``holder``; by default the complainant, one
     consumer for every declared line). Rules that count per consumer group lines by this."""

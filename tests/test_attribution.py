@@ -194,3 +194,31 @@ def test_review_slips_are_refused_in_one_sentence(trapped, kwargs, words):
         review.exclude(h.store, h.config, **kwargs)
     assert words in str(exc.value)
     assert h.count("decisions") == 0
+
+
+def test_review_from_the_command_line(trapped):
+    from click.testing import CliRunner
+    from callwatch.cli import cli
+    h, _ = trapped
+    env = {"CALLWATCH_DATA_DIR": str(h.config.data_dir), "COLUMNS": "200"}
+    runner = CliRunner()
+
+    def run(*args):
+        out = runner.invoke(cli, ["--config", str(h.config_path), *args], env=env, catch_exceptions=False)
+        return out
+
+    assert run("scan").exit_code == 0
+    listed = run("review")
+    assert "[repeated-caller] +33612987654" in listed.output and "[contact-in-block] +33948172255" in listed.output
+    assert "callwatch exclude +33612987654" in listed.output
+    done = run("exclude", "06 12 98 76 54", "--reason", "a client of mine")
+    assert done.exit_code == 0 and "Recorded: #1" in done.output and "exclude number +33612987654" in done.output
+    assert "+33612987654" not in run("review").output
+    refused = run("exclude", "06 12 98 76 54")
+    assert refused.exit_code == 2 and "--reason" in refused.output
+    assert run("undo").exit_code == 0
+    assert "[repeated-caller] +33612987654" in run("review").output
+    history = run("review", "--history")
+    assert "#1" in history.output and "(undone)" in history.output and "undo of decision #1" in history.output
+    bad = run("confirm", "--call", "999999")
+    assert bad.exit_code == 2 and "no call 999999" in bad.output

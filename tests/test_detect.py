@@ -121,7 +121,24 @@ def test_scan_json_and_calls_listing(tmp_path, make_household):
     assert "breaks fr.d223-9.frequency: no. 5 in 30 days" in listing.output
     assert "CEST" in listing.output and "source: calls.xml" in listing.output
     # each call's signals are printed in brackets, as data (once swallowed as console markup)
-    assert re.search(r"talk \S+( s)?  \[(silent|short|ping|robot|withheld)[a-z_, ]*\]", listing.output), listing.output[:2000]
+    assert re.search(r"talk \S+( s)?  <declared>  \[(silent|short|ping|robot|withheld)[a-z_, ]*\]", listing.output), \
+        listing.output[:2000]
+    assert "line: unknown line (android-calllog)" in listing.output
+    # the JSON listing gives each call its own attribution and line
+    listed = json.loads(runner.invoke(cli, ["--config", str(h.config_path), "calls", "--finding", str(operator["id"]),
+                                            "--json"], env=env, catch_exceptions=False).output)
+    tiers = {c["attribution"] for c in listed["calls"]}
+    assert tiers == {"declared", "probable"}
+    assert all(c["line"] == "source:android-calllog" and "own_line" in c for c in listed["calls"])
+    assert len(listed["calls"]) == operator["stats"]["calls"] + operator["stats"]["leads"]["calls"]
+    # the scan --json contract
+    for f in doc["findings"]:
+        assert {"id", "key", "category", "severity", "company", "stats", "rules", "rules_if_confirmed", "numbers",
+                "breaches"} <= set(f)
+        assert all(n["certainty"] in ("declared", "same-block", "rotation", "probable", "confirmed", "excluded")
+                   for n in f["numbers"])
+    counted = {c["id"] for c in listed["calls"] if c["attribution"] in ("declared", "same-block", "confirmed")}
+    assert {b["call_id"] for b in operator["breaches"]} <= counted
 
 
 def _summary(store):
