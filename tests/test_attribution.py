@@ -86,6 +86,11 @@ def test_the_operator_finding_counts_its_declared_blocks_and_only_them(trapped):
     assert {who[c] for c in leads} <= {"operator-lead", "dialler"}
     assert {who[c] for c in leads} == {"operator-lead", "dialler"}
     assert operator["stats"]["calls"] == len(counted) and operator["stats"]["leads"]["calls"] == len(leads)
+    tier_of = {r["number"]: (r["basis"], r["certainty"]) for r in _rows(
+        h, "SELECT number, basis, certainty FROM finding_numbers WHERE finding_id = ?", [operator["id"]])}
+    assert tier_of["+33948172210"] == ("declared-number", "declared")
+    assert tier_of["+33948172215"] == ("same-block", "same-block")
+    assert tier_of["+33162345012"] == ("declared-prefix", "declared")
     breaches = _rows(h, "SELECT rule_id, COUNT(*) AS n FROM breaches WHERE finding_id = ? GROUP BY rule_id",
                      [operator["id"]])
     assert {r["rule_id"]: r["n"] for r in breaches} == operator["rules"]
@@ -222,3 +227,50 @@ def test_review_from_the_command_line(trapped):
     assert "#1" in history.output and "(undone)" in history.output and "undo of decision #1" in history.output
     bad = run("confirm", "--call", "999999")
     assert bad.exit_code == 2 and "no call 999999" in bad.output
+
+
+def test_the_pack_counts_what_can_be_defended_and_shows_the_rest_apart(trapped, tmp_path):
+    import csv
+    import io
+    import json
+    from datetime import datetime, timezone
+    from pypdf import PdfReader
+    from callwatch.evidence import data as evidence_data, pack as evidence_pack
+    h, evs = trapped
+    scan(h.store, h.config)
+    _exclude_technician(h)
+    dialler_call = min(c for c, w in who_of(h.store, evs).items() if w == "dialler")
+    review.confirm(h.store, h.config, call_id=dialler_call, reason="silent; I called back, it was them")
+    scan(h.store, h.config)
+    operator = next(f for f in scan(h.store, h.config).findings if f["key"] == "operator")
+    gathered = evidence_data.gather(h.store, h.config, at=datetime(2026, 11, 30, 9, 0, tzinfo=timezone.utc))
+    result = evidence_pack.build(gathered, tmp_path / "out", "en")
+    rows = list(csv.DictReader(io.StringIO((result.folder / "calls.csv").read_bytes().decode("utf-8-sig"))))
+    doc = json.loads((result.folder / "findings.json").read_text())
+    # every row of the call table is a counted call; the figures are theirs
+    assert {r["attribution"] for r in rows} == {"declared", "same-block", "confirmed"}
+    assert doc["figures"]["calls"] == len(rows) == operator["stats"]["calls"]
+    for rule in doc["rules_broken"]:
+        assert len(rule["calls"]) == operator["rules"][rule["id"]] == sum(rule["id"] in r["rules_broken"].split()
+                                                                          for r in rows)
+    # the called line is in the table; Paul's confirmed call is on his own line
+    assert {r["called_line"] for r in rows} == {"home", "Paul's iPhone"} or \
+        {r["called_line"] for r in rows} == {"home", "Anne's mobile"}
+    # leads and exclusions apart, with the decisions and their reasons
+    assert len(doc["leads"]) == operator["stats"]["leads"]["calls"] and doc["leads"]
+    assert {c["attribution"] for c in doc["leads"]} == {"probable"}
+    assert len(doc["excluded"]) == 2 and {d["reason"] for d in doc["decisions"]} == {
+        "service call: technician", "silent; I called back, it was them"}
+    assert doc["rules_if_confirmed"] == operator["rules_if_confirmed"]
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(result.folder / "evidence.pdf").pages).split())
+    counted = sum(operator["rules"].values())
+    assert f"{counted} breach(es) found on calls from declared numbers" in text
+    assert f"{operator['stats']['leads']['calls']} more call(s) are leads only, not counted" in text
+    assert "Leads, not counted" in text and "Your decisions" in text
+    assert "excluded by you; reason: service call: technician" in text.replace("excluded by you from", "excluded by you;")\
+        or "service call: technician" in text
+    assert "rests only on calls whose attribution is" in text
+    # no innocent number anywhere in the pack's files
+    blobs = [p.read_bytes() for p in result.folder.rglob("*") if p.is_file() and p.suffix != ".pdf"] + [text.encode()]
+    for innocent in ("+33948172255", "+33162345099", "+33612987654", "+33145678910", "+33611223344"):
+        assert not any(innocent.encode() in b for b in blobs), innocent

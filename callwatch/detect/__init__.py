@@ -162,7 +162,8 @@ def _incremental_in(store, config, pack) -> ScanResult | None:
     last = next(store.db.query("SELECT * FROM scans ORDER BY id DESC LIMIT 1"), None)
     if (last is None or last["max_call_id"] is None or last["config_sha256"] != config.fingerprint
             or last["rule_pack"] != pack.id or last["rule_pack_version"] != pack.version
-            or (last["max_decision_id"] or 0) != review.last_id(conn)):
+            or last["max_decision_id"] is None          # a scan from before tiers and decisions
+            or last["max_decision_id"] != review.last_id(conn)):
         return None
     new = conn.execute(
         "SELECT id, number, direction, caller_name, outcome, duration_s FROM calls WHERE id > ? UNION "

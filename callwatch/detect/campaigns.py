@@ -184,7 +184,7 @@ def same_block(number: str, declared_blocks: dict[str, str], suffix: int) -> Att
     blk = block_of(number, suffix)
     if blk in declared_blocks:
         return Attribution(number, "same-block", [["same_block", {"block": block_label(blk, suffix),
-                                                                  "declared": declared_blocks[blk]}]])
+                                                                  "declared": declared_blocks[blk]}]], SAME_BLOCK)
     return None
 
 
