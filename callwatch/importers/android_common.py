@@ -36,8 +36,13 @@ def _int(value, name):
         raise BadRecord(f"{name} is not a number: {str(value)[:40]!r}") from None
 
 
-def make_call(*, number, date, duration, type_, presentation, name, ring, locator, country=None) -> Call:
-    """One Android call-log row as a Call. Raises BadRecord with the reason."""
+def make_call(*, number, date, duration, type_, presentation, name, ring, locator, country=None,
+              own_number=None, own_account=None) -> Call:
+    """One Android call-log row as a Call. Raises BadRecord with the reason.
+
+    own_number: the row's ``phone_account_address`` (the SIM's or account's own number, when the
+    phone knows it); own_account: its ``subscription_id`` (PHONE_ACCOUNT_ID: a SIM slot, an ICCID
+    or a SIP account), kept verbatim for the configuration to map to a household line."""
     code = _int(type_, "type")
     if code not in TYPES:
         raise BadRecord(f"unknown call type {code}")
@@ -66,4 +71,13 @@ def make_call(*, number, date, duration, type_, presentation, name, ring, locato
         source_type=f"{code} {label}", duration_s=seconds,
         ring_s=_int(ring, "ring_time") if ring not in (None, "") else None,
         presentation=pres, caller_name=(name or "").strip() or None,
-        region=country.strip().upper() if isinstance(country, str) and country.strip() else None)
+        region=country.strip().upper() if isinstance(country, str) and country.strip() else None,
+        own_number_raw=_text(own_number), own_account=_text(own_account))
+
+
+def _text(value) -> str | None:
+    """A column's value as text, or None when the export leaves it empty."""
+    if value is None:
+        return None
+    value = str(value).strip()
+    return value or None
