@@ -109,13 +109,35 @@ def _print_results(results):
     for col in ("read", "new", "dup", "merged", "rej"):
         table.add_column(col, justify="right", no_wrap=True)
     table.add_column("result", no_wrap=True)
-    for r in results:
+    def row(r, name):
         status = {"imported": f"#{r.import_id}", "already": "already imported", "skipped": "skipped",
                   "failed": "[red]FAILED[/]"}[r.status]
-        table.add_row(str(r.path.name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
+        if r.members:
+            status = f"zip of {len(r.members)}" if r.status == "imported" else status
+        table.add_row(name, r.format or "-", str(r.read), str(r.new), str(r.duplicate),
                       str(r.merged), str(r.rejected), status)
+
+    for r in results:
+        row(r, str(r.path.name))
+        for m in r.members:          # skipped files of an archive (other products' files) are summed up below
+            if m.status != "skipped":
+                row(m, f"  {m.path.relative_to(r.path)}")
     console.print(table)
     for r in results:
+        for m in r.members:
+            if m.status == "failed":
+                err.print(f"{r.path}: {m.path.relative_to(r.path)}: {m.message}", highlight=False)
+        skipped = {}
+        for m in r.members:
+            if m.status == "skipped":
+                skipped[m.message] = skipped.get(m.message, 0) + 1
+        for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]):
+            console.print(f"{r.path.name}: {n} file(s) inside: {reason}", highlight=False)
+        if r.members and r.status == "imported":
+            console.print(f"{r.path.name}: {r.message}", highlight=False)
+            if r.rejected:
+                console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see callwatch rejects", highlight=False)
+            continue
         if r.status == "failed":
             tried = f"\n  formats tried: {', '.join(r.tried)}" if r.tried else ""
             err.print(f"[red]{escape(str(r.path))}[/]: {escape(r.message + tried)}", highlight=False, markup=True)
@@ -136,8 +158,10 @@ def import_cmd(env, paths, fmt, as_json):
     """Import call-log exports (files or folders, recursively)."""
     results = run_import(env, paths, fmt, quiet=as_json)
     if as_json:
-        click.echo(json.dumps([{**{k: v for k, v in r.__dict__.items() if k != "path"}, "path": str(r.path)}
-                               for r in results], indent=2, default=str))
+        def as_dict(r):
+            return {**{k: v for k, v in r.__dict__.items() if k not in ("path", "members")}, "path": str(r.path),
+                    "members": [as_dict(m) for m in r.members]}
+        click.echo(json.dumps([as_dict(r) for r in results], indent=2, default=str))
     if any(r.status == "failed" for r in results):
         sys.exit(1)
 
