@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -491,10 +492,13 @@ def source_login_cmd(env, name, password_stdin):
 
 
 @cli.command("status")
+@click.option("--stale-days", type=click.FloatRange(min=0), default=7, show_default=True,
+              help="Warn when a phone's newest exported call is older than this many days.")
 @click.pass_obj
 @handle_errors
-def status_cmd(env):
-    """What the daemon did and will do, what the store holds, the latest findings and snapshot."""
+def status_cmd(env, stale_days):
+    """What the daemon did and will do, what the store holds, each phone's exports, the latest findings and snapshot."""
+    from callwatch.coverage import phone_coverage
     from callwatch.daemon import STATE_FILE
     data_dir = env.config.data_dir
     state_path = data_dir / STATE_FILE
@@ -508,6 +512,7 @@ def status_cmd(env):
                   for t in ("imports", "calls", "rejects", "findings")}
         findings = list(store.db.query("SELECT id, severity, label, why FROM findings ORDER BY "
                                        "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END LIMIT 5"))
+        phones = phone_coverage(store, stale_after_days=stale_days)
     finally:
         store.close()
     if state:
@@ -535,6 +540,12 @@ def status_cmd(env):
                       next_runs.get(job) or "-")
     console.print(table)
     console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)
+    for phone in phones:
+        newest = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(phone.newest_ms / 1000))
+        console.print(f"{phone.label}: {len(phone.exports)} export(s), newest call {newest}", highlight=False,
+                      soft_wrap=True)
+        for warning in phone.warnings():
+            console.print(f"  WARNING: {warning}", highlight=False, soft_wrap=True, style="yellow")
     for f in findings:
         console.print(f"finding {f['id']} [{f['severity']}] {f['label']}", highlight=False)
     snapshots = sorted((data_dir / "snapshots").glob("*.zip")) if (data_dir / "snapshots").exists() else []
