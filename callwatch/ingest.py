@@ -10,6 +10,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
@@ -162,7 +163,8 @@ class Importer:
                                                 original_path=str(path.resolve()), size=archived.size,
                                                 archive_path=archived.relative, members=len(members))
             from callwatch.private import private_dir
-            folder = Path(tempfile.mkdtemp(dir=private_dir(unpack_root)))
+            _remove_stale_unpacking(private_dir(unpack_root))
+            folder = Path(tempfile.mkdtemp(dir=unpack_root))
             try:
                 for index, member in enumerate(members):
                     result.members.append(self._import_member(path, zf, member, index, folder, container_id, fmt_name))
@@ -320,6 +322,18 @@ class Importer:
         span = {"first_call_ms": first, "last_call_ms": last,
                 "accounts": json.dumps(sorted(accounts)[:50]) if accounts else None}
         return read, rejected, span
+
+
+def _remove_stale_unpacking(root: Path, older_than_s: float = 24 * 3600) -> None:
+    """Folders left by a zip import that was killed (SIGKILL, power cut); never one in use: only
+    those untouched for a day go (another process may be importing a zip right now)."""
+    cutoff = time.time() - older_than_s
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
 
 
 MAX_TEXT = 1000        # characters: no number, name or label of a call is longer

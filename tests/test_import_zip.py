@@ -125,3 +125,16 @@ def test_cli_prints_each_file_of_the_zip(tmp_path):
                                 env={"XDG_CONFIG_HOME": str(tmp_path), "COLUMNS": "300"})
     assert "  Takeout/Voice/Calls/+12025550143 - Received - 2026-10-12T09_20_07Z.html" in result.output
     assert "3 file(s) inside" not in result.output and "3 of its 6 files imported" in result.output
+
+
+def test_folders_left_by_a_killed_zip_import_are_removed_after_a_day(household):
+    import os
+    import time
+    root = household.root / "data" / "unpacking"
+    old, fresh = root / "tmpold", root / "tmpfresh"
+    for folder in (old, fresh):
+        folder.mkdir(parents=True)
+        (folder / "00001-calls.xml").write_text("<calls/>")
+    os.utime(old, (time.time() - 2 * 86400,) * 2)
+    household.import_(_zip(household.exports / "b.zip", {"calls.xml": SBR_ALL_TYPES}))
+    assert not old.exists() and fresh.exists()
