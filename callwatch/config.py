@@ -26,8 +26,14 @@ DURATION_FORMATS = ("seconds", "minutes", "h:mm", "m:ss", "h:mm:ss")
 
 @dataclass(frozen=True)
 class Line:
+    """One of the household's lines, and how to recognise the calls it received (callwatch/lines.py)."""
+
     number: str
     label: str
+    holder: str | None = None              # the consumer who holds it (default: the complainant)
+    sources: tuple[str, ...] = ()          # formats, families or live sources that record this line
+    extensions: tuple[str, ...] = ()       # PBX extensions or DIDs that belong to it
+    accounts: tuple[str, ...] = ()         # SIM subscriptions / phone accounts (Android subscription_id)
 
 
 @dataclass(frozen=True)
@@ -260,6 +266,7 @@ class _Validator:
             self.fail("jurisdiction", f"must be one of {', '.join(JURISDICTIONS)}, not {jur!r}")
         kw["jurisdiction"] = jur
         kw["lines"] = tuple(self.line(t, i) for i, t in enumerate(self.tables(doc, "lines")))
+        self.check_lines(kw["lines"])
         if "operator" in doc:
             kw["operator"] = self.operator(doc["operator"])
         kw["objections"] = tuple(self.objection(t, i) for i, t in enumerate(self.tables(doc, "objections")))
@@ -366,9 +373,29 @@ class _Validator:
 
     def line(self, t, i):
         w = f"lines[{i}]."
-        self.known(t, {"number", "label"}, w)
+        self.known(t, {"number", "label", "holder", "sources", "extensions", "accounts"}, w)
         number = self.get(t, "number", str, w, required=True)
-        return Line(number=number, label=self.get(t, "label", str, w, default=number))
+        # A shape check only: phonenumbers stays out of the daemon's process (lines.py normalises).
+        if not re.fullmatch(r"\+?[\d\s.()\-]{4,30}", number) or sum(c.isdigit() for c in number) < 4:
+            self.fail(f"{w}number", f"{number!r} is not a telephone number")
+        return Line(number=number, label=self.get(t, "label", str, w, default=number),
+                    holder=self.get(t, "holder", str, w),
+                    sources=tuple(self.get(t, "sources", list, w, default=[])),
+                    extensions=tuple(self.get(t, "extensions", list, w, default=[])),
+                    accounts=tuple(self.get(t, "accounts", list, w, default=[])))
+
+    def check_lines(self, lines):
+        """Two lines may not share a number, a label, an extension or an account: a call must
+        reach one line only."""
+        for what, values in (("number", [re.sub(r"\D", "", ln.number).lstrip("0") for ln in lines]),
+                             ("label", [ln.label for ln in lines]),
+                             ("extension", [e for ln in lines for e in ln.extensions]),
+                             ("account", [a for ln in lines for a in ln.accounts])):
+            seen = set()
+            for v in values:
+                if v in seen:
+                    self.fail("lines", f"two lines have the same {what} {v!r}")
+                seen.add(v)
 
     def operator(self, t):
         if not isinstance(t, dict):

@@ -19,6 +19,7 @@ from callwatch import __version__, importers, zipsafe
 from callwatch.archive import archive_file
 from callwatch.errors import CallwatchError, NotACallLog, UnknownFormat, UnreadableFile
 from callwatch.importers.base import Call, ParseContext, Sniff, decode_head, detect_encoding
+from callwatch.lines import LineResolver
 from callwatch.numbers import Normaliser
 from callwatch.store import Store
 from callwatch.times import LocalClock
@@ -98,13 +99,14 @@ class Importer:
         self.clock = LocalClock(config.timezone)
         self.normaliser = Normaliser(config.region)
         self._progress = progress or (lambda name, done, total: None)
-        self._own_lines = {}
-        for line in config.lines:
-            facts = self.normaliser.normalise(line.number)
-            self._own_lines[facts.key or line.number] = line.label
+        self.lines = LineResolver(config, self.normaliser)
+        self.source_name: str | None = None
 
-    def import_file(self, path: Path, fmt_name: str | None = None) -> FileResult:
+    def import_file(self, path: Path, fmt_name: str | None = None, source: str | None = None) -> FileResult:
+        """Import one file. ``source``: the live box it was polled from (its ``[[sources]]``
+        name), which a line's ``sources`` may name."""
         path = Path(path)
+        self.source_name = source
         try:
             return self._import(path, fmt_name)
         except NotACallLog as exc:
@@ -269,7 +271,8 @@ class Importer:
         """Parse, normalise and insert in batches; returns (records read, records rejected, the span
         of calls the file holds and the accounts it names: duplicates count, see imports)."""
         store, norm, family = self.store, self.normaliser.normalise, fmt.family
-        calls, rejects, facts_seen = [], [], {}
+        resolve = self.lines.resolve
+        calls, rejects, facts_seen, lines_seen = [], [], {}, set()
         first = last = None
         accounts: set[str] = set()
         read = rejected = 0
@@ -301,12 +304,17 @@ class Importer:
             if number is not None and number not in facts_seen:
                 facts_seen[number] = facts
             own = item.own_number_raw
+            line = resolve(own, item.own_account, family, fmt.name, self.source_name)
+            lines_seen.add(line.line)
             if own is not None:
                 own = norm(own).key or own
+            elif item.own_account is not None:
+                own = "account:" + item.own_account
             calls.append((import_id, item.locator, family, item.key, item.source_type, item.start_ms,
                           item.tz, item.time_raw, item.time_flag, item.time_precision_s,
                           item.direction, item.outcome, item.duration_s, item.duration_precision_s,
-                          item.ring_s, item.number_raw, number, facts.presentation, own, item.caller_name))
+                          item.ring_s, item.number_raw, number, facts.presentation, own, item.caller_name,
+                          line.line, line.basis))
             if len(calls) >= BATCH:
                 store.insert_calls(calls)
                 calls.clear()
@@ -315,6 +323,7 @@ class Importer:
         store.insert_calls(calls)
         store.insert_rejects(rejects)
         store.upsert_numbers(facts_seen.values())
+        store.note_lines(lines_seen)
         if last_was_reject and fmt.line_based and not _ends_with_newline(sniff.path):
             store.conn.execute(
                 "UPDATE rejects SET reason = reason || ? WHERE id = (SELECT MAX(id) FROM rejects WHERE import_id = ?)",
@@ -338,7 +347,7 @@ def _remove_stale_unpacking(root: Path, older_than_s: float = 24 * 3600) -> None
 
 MAX_TEXT = 1000        # characters: no number, name or label of a call is longer
 _TEXTS = ("number_raw", "key", "source_type", "locator")
-_OPTIONAL_TEXTS = ("caller_name", "own_number_raw", "time_raw")
+_OPTIONAL_TEXTS = ("caller_name", "own_number_raw", "own_account", "time_raw")
 _OPTIONAL_INTS = ("duration_s", "ring_s")
 
 

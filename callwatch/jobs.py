@@ -184,7 +184,7 @@ class Jobs:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             path = write_private(private_dir(self.data_dir / "polls") / f"{name}-call-log-{stamp}{suffix}", body)
             with Store(self.data_dir) as store:
-                result = Importer(store, self.config, cancel=self.stop).import_file(path)
+                result = Importer(store, self.config, cancel=self.stop).import_file(path, source=name)
             if result.status == "failed":
                 raise CallwatchError(f"{result.message} (the answer is kept in {path})")
             # The archive holds these bytes now, under their hash; a copy per poll (every 5 minutes,

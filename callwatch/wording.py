@@ -101,7 +101,29 @@ SENTENCES = {
         lambda v: f"se comporte comme les numéros déclarés de {v['company']} (heures {_num(v['hours'])}, jours "
                   f"{_num(v['weekdays'])}, issues {_num(v['mix'])}, appels par jour {_num(v['rate'])} : "
                   f"similarité {_num(v['score'])})"),
+    # the user's review (detect/review.py)
+    "user_decision": (
+        lambda v: f"{'confirmed' if v['action'] == 'confirm' else 'excluded'} by you on {v['date']}"
+                  + (f" ({v['reason']})" if v.get("reason") else "") + f" [decision #{v['id']}]",
+        lambda v: f"{'confirmé' if v['action'] == 'confirm' else 'exclu'} par vous le {v['date']}"
+                  + (f" ({v['reason']})" if v.get("reason") else "") + f" [décision n° {v['id']}]"),
 }
+
+# The tiers of an attribution (detect/campaigns.py), in the words a lawyer reads.
+TIERS = {
+    "declared": ("declared by you", "déclaré par vous"),
+    "same-block": ("same block as a number you declared", "même bloc qu'un numéro que vous avez déclaré"),
+    "rotation": ("numbers of one block calling in turn (pattern only)",
+                 "numéros d'un même bloc appelant à tour de rôle (motif seulement)"),
+    "probable": ("probable: behaviour only, not counted", "probable : comportement seulement, non compté"),
+    "confirmed": ("confirmed by you", "confirmé par vous"),
+    "excluded": ("excluded by you", "exclu par vous"),
+}
+
+
+def tier(name: str, lang: str = "en") -> str:
+    pair = TIERS.get(name)
+    return (pair[1] if lang == "fr" else pair[0]) if pair else name
 
 
 def describe(facts: list, lang: str = "en") -> str:

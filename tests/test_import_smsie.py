@@ -41,7 +41,7 @@ def test_sms_ie_export_imports_with_direction_outcome_time_and_own_line(househol
     assert got["_id=214"]["presentation"] == "withheld" and got["_id=214"]["number"] is None
     assert got["_id=213"]["duration_s"] == 65 and got["_id=213"]["caller_name"] == "Camille"
     assert got["_id=212"]["own_line"] == "+33612345678"          # phone_account_address
-    assert got["_id=213"]["own_line"] is None                     # the second SIM does not say its number
+    assert got["_id=213"]["own_line"] == "account:2"             # the second SIM names no number: its account
 
 
 def test_subscription_id_becomes_own_account(tmp_path):

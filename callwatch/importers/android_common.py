@@ -37,12 +37,10 @@ def _int(value, name):
 
 
 def make_call(*, number, date, duration, type_, presentation, name, ring, locator, country=None,
-              own_number=None, own_account=None) -> Call:
-    """One Android call-log row as a Call. Raises BadRecord with the reason.
-
-    own_number: the row's ``phone_account_address`` (the SIM's or account's own number, when the
-    phone knows it); own_account: its ``subscription_id`` (PHONE_ACCOUNT_ID: a SIM slot, an ICCID
-    or a SIP account), kept verbatim for the configuration to map to a household line."""
+              own=None, account=None) -> Call:
+    """One Android call-log row as a Call. Raises BadRecord with the reason. ``own``: the
+    phone account's own number (phone_account_address); ``account``: its SIM subscription
+    (subscription_id: an ICCID, or a slot index on some phones)."""
     code = _int(type_, "type")
     if code not in TYPES:
         raise BadRecord(f"unknown call type {code}")
@@ -72,12 +70,12 @@ def make_call(*, number, date, duration, type_, presentation, name, ring, locato
         ring_s=_int(ring, "ring_time") if ring not in (None, "") else None,
         presentation=pres, caller_name=(name or "").strip() or None,
         region=country.strip().upper() if isinstance(country, str) and country.strip() else None,
-        own_number_raw=_text(own_number), own_account=_text(own_account))
+        own_number_raw=_text(own), own_account=_text(account))
 
 
 def _text(value) -> str | None:
-    """A column's value as text, or None when the export leaves it empty."""
+    """A column's value as text, or None when empty (SQLite may hand over integers)."""
     if value is None:
         return None
-    value = str(value).strip()
-    return value or None
+    text = str(value).strip()
+    return text if text and text not in ("-1", "null") else None

@@ -48,7 +48,7 @@ def _parse(sniff, ctx):
                 try:
                     call = make_call(number=number, date=date, duration=duration, type_=type_,
                                      presentation=presentation, name=name, ring=None, locator=loc,
-                                     country=country, own_number=own, own_account=account)
+                                     country=country, own=own, account=account)
                 except BadRecord as exc:
                     yield Reject(loc, str(exc), repr(row)[:4000])
                     continue

@@ -43,7 +43,7 @@ def _read(entry: dict, loc: str):
                          type_=entry.get("type"), presentation=entry.get("presentation"),
                          name=entry.get("name") or entry.get("display_name") or entry.get("__display_name"),
                          ring=None, locator=loc, country=entry.get("countryiso"),
-                         own_number=entry.get("phone_account_address"), own_account=entry.get("subscription_id"))
+                         own=entry.get("phone_account_address"), account=entry.get("subscription_id"))
     except BadRecord as exc:
         raise ValueError(str(exc)) from None
 

@@ -56,8 +56,8 @@ class _Handler(xml.sax.handler.ContentHandler):
             call = make_call(number=get("number"), date=get("date"), duration=get("duration"),
                              type_=get("type"), presentation=get("presentation"),
                              name=get("contact_name") or get("name"), ring=get("ring_time"), locator=loc,
-                             country=get("countryiso"), own_number=get("phone_account_address"),
-                             own_account=get("subscription_id"))
+                             country=get("countryiso"), own=get("phone_account_address"),
+                             account=get("subscription_id"))
             if call.caller_name == "(Unknown)":
                 call.caller_name = None
             self.sink.append(call)
