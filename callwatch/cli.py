@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,13 +110,35 @@ def _print_results(results):
     for col in ("read", "new", "dup", "merged", "rej"):
         table.add_column(col, justify="right", no_wrap=True)
     table.add_column("result", no_wrap=True)
-    for r in results:
+    def row(r, name):
         status = {"imported": f"#{r.import_id}", "already": "already imported", "skipped": "skipped",
                   "failed": "[red]FAILED[/]"}[r.status]
-        table.add_row(str(r.path.name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
+        if r.members:
+            status = f"zip of {len(r.members)}" if r.status == "imported" else status
+        table.add_row(name, r.format or "-", str(r.read), str(r.new), str(r.duplicate),
                       str(r.merged), str(r.rejected), status)
+
+    for r in results:
+        row(r, str(r.path.name))
+        for m in r.members:          # skipped files of an archive (other products' files) are summed up below
+            if m.status != "skipped":
+                row(m, f"  {m.path.relative_to(r.path)}")
     console.print(table)
     for r in results:
+        for m in r.members:
+            if m.status == "failed":
+                err.print(f"{r.path}: {m.path.relative_to(r.path)}: {m.message}", highlight=False)
+        skipped = {}
+        for m in r.members:
+            if m.status == "skipped":
+                skipped[m.message] = skipped.get(m.message, 0) + 1
+        for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]):
+            console.print(f"{r.path.name}: {n} file(s) inside: {reason}", highlight=False)
+        if r.members and r.status == "imported":
+            console.print(f"{r.path.name}: {r.message}", highlight=False)
+            if r.rejected:
+                console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see callwatch rejects", highlight=False)
+            continue
         if r.status == "failed":
             tried = f"\n  formats tried: {', '.join(r.tried)}" if r.tried else ""
             err.print(f"[red]{escape(str(r.path))}[/]: {escape(r.message + tried)}", highlight=False, markup=True)
@@ -136,8 +159,10 @@ def import_cmd(env, paths, fmt, as_json):
     """Import call-log exports (files or folders, recursively)."""
     results = run_import(env, paths, fmt, quiet=as_json)
     if as_json:
-        click.echo(json.dumps([{**{k: v for k, v in r.__dict__.items() if k != "path"}, "path": str(r.path)}
-                               for r in results], indent=2, default=str))
+        def as_dict(r):
+            return {**{k: v for k, v in r.__dict__.items() if k not in ("path", "members")}, "path": str(r.path),
+                    "members": [as_dict(m) for m in r.members]}
+        click.echo(json.dumps([as_dict(r) for r in results], indent=2, default=str))
     if any(r.status == "failed" for r in results):
         sys.exit(1)
 
@@ -618,10 +643,13 @@ def source_login_cmd(env, name, password_stdin):
 
 
 @cli.command("status")
+@click.option("--stale-days", type=click.FloatRange(min=0), default=7, show_default=True,
+              help="Warn when a phone's newest exported call is older than this many days.")
 @click.pass_obj
 @handle_errors
-def status_cmd(env):
-    """What the daemon did and will do, what the store holds, the latest findings and snapshot."""
+def status_cmd(env, stale_days):
+    """What the daemon did and will do, what the store holds, each phone's exports, the latest findings and snapshot."""
+    from callwatch.coverage import phone_coverage
     from callwatch.daemon import STATE_FILE
     data_dir = env.config.data_dir
     state_path = data_dir / STATE_FILE
@@ -635,6 +663,7 @@ def status_cmd(env):
                   for t in ("imports", "calls", "rejects", "findings")}
         findings = list(store.db.query("SELECT id, severity, label, why FROM findings ORDER BY "
                                        "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END LIMIT 5"))
+        phones = phone_coverage(store, stale_after_days=stale_days)
     finally:
         store.close()
     if state:
@@ -662,6 +691,12 @@ def status_cmd(env):
                       next_runs.get(job) or "-")
     console.print(table)
     console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)
+    for phone in phones:
+        newest = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(phone.newest_ms / 1000))
+        console.print(f"{phone.label}: {len(phone.exports)} export(s), newest call {newest}", highlight=False,
+                      soft_wrap=True)
+        for warning in phone.warnings():
+            console.print(f"  WARNING: {warning}", highlight=False, soft_wrap=True, style="yellow")
     for f in findings:
         console.print(f"finding {f['id']} [{f['severity']}] {f['label']}", highlight=False)
     snapshots = sorted((data_dir / "snapshots").glob("*.zip")) if (data_dir / "snapshots").exists() else []

@@ -246,6 +246,27 @@ MIGRATIONS: list[str] = [
         undoes INTEGER REFERENCES decisions(id)
     );
     """,
+    # 7: archives as delivered (a zip's own hash, the container of the files imported from it), and
+    # what `status` needs to follow a phone's successive exports: the span of calls each export
+    # holds (duplicates included: they are what shows that two exports overlap) and the SIM
+    # accounts it names
+    """
+    CREATE TABLE containers (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,        -- of the archive's exact bytes
+        original_name TEXT NOT NULL,
+        original_path TEXT,
+        size INTEGER NOT NULL,
+        archive_path TEXT NOT NULL,         -- its archived copy, relative to the data directory
+        members INTEGER NOT NULL,           -- files in it (folders not counted)
+        opened_at TEXT NOT NULL
+    );
+    ALTER TABLE imports ADD COLUMN container_id INTEGER REFERENCES containers(id);
+    ALTER TABLE imports ADD COLUMN member TEXT;              -- the file's path inside its container
+    ALTER TABLE imports ADD COLUMN first_call_ms INTEGER;    -- oldest call in the file (UTC ms)
+    ALTER TABLE imports ADD COLUMN last_call_ms INTEGER;     -- newest call in the file
+    ALTER TABLE imports ADD COLUMN accounts TEXT;            -- JSON list: SIM / phone accounts the file names
+    """,
 ]
 
 
@@ -334,6 +355,18 @@ class Store:
         sets = ", ".join(f"{k} = ?" for k in counts)
         self.conn.execute(f"UPDATE imports SET {sets}, finished_at = ? WHERE id = ?",
                           [*counts.values(), _now_iso(), import_id])
+
+    def container(self, sha256: str, **fields) -> int:
+        """The id of the container with this hash, recorded now if it is new."""
+        row = self.conn.execute("SELECT id FROM containers WHERE sha256 = ?", [sha256]).fetchone()
+        if row:
+            return row[0]
+        fields.setdefault("opened_at", _now_iso())
+        cols = ", ".join(["sha256", *fields])
+        marks = ", ".join("?" for _ in range(len(fields) + 1))
+        with self.transaction():
+            cur = self.conn.execute(f"INSERT INTO containers ({cols}) VALUES ({marks})", [sha256, *fields.values()])
+        return cur.lastrowid
 
     def imports(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM imports ORDER BY id"))
