@@ -169,3 +169,66 @@ def test_a_uk_household_gets_its_pack_in_english_without_asking(make_household, 
     assert out.exit_code == 0, out.output
     letters = {p.name for p in (tmp_path / "packs").glob("*/letters/*.md")}
     assert "complaint-ofcom-ico.md" in letters and not any("opposition" in n for n in letters)
+
+
+def _lines_household(make_household, jurisdiction, zone, name):
+    from trap_household import CONFIG as TRAP
+    return make_household(TRAP.replace('jurisdiction = "fr"', f'jurisdiction = "{jurisdiction}"')
+                          .replace('"Europe/Paris"', f'"{zone}"'), name=name)
+
+
+def _sbr(rows):
+    """(local Paris datetime, number, type, duration) rows as an SMS Backup & Restore XML (Anne's phone)."""
+    from household import ms
+    calls = "".join(f'<call number="{n}" duration="{d}" date="{ms(t)}" type="{k}" presentation="1" '
+                    f'subscription_id="1" />' for t, n, k, d in rows)
+    return f'<?xml version="1.0"?><calls count="{len(rows)}">{calls}</calls>'
+
+
+def _cdr(rows):
+    """(local datetime, number, answered, talk) rows as Asterisk cdr_csv lines for the home line."""
+    out = []
+    for i, (t, n, answered, talk) in enumerate(rows):
+        s = t.strftime("%Y-%m-%d %H:%M:%S")
+        out.append(f'"","{n}","0123456789","from-trunk","","PJSIP/trunk-{i:08x}","PJSIP/100-{i:08x}","Dial","",'
+                   f'"{s}","{s if answered else ""}","{s}",{talk + 5},{talk if answered else 0},'
+                   f'"{"ANSWERED" if answered else "NO ANSWER"}","DOCUMENTATION","{i}.{i}",""')
+    return "\n".join(out) + "\n"
+
+
+def test_the_monthly_cap_counts_one_consumer_across_the_lines_they_hold(make_household):
+    """D223-9 counts per consumer: Anne's mobile and the home line (both the complainant's) add
+    up; Paul's iPhone is another consumer's line."""
+    h = _lines_household(make_household, "fr", "Europe/Paris", "cap")
+    day = dt.datetime(2026, 9, 7, 11, 0)
+    h.import_(h.write("Master.csv", _cdr([(day + dt.timedelta(days=i), "0162345010", False, 0) for i in range(3)])))
+    h.import_(h.write("anne.xml", _sbr([(day + dt.timedelta(days=3 + i, hours=1), "0162345011", 3, 0)
+                                        for i in range(2)])))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    capped = [operator.calls.at[b.index, "line"] for b in operator.breaches if b.rule_id == "fr.d223-9.frequency"]
+    assert capped == ["+33698765432"]              # the 5th call to the same consumer, on Anne's mobile
+
+
+def test_the_uk_repeat_rule_counts_per_line_and_only_after_an_abandoned_call(make_household):
+    h = _lines_household(make_household, "uk", "Europe/London", "repeat")
+    t = dt.datetime(2026, 9, 7, 11, 0)
+    h.import_(h.write("Master.csv", _cdr([(t, "0162345010", True, 1),                        # silent on home
+                                           (t + dt.timedelta(hours=30), "0162345010", True, 40)])))   # repeat: home
+    h.import_(h.write("anne.xml", _sbr([(t + dt.timedelta(hours=2), "0162345010", 1, 60),    # other line: no
+                                        (t + dt.timedelta(days=5), "0162345010", 3, 0),       # missed, rang briefly
+                                        (t + dt.timedelta(days=5, hours=1), "0162345010", 1, 60)])))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    repeats = [(operator.calls.at[b.index, "line"], b.facts[0][1]["hours"]) for b in operator.breaches
+               if b.rule_id == "uk.ofcom.repeat-72h"]
+    assert repeats == [("+33123456789", 30.0)]
+
+
+def test_a_pack_with_an_unknown_count_per_is_refused(tmp_path):
+    (tmp_path / "x.toml").write_text('[pack]\nid = "x"\n[[rules]]\nid = "x.cap"\nkind = "max_per_window"\n'
+                                     'max_calls = 1\nwindow_days = 1\ncount_per = "street"\ncitation = "c"\n'
+                                     'text_fr = "t"\ntext_en = "t"\nassumes = "a"\n', encoding="utf-8")
+    with pytest.raises(CallwatchError) as exc:
+        rules.load_pack("x", tmp_path)
+    assert "count_per" in str(exc.value)

@@ -91,6 +91,8 @@ def load_pack(jurisdiction: str, rules_dir: Path | None = None) -> RulePack:
                                  f"(known: {', '.join(sorted(KINDS))})")
         texts = ("id", "kind", "citation", "text_fr", "text_en", "assumes", "assumes_fr")
         params = {k: v for k, v in r.items() if k not in texts}
+        if params.get("count_per", "household") not in COUNT_PER:
+            raise CallwatchError(f"{path}: rules[{i}].count_per: must be one of {', '.join(COUNT_PER)}")
         rules.append(Rule(r["id"], r["kind"], r["citation"], r["text_fr"], r["text_en"], r["assumes"], params,
                           r.get("assumes_fr")))
     return RulePack(pack.get("id", jurisdiction), str(pack.get("version", "?")), pack.get("name", jurisdiction),
@@ -216,9 +218,12 @@ def short_ring(rule, calls, ctx):
 
 
 def repeat_after_abandoned(rule, calls, ctx):
+    """A call within ``hours`` of an abandoned call to the same line. Abandoned (Ofcom): the call
+    was answered and no agent came, i.e. silent, measured to the second; a short unanswered
+    ring is not an abandoned call, nor is a minute-precision "0:01" (not provably silent)."""
     limit_ms = float(rule.params["hours"]) * 3600_000
     t = calls["start_ms"].to_numpy()
-    abandoned = (calls["silent"] | calls["ping"]).to_numpy()
+    abandoned = calls["silent"].to_numpy()
     # position of the latest abandoned call strictly before each call
     marks = np.where(abandoned, np.arange(len(t)), -1)
     latest = np.maximum.accumulate(marks)
@@ -247,7 +252,6 @@ KINDS = {f.__name__: f for f in (allowed_window, max_per_window, after_objection
 @dataclass
 class Context:
     objections: list          # the user's objections that apply to this campaign's company
-    one_caller: bool = True   # False for calls grouped without a common caller (withheld calls)
     declared: dict = field(default_factory=dict)   # facts the user declared: purpose, consent_given
     holiday_country: str = ""  # the pack's calendar, to name a holiday in the report's language
 
@@ -261,14 +265,27 @@ def applies(rule: Rule, ctx: Context) -> bool:
     return not (rule.params.get("waived_by_consent") and ctx.declared.get("consent_given"))
 
 
+COUNT_PER = ("household", "consumer", "line")
+
+
 def evaluate(pack: RulePack, calls: pd.DataFrame, ctx: Context) -> list[Breach]:
     """Breaches of every rule of the pack by the calls of one campaign (sorted by time).
 
-    Rules marked ``per_caller = true`` (caps, objections) count a single company's calls;
-    they are not applied to calls grouped only because they share no number."""
+    A rule's ``count_per`` says whose calls it counts together: ``consumer`` (the lines of one
+    holder: D223-9's "un même consommateur"), ``line`` (one number: Ofcom's repeat to "that
+    number"), or ``household`` (every line; the default). Breaches come out in call order."""
     out = []
     for rule in pack.rules:
-        if (rule.params.get("per_caller") and not ctx.one_caller) or not applies(rule, ctx):
+        if not applies(rule, ctx):
             continue
-        out += KINDS[rule.kind](rule, calls, ctx)
+        per = rule.params.get("count_per", "household")
+        if per == "household" or calls.empty:
+            found = KINDS[rule.kind](rule, calls, ctx)
+        else:
+            found = []
+            for _key, part in calls.groupby(per, observed=True, dropna=False, sort=True):
+                found += KINDS[rule.kind](rule, part, ctx)
+            position = {label: i for i, label in enumerate(calls.index)}
+            found.sort(key=lambda b: position[b.index])
+        out += found
     return out

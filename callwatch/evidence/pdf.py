@@ -275,7 +275,8 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
         rule = data.rules[rid]
         doc.set_font("DejaVu", "B", 9.5)
         doc.multi_cell(0, 5, f"{rid} — {len(bs)}", new_x="LMARGIN", new_y="NEXT")
-        doc.para(f"{rule.text(lang)}\n{rule.citation}\n{_word(lang, 'assumes')}{rule.assumption(lang)}", size=8, height=4)
+        doc.para(f"{rule.text(lang)}\n{rule.citation}\n{_word(lang, 'assumes')}{rule.assumption(lang)}"
+                 + _counting(rule, lang), size=8, height=4)
         worded = [describe(b["facts"], lang) if b["facts"] else b["detail"] for b in bs]
         head = ["#", _word(lang, "local"), "UTC", _word(lang, "number")]
         if len(set(worded)) == 1:           # the same for every call (an objection date): say it once
@@ -398,6 +399,17 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                    mime_type="application/json", associated_file_relationship="Source",
                    modification_date=data.generated_at)
     return _fix_xmp_dates(bytes(doc.output()), data.generated_at)
+
+
+def _counting(rule, lang: str) -> str:
+    per = rule.params.get("count_per")
+    if rule.kind not in ("max_per_window", "repeat_after_abandoned") or per is None:
+        return ""
+    text = {"consumer": ("Compté par consommateur : les appels reçus sur les lignes d'un même titulaire ensemble.",
+                         "Counted per consumer: the calls received on the lines of one holder together."),
+            "line": ("Compté par ligne : chaque numéro du foyer à part.", "Counted per line: each of the household's numbers apart."),
+            "household": ("Compté pour le foyer : toutes ses lignes ensemble.", "Counted for the household: all its lines together.")}
+    return "\n" + text[per][0 if lang == "fr" else 1]
 
 
 def _counted_statement(data: PackData, lang: str) -> str:
