@@ -419,15 +419,15 @@ def _counted_statement(data: PackData, lang: str) -> str:
     more = {rid: n - len(data.breaches.get(rid, [])) for rid, n in data.rules_if_confirmed().items()
             if n > len(data.breaches.get(rid, []))}
     if lang == "fr":
-        text = (f"{counted} manquement(s) relevé(s) sur les appels des numéros déclarés, de leurs blocs ou confirmés "
-                f"par vous ({len(data.calls)} appels).")
+        text = (f"{counted} manquement(s) relevé(s) sur les {len(data.calls)} appels des numéros déclarés, de leurs "
+                f"blocs ou confirmés par vous (un appel peut enfreindre plusieurs règles).")
         if data.leads:
             text += (f" {len(data.leads)} autre(s) appel(s) ne sont que des pistes, non comptées"
                      + (" ; s'ils étaient confirmés : " + ", ".join(f"{n} de plus pour {rid}" for rid, n in more.items())
                         if more else "") + ".")
         return text
-    text = (f"{counted} breach(es) found on calls from declared numbers, their blocks, or numbers you confirmed "
-            f"({len(data.calls)} calls).")
+    text = (f"{counted} breach(es) found on the {len(data.calls)} calls from declared numbers, their blocks, or "
+            f"numbers you confirmed (one call may break several rules).")
     if data.leads:
         text += (f" {len(data.leads)} more call(s) are leads only, not counted"
                  + ("; if they were confirmed: " + ", ".join(f"{n} more for {rid}" for rid, n in more.items())
