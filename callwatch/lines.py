@@ -103,6 +103,14 @@ def name(line: str | None, names: dict[str, str], lang: str = "en") -> str:
     return line
 
 
+def registrations(config) -> tuple:
+    """The config's opposition-list registrations, each line given by its key (as calls.line)."""
+    from dataclasses import replace
+    normaliser = Normaliser(config.region)
+    return tuple(replace(r, line=normaliser.normalise(r.line).key or r.line) if r.line else r
+                 for r in config.registrations)
+
+
 def holders(config) -> dict[str, str]:
     """Line key -> the consumer who holds it (``holder``; by default the complainant, one
     consumer for every declared line). Rules that count per consumer group lines by this."""

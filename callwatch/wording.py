@@ -17,6 +17,15 @@ DAYS = {"en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday
         "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")}
 NUMBER_KINDS_FR = {"mobile": "mobile", "fixed": "fixe", "fixed-or-mobile": "fixe ou mobile", "voip": "VoIP",
                    "toll-free": "gratuit", "premium": "surtaxé", "shared-cost": "à coût partagé"}
+LISTS = {"bloctel": ("Bloctel opposition list", "la liste d'opposition Bloctel"),
+         "tps": ("Telephone Preference Service (TPS)", "le Telephone Preference Service (TPS)"),
+         "dnc": ("National Do Not Call Registry", "le registre américain Do Not Call")}
+
+
+def _list(name, lang_index: int) -> str:
+    return LISTS.get(name, (str(name), str(name)))[lang_index]
+
+
 OBJECTION_KINDS_FR = {"gdpr-art21": "opposition RGPD art. 21", "refusal": "refus pendant un appel"}
 
 
@@ -78,6 +87,18 @@ SENTENCES = {
                    lambda v: f"sonnerie de {v['ring_s']} s ({v['min_s']} s minimum)"),
     "repeat": (lambda v: f"{v['hours']:.1f} h after the abandoned call of {v['previous']}",
                lambda v: f"{_num(v['hours'], 1)} h après l'appel abandonné du {v['previous']}"),
+    "no_consent": (
+        lambda v: "canvassing without your prior consent" + (f" (required since {v['since']})" if v.get("since") else ""),
+        lambda v: "démarchage sans votre consentement préalable" + (f" (exigé depuis le {v['since']})" if v.get("since") else "")),
+    "registered": (
+        lambda v: f"your number is on the {_list(v['list'], 0)} since {v['date']} (binding from {v['effective']})",
+        lambda v: f"votre numéro est inscrit sur {_list(v['list'], 1)} depuis le {v['date']} (opposable à compter du "
+                  f"{v['effective']})"),
+    "abandoned_rate": (
+        lambda v: f"{v['silent']} of the {v['answered']} calls you answered from {v['from']} to {v['to']} were "
+                  f"abandoned ({v['rate']:.0%}; at most {v['max']:.0%} of a campaign's calls may be)",
+        lambda v: f"{v['silent']} des {v['answered']} appels décrochés du {v['from']} au {v['to']} ont été abandonnés "
+                  f"({_num(v['rate'] * 100, 0)} % ; {_num(v['max'] * 100, 0)} % au plus des appels d'une campagne)"),
     # attribution bases (detect/campaigns.py)
     "declared_number": (lambda v: f"declared in the configuration as {v['as']!r}",
                         lambda v: f"déclaré dans la configuration comme « {v['as']} »"),

@@ -43,10 +43,13 @@ def _evaluate(group, df, pack, config):
     if kept.empty:               # every call excluded by the user: no finding left
         return None
     counted = kept[kept["tier"].isin(campaigns.COUNTED)]
-    declared = {}
+    # Another company than the operator: nothing says the household is its customer.
+    declared = {"customer": False}
     if group.category == campaigns.OPERATOR:
-        declared = {"purpose": config.operator.purpose, "consent_given": config.operator.consent_given}
-    ctx = rules.Context(_applicable_objections(group, config), declared=declared, holiday_country=pack.holidays)
+        declared = {"purpose": config.operator.purpose, "consent_given": config.operator.consent_given,
+                    "customer": config.operator.customer}
+    ctx = rules.Context(_applicable_objections(group, config), declared=declared, holiday_country=pack.holidays,
+                        registrations=lines.registrations(config))
     breaches = rules.evaluate(pack, counted, ctx)
     if_confirmed = rules.evaluate(pack, kept, ctx) if len(kept) > len(counted) else breaches
     return findings.build(group, calls, breaches, if_confirmed, pack)

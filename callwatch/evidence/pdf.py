@@ -276,7 +276,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
         doc.set_font("DejaVu", "B", 9.5)
         doc.multi_cell(0, 5, f"{rid} — {len(bs)}", new_x="LMARGIN", new_y="NEXT")
         doc.para(f"{rule.text(lang)}\n{rule.citation}\n{_word(lang, 'assumes')}{rule.assumption(lang)}"
-                 + _counting(rule, lang), size=8, height=4)
+                 + _in_force_text(rule, lang) + _counting(rule, lang), size=8, height=4)
         worded = [describe(b["facts"], lang) if b["facts"] else b["detail"] for b in bs]
         head = ["#", _word(lang, "local"), "UTC", _word(lang, "number")]
         if len(set(worded)) == 1:           # the same for every call (an objection date): say it once
@@ -399,6 +399,18 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                    mime_type="application/json", associated_file_relationship="Source",
                    modification_date=data.generated_at)
     return _fix_xmp_dates(bytes(doc.output()), data.generated_at)
+
+
+def _in_force_text(rule, lang: str) -> str:
+    """Which text applied: a call is judged by the law in force on its own day."""
+    start, end = rule.valid_from, rule.valid_until
+    if not (start or end):
+        return ""
+    if lang == "fr":
+        span = (f"du {start} au {end}" if start and end else f"depuis le {start}" if start else f"jusqu'au {end}")
+        return f"\nTexte appliqué aux appels reçus {span} (chaque appel est jugé selon la loi en vigueur à sa date)."
+    span = (f"from {start} to {end}" if start and end else f"from {start}" if start else f"until {end}")
+    return f"\nApplied to calls received {span} (each call is judged by the law in force on its date)."
 
 
 def _counting(rule, lang: str) -> str:
