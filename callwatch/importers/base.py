@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -204,8 +204,10 @@ OVERLONG = "\x00\n"
 
 
 def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
-                progress: Callable[[int], None] | None = None) -> Iterator[tuple[list[str] | None, str, str]]:
-    """(fields, locator, raw text) per CSV record; fields None when the line cannot be read."""
+                progress: Callable[[int], None] | None = None
+                ) -> Iterator[tuple[list[str] | None, str, str, tuple[int, int]]]:
+    """(fields, locator, problem, (first byte, end byte)) per CSV record; fields None, and the
+    problem said, when the line cannot be read."""
     reader_lines = LineReader(path, encoding, progress)
     lines = iter(reader_lines)
     start = 0
@@ -222,7 +224,7 @@ def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
             return
         except csv.Error as exc:
             end = reader_lines.end
-            yield None, f"line {line_no + 1} (bytes {start}-{end})", f"unreadable CSV: {exc}"
+            yield None, f"line {line_no + 1} (bytes {start}-{end})", f"unreadable CSV: {exc}", (start, end)
             line_no = skip_lines + rows.line_num
             start = end
             continue
@@ -230,25 +232,75 @@ def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
         first_line = line_no + 1
         line_no = skip_lines + rows.line_num
         loc = f"line {first_line} (bytes {start}-{end})"
-        start = end
+        span, start = (start, end), end
         if "\x00" in "".join(fields):          # one C pass; a generator per field costs more per row
             if reader_lines.overlong:
-                yield None, loc, f"line of {reader_lines.overlong:,} bytes, longer than {MAX_LINE:,}: not read"
+                yield None, loc, f"line of {reader_lines.overlong:,} bytes, longer than {MAX_LINE:,}: not read", span
                 reader_lines.overlong = 0
             else:
-                yield None, loc, "NUL byte in the record (a damaged line?)"
+                yield None, loc, "NUL byte in the record (a damaged line?)", span
             continue
-        yield fields, loc, ""
+        yield fields, loc, "", span
 
 
-def raw_of(fields: list[str] | None, delimiter: str = ",") -> str:
-    """The record as text again, for the rejects table (bounded: 4 KB)."""
-    if fields is None:
-        return ""
-    buf = io.StringIO()
-    csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(fields)
-    text = buf.getvalue()
-    return text if len(text) <= 4096 else text[:4096] + "...[truncated]"
+RAW_LIMIT = 4096       # bytes of a refused record kept in the rejects table
+
+
+class Original:
+    """A refused record's text exactly as it stands in the archived file, read back by its byte
+    offsets: the rejects table is evidence of what was refused, so it holds the file's own bytes
+    (decoded in the file's encoding; undecodable bytes as \\xNN), never the record rebuilt from
+    its parsed fields. The file is opened at the first reject only; at most RAW_LIMIT bytes."""
+
+    def __init__(self, sniff):
+        self.path = sniff.path
+        enc = sniff.encoding or "utf-8"
+        if enc == "utf-16":                 # a BOM says which: the pieces read back carry none
+            enc = "utf-16-be" if sniff.head.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
+        self.encoding = {"utf-8-sig": "utf-8"}.get(enc, enc)
+        self._fh = None
+
+    def _read(self, start: int, size: int) -> bytes:
+        if self._fh is None:
+            self._fh = open(self.path, "rb")
+        self._fh.seek(start)
+        return self._fh.read(size)
+
+    def _text(self, data: bytes, final: bool) -> str:
+        return codecs.getincrementaldecoder(self.encoding)(errors="backslashreplace").decode(data, final)
+
+    def span(self, start: int, end: int) -> str:
+        """Bytes [start, end) as text, without the line ending that closes a CSV record."""
+        size = end - start
+        text = self._text(self._read(start, min(size, RAW_LIMIT)), size <= RAW_LIMIT)
+        if size > RAW_LIMIT:
+            return text + f"...[{size - RAW_LIMIT:,} more bytes]"
+        return text.rstrip("\r\n")
+
+    def element(self, start: int, name: str) -> str:
+        """The XML element that starts at byte ``start``: up to its '/>' or its end tag."""
+        text = self._text(self._read(start, RAW_LIMIT + 1), False)
+        end, quote = None, None
+        for i, ch in enumerate(text):
+            if quote:
+                quote = None if ch == quote else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch == ">":
+                end = i + 1
+                if text[i - 1] != "/":        # not empty: runs to its end tag
+                    m = re.compile(rf"</{re.escape(name)}\s*>").search(text, end)
+                    end = m.end() if m else None
+                break
+        if end is None or end > RAW_LIMIT:
+            return text[:RAW_LIMIT] + "...[truncated]"
+        return text[:end]
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
 
 
 def parse_hms(text: str) -> int:
@@ -344,7 +396,11 @@ def sqlite_columns(path, table: str) -> set[str]:
 def stream_xml(sniff, handler, records: list, wrap: str | None = None):
     """Parse an XML export in chunks with defusedxml (any entity or external reference refused),
     yielding what ``handler`` appends to ``records`` as it goes. ``wrap`` names an element to
-    wrap bare fragments in (several top-level elements are not one XML document)."""
+    wrap bare fragments in (several top-level elements are not one XML document).
+
+    The handler is given ``start_byte()``, the file offset where the element being started
+    begins (call it in ``startElement``), and ``original``, which reads a refused element back
+    from the file by that offset (``original.element(start, name)``)."""
     import xml.sax
     import xml.sax.expatreader
 
@@ -356,6 +412,9 @@ def stream_xml(sniff, handler, records: list, wrap: str | None = None):
     parser.setFeature(xml.sax.handler.feature_namespaces, False)
     parser.setContentHandler(handler)
     handler.setDocumentLocator(xml.sax.expatreader.ExpatLocator(parser))   # feed() never sets it
+    shift = len(f"<{wrap}>") if wrap else 0
+    handler.start_byte = lambda: parser._parser.CurrentByteIndex - shift   # the locator's own way in
+    handler.original = original = Original(sniff)
 
     def drain():
         out = records[:]
@@ -378,7 +437,10 @@ def stream_xml(sniff, handler, records: list, wrap: str | None = None):
     except DefusedXmlException as exc:
         raise UnreadableFile(sniff.path, f"XML declares entities or a DTD, which are refused for safety "
                                          f"({type(exc).__name__})") from None
-    yield from drain()
+    try:
+        yield from drain()
+    finally:          # the last records are worked on while the generator waits here
+        original.close()
 
 
 # What may stand before an XML export's root: a declaration, comments, processing instructions
@@ -398,23 +460,27 @@ def csv_calls(sniff, ctx, delimiter: str, read, *, skip_lines: int = 0, number_l
     alike (a dialler's double ring): the n-th such record in the file gets "#n" on its key, so
     both stay, and the same pair in an overlapping export maps onto them again."""
     seen: dict[str, int] = {}
-    for fields, loc, problem in csv_records(sniff.path, sniff.encoding, delimiter, skip_lines=skip_lines,
-                                            progress=ctx.progress):
-        if fields is None:
-            yield Reject(loc, problem, "")
-            continue
-        if not (fields and fields[0].strip()) and not any(f.strip() for f in fields):
-            continue
-        try:
-            call = read(fields, loc)
-        except (ValueError, IndexError, KeyError) as exc:
-            reason = str(exc) if isinstance(exc, ValueError) else "too few fields or a missing column"
-            yield Reject(loc, reason, raw_of(fields, delimiter))
-            continue
-        if call is None:
-            continue
-        if number_lookalikes:
-            seen[call.key] = n = seen.get(call.key, 0) + 1
-            if n > 1:
-                call.key += f"#{n}"
-        yield call
+    original = Original(sniff)
+    try:
+        for fields, loc, problem, span in csv_records(sniff.path, sniff.encoding, delimiter, skip_lines=skip_lines,
+                                                      progress=ctx.progress):
+            if fields is None:
+                yield Reject(loc, problem, original.span(*span))
+                continue
+            if not (fields and fields[0].strip()) and not any(f.strip() for f in fields):
+                continue
+            try:
+                call = read(fields, loc)
+            except (ValueError, IndexError, KeyError) as exc:
+                reason = str(exc) if isinstance(exc, ValueError) else "too few fields or a missing column"
+                yield Reject(loc, reason, original.span(*span))
+                continue
+            if call is None:
+                continue
+            if number_lookalikes:
+                seen[call.key] = n = seen.get(call.key, 0) + 1
+                if n > 1:
+                    call.key += f"#{n}"
+            yield call
+    finally:
+        original.close()
