@@ -126,3 +126,14 @@ def test_every_fixture_is_recognised_as_exactly_one_format(household):
         head = path.read_bytes()[:65536]
         winners, _ = recognise(Sniff(path, head, path.stat().st_size, None, ""), household.config)
         assert [w.name for w in winners] == [expected]
+
+
+def test_a_box_with_no_calls_reads_zero_calls_not_an_unknown_format(household):
+    # What each polled box answers when its list is empty: the Livebox an empty "status", the
+    # Freebox {"success": true} with no "result" at all, the FRITZ!Box a <root> with its timestamp only.
+    empties = {"livebox-json": '{"status": []}',
+               "freebox-json": '{\n "success": true\n}',
+               "fritzbox-xml": '<?xml version="1.0" encoding="utf-8"?>\n<root><timestamp>1793100000</timestamp>\n</root>\n'}
+    for fmt, text in empties.items():
+        r = household.import_(household.write(f"empty-{fmt}", text))
+        assert (r.status, r.format, r.read, r.new, r.rejected) == ("imported", fmt, 0, 0, 0), (fmt, r.message)

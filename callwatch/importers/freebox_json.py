@@ -10,6 +10,8 @@ under two ids; the identity leaves ``id`` out so that such twins count once.
 
 from __future__ import annotations
 
+import re
+
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, count_of_seconds,
@@ -18,6 +20,8 @@ _TYPES = {"missed": (IN, MISSED), "accepted": (IN, ANSWERED), "outgoing": (OUT, 
 
 
 def _entries(doc):
+    if isinstance(doc, dict) and doc.get("success") is True and set(doc) == {"success"}:
+        return []                   # an empty log: the box leaves "result" out
     if isinstance(doc, dict) and "result" in doc:
         if doc.get("success") is False:
             return None
@@ -27,6 +31,12 @@ def _entries(doc):
     return None
 
 
+# An empty call log, as polled: {"success": true} (or with an empty result). A successful read of
+# 0 calls, not an unknown format. Open-source clients read it so too (fbxtools: a missing "result"
+# is an empty log).
+_EMPTY = re.compile(r'\{\s*"success"\s*:\s*true\s*(?:,\s*"result"\s*:\s*\[\s*\]\s*)?\}\s*')
+
+
 def _recognise(sniff) -> int:
     text = sniff.stripped
     if not text.startswith(("{", "[")):
@@ -34,6 +44,8 @@ def _recognise(sniff) -> int:
     keys = ('"datetime"', '"type"', '"number"', '"duration"')
     if all(k in text for k in keys) and ('"line_id"' in text or '"contact_id"' in text):
         return 85
+    if _EMPTY.fullmatch(text):
+        return 60
     return 0
 
 

@@ -21,11 +21,17 @@ _TYPES = {"1": (IN, ANSWERED, "incoming"), "2": (IN, MISSED, "missed"), "3": (OU
           "11": (OUT, None, "active outgoing")}
 
 
+# A box with no call in its list: the root and its timestamp only (0 calls, not an unknown format).
+_EMPTY = re.compile(XML_PROLOGUE + r"<root>\s*<timestamp>\d*</timestamp>\s*</root>\s*", re.S)
+
+
 def _recognise(sniff) -> int:
     text = sniff.stripped
     if re.match(XML_PROLOGUE + r"(<root>\s*(<timestamp>[^<]*</timestamp>\s*)?)?<Call>", text, re.S) \
             and "<Type>" in text and "<Date>" in text:
         return 90
+    if _EMPTY.fullmatch(text):
+        return 60
     return 0
 
 

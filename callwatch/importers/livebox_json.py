@@ -7,6 +7,7 @@ the household called out), ``callId`` (the box's own id, a string).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from callwatch.errors import UnreadableFile
@@ -18,10 +19,17 @@ from callwatch.times import EPOCH
 _OUTCOMES = {"succeeded": ANSWERED, "missed": MISSED, "failed": UNKNOWN_OUTCOME}
 
 
+# A box with no call answers an empty list: a successful read of 0 calls, not an unknown format
+# (every poll of such a box would otherwise count as a failure, with back-off and an alert).
+_EMPTY = re.compile(r'\{\s*"status"\s*:\s*\[\s*\]\s*\}\s*')
+
+
 def _recognise(sniff) -> int:
     text = sniff.stripped
     if text.startswith("{") and '"status"' in text and '"callType"' in text and '"startTime"' in text:
         return 85
+    if _EMPTY.fullmatch(text):
+        return 60
     return 0
 
 
