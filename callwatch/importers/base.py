@@ -374,6 +374,32 @@ def first_csv_row(sniff, delimiter: str = ",") -> list[str] | None:
         return None
 
 
+# Regions that write dates month first (12/31/26); everywhere else a slashed date is day first.
+MONTH_FIRST_REGIONS = {"US", "CA", "PH", "FM", "MH", "PW"}
+_SLASHED_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{2,4}\b")
+
+
+def day_first(sniff, column: int, region: str, delimiter: str = ",") -> tuple[bool, str | None]:
+    """Whether the slashed dates (5/10/2026) in ``column`` of a CSV export are day first, and the
+    flag each call must carry when the file does not say: a day above 12 anywhere in the file
+    settles it (flag None); otherwise the region's custom decides, flagged
+    ``date-order-assumed:dd/mm`` (or ``mm/dd``)."""
+    with open(sniff.path, encoding=sniff.encoding or "utf-8", errors="replace", newline="") as fh:
+        try:
+            for f in csv.reader(fh, delimiter=delimiter):
+                m = _SLASHED_DATE.match(f[column]) if len(f) > column else None
+                if m:
+                    a, b = int(m.group(1)), int(m.group(2))
+                    if a > 12 >= b:
+                        return True, None
+                    if b > 12 >= a:
+                        return False, None
+        except csv.Error:               # a damaged line: the rows before it have had their say
+            pass
+    first = region not in MONTH_FIRST_REGIONS
+    return first, f"date-order-assumed:{'dd/mm' if first else 'mm/dd'}"
+
+
 def sqlite_open(path):
     """An export database opened read-only and immutable: reading never writes to it."""
     import sqlite3
