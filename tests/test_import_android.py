@@ -122,3 +122,13 @@ def test_an_sms_backup_is_skipped_with_what_it_is(household):
         r = household.import_(household.write("sms-20261120210000.xml", SMS_BACKUP), fmt)
         assert (r.status, r.message) == ("skipped", "an SMS backup: no calls in it, skipped"), fmt
     assert household.count() == 0 and household.count("imports") == 0
+
+
+def test_an_sms_backup_dropped_in_the_inbox_is_no_failure_of_the_daemon(household):
+    from callwatch.jobs import Jobs
+    jobs = Jobs(household.config)
+    path = jobs.inbox / "sms-20261120210000.xml"
+    path.write_text(SMS_BACKUP, encoding="utf-8")
+    result, detail = jobs.job_inbox([str(path)])
+    assert (result, detail) == ("ok", "0 imported (0 new calls), 1 skipped, 0 refused")
+    assert (jobs.inbox / "done" / path.name).exists() and not (jobs.inbox / "failed").exists()
