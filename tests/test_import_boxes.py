@@ -137,3 +137,26 @@ def test_a_box_with_no_calls_reads_zero_calls_not_an_unknown_format(household):
     for fmt, text in empties.items():
         r = household.import_(household.write(f"empty-{fmt}", text))
         assert (r.status, r.format, r.read, r.new, r.rejected) == ("imported", fmt, 0, 0, 0), (fmt, r.message)
+
+
+def test_time_raw_keeps_the_sources_own_time_text_for_timestamp_formats(household):
+    # What the source wrote, whatever form its time takes: the evidence can be checked against it.
+    from conftest import android_db
+    from test_import_android import GINGERBREAD, SBR_ALL_TYPES
+    from test_import_freebox import ENTRIES
+    from test_import_ios import _db as ios_db
+    household.import_(household.write("calls.xml", SBR_ALL_TYPES))
+    household.import_(android_db(household.exports / "contacts2.db", GINGERBREAD,
+                                 [(1, "0162345099", 1791000000456, 3, 1)], "_id,number,date,duration,type"))
+    household.import_(household.write("freebox.json", json.dumps(ENTRIES)))
+    household.import_(household.write("livebox.json", json.dumps(LIVEBOX)))
+    household.import_(household.write("bbox.json", json.dumps(BBOX)))
+    household.import_(ios_db(household.exports / "CallHistory.storedata"))
+    raw = {c["locator"]: c["time_raw"] for c in household.calls()}
+    assert raw["<call> #1 (line 5, column 3)"] == "1791712800123"            # android-xml: date="..."
+    assert raw["calls._id=1"] == "1791000000456"                              # android-db: the column's value
+    assert raw["result[2] id=93"] == "1791716400"                             # freebox-json: datetime
+    assert raw["status[0] callId=30"] == "2026-10-12T09:20:07Z"              # livebox-json: startTime
+    assert raw["calllog[0] id=4"] == "1791716407"                             # bbox-json: date
+    assert raw["ZCALLRECORD.Z_PK=1"] == "813489607.5"                         # ios-callhistory: ZDATE
+    assert None not in raw.values()

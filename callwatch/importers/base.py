@@ -39,7 +39,7 @@ class Call:
     key: str                         # natural identity inside FAMILY
     source_type: str                 # the source's own type code or label, kept verbatim
     tz: str = "UTC"                  # zone the time was read in ("UTC" when the source gives UTC)
-    time_raw: str | None = None      # the time as written, when it was local text
+    time_raw: str | None = None      # the time as the source wrote it: local text, or a timestamp's digits
     time_flag: str | None = None     # dst-ambiguous, dst-nonexistent
     time_precision_s: int = 1        # 60 for minute-resolution sources
     duration_s: int | None = None    # talk time

@@ -46,7 +46,7 @@ def _read(e, loc) -> Call:
     number = "" if e.get("number") is None else str(e.get("number"))
     return Call(start_ms=when * 1000, direction=IN if kind == "in" else OUT, outcome=outcome, number_raw=number,
                 locator=loc, key=f"{when}|{number}|{kind}|{seconds}", source_type=f"{kind}/answered={int(answered)}",
-                duration_s=seconds)
+                time_raw=str(when), duration_s=seconds)
 
 
 FORMAT = Format(

@@ -74,7 +74,7 @@ def _read(entry, loc) -> Call:
         name = None
     return Call(start_ms=when * 1000, direction=direction, outcome=outcome, number_raw=number, locator=loc,
                 key=f"{when}|{number}|{kind}|{seconds}|{entry.get('line_id', '')}",
-                source_type=kind, duration_s=talk, ring_s=ring, caller_name=name)
+                source_type=kind, time_raw=str(when), duration_s=talk, ring_s=ring, caller_name=name)
 
 
 FORMAT = Format(

@@ -58,6 +58,7 @@ def _read(e, loc) -> Call:
     outcome = _OUTCOMES[kind]
     return Call(start_ms=start_ms, direction=direction, outcome=outcome, number_raw=str(e.get("remoteNumber") or ""),
                 locator=loc, key=f"{e.get('callId', '')}|{when}", source_type=f"{kind}/{e.get('callOrigin', '')}",
+                time_raw=str(when),
                 duration_s=seconds if outcome != MISSED else 0,
                 caller_name=(e.get("remoteName") or None) if direction == IN else None)
 
