@@ -160,3 +160,44 @@ def test_time_raw_keeps_the_sources_own_time_text_for_timestamp_formats(househol
     assert raw["calllog[0] id=4"] == "1791716407"                             # bbox-json: date
     assert raw["ZCALLRECORD.Z_PK=1"] == "813489607.5"                         # ios-callhistory: ZDATE
     assert None not in raw.values()
+
+
+def test_a_refused_record_is_kept_as_it_stands_in_the_file(household):
+    # The rejects table is evidence of what was refused: the file's own text, never the record
+    # written out again from its parsed fields (which would change quoting, spacing and escapes).
+    livebox = ('{"status": [\n'
+               '  {"remoteNumber": "0162345012", "remoteName": "Z\\u00e9ro", "startTime": "2026-10-12T09:20:07Z",\n'
+               '   "duration": 2, "callType": "succeeded", "callOrigin": "external", "callId": "30"},\n'
+               '  {"remoteNumber": "0162345013", "startTime": "2026-10-12T10:00:00Z", "duration": "**REDACTED**",\n'
+               '   "callType": "succeeded", "callOrigin": "external", "callId": "31"}\n]}\n')
+    bbox = ('[ {"calllog": [\n'
+            '    {"id":2,"number":"0162345013","date":1791712800,"type":"in","answered":0,"duree":0},\n'
+            '    {"id":1,"number":"0162345014","date":"hier","type":"in","answered":0,"duree":0}\n] } ]\n')
+    freebox = ('{"success":true,"result":[{"number":"0162345012","type":"missed","id":95,"duration":15,'
+               '"datetime":1791712800,"contact_id":0,"line_id":0,"name":"0162345012","new":true},'
+               '{"number":"0162345013","type":"transferred","id":96,"duration":15,"datetime":1791712900,'
+               '"contact_id":0,"line_id":0,"name":"0162345013","new":true}]}')
+    tr064 = TR064_ROOT.replace("<Type>10</Type>", "<Type>77</Type>")
+    fragment = TR064_FRAGMENT.replace("<Type>2</Type>", "<Type>66</Type>")       # parsed wrapped in a <root>
+    sbr = ('<?xml version="1.0" encoding="UTF-8"?>\n<calls count="1">\n'
+           "  <call number='0162345012' duration='2' date='yesterday' type='1' presentation='1' "
+           "contact_name='L&amp;B' />\n</calls>\n")
+    expected = {
+        "calllog.json": '{"remoteNumber": "0162345013", "startTime": "2026-10-12T10:00:00Z", "duration": "**REDACTED**",\n'
+                        '   "callType": "succeeded", "callOrigin": "external", "callId": "31"}',
+        "bbox.json": '{"id":1,"number":"0162345014","date":"hier","type":"in","answered":0,"duree":0}',
+        "freebox.json": '{"number":"0162345013","type":"transferred","id":96,"duration":15,"datetime":1791712900,'
+                        '"contact_id":0,"line_id":0,"name":"0162345013","new":true}',
+        "calllist.xml": "<Call><Id>3001</Id><Type>77</Type><Caller></Caller><Called>SIP: 0123456789</Called>"
+                        "<CalledNumber>0123456789</CalledNumber><Date>11.10.26 09:15</Date><Duration>0:00</Duration>"
+                        "</Call>",
+        "calls.xml": "<call number='0162345012' duration='2' date='yesterday' type='1' presentation='1' "
+                     "contact_name='L&amp;B' />",
+        "fragment.xml": TR064_FRAGMENT.strip().split("\n\n")[1].replace("<Type>2</Type>", "<Type>66</Type>"),
+    }
+    for name, text in (("calllog.json", livebox), ("bbox.json", bbox), ("freebox.json", freebox),
+                       ("calllist.xml", tr064), ("calls.xml", sbr), ("fragment.xml", fragment)):
+        r = household.import_(household.write(name, text))
+        assert r.status == "imported" and r.rejected >= 1, (name, r.message)
+        raws = [x["raw"] for x in household.store.rejects(r.import_id)]
+        assert expected[name] in raws, (name, raws)

@@ -65,8 +65,7 @@ class _Handler(xml.sax.handler.ContentHandler):
                 call.caller_name = None
             self.sink.append(call)
         except BadRecord as exc:
-            raw = " ".join(f'{k}="{v}"' for k, v in list(attrs.items())[:40])
-            self.sink.append(Reject(loc, str(exc), f"<{name} {raw[:4000]} />"))
+            self.sink.append(Reject(loc, str(exc), self.original.element(self.start_byte(), name)))
 
 
 def _parse(element):

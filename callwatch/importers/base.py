@@ -335,18 +335,102 @@ def json_raw(entry) -> str:
     return json.dumps(entry, ensure_ascii=False)[:4000]
 
 
-def json_entries(entries, prefix: str, id_field: str, read):
+class _NotThere(Exception):
+    pass
+
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _json_elements(text: str, pos: int, decode) -> list[tuple[int, int]]:
+    """(start, end) of each element of the JSON array at ``pos``."""
+    pos = _JSON_WS.match(text, pos).end()
+    if text[pos:pos + 1] != "[":
+        raise _NotThere
+    spans, pos = [], _JSON_WS.match(text, pos + 1).end()
+    while text[pos:pos + 1] != "]":
+        _value, end = decode(text, pos)
+        spans.append((pos, end))
+        pos = _JSON_WS.match(text, end).end()
+        if text[pos:pos + 1] == ",":
+            pos = _JSON_WS.match(text, pos + 1).end()
+    return spans
+
+
+def _json_spans(text: str, pos: int, where: tuple, decode) -> list[tuple[int, int]]:
+    """Spans of the entries of the array reached from ``pos`` along ``where``: member names, or
+    "*" for every element of an array (their arrays joined, as an importer flattens them)."""
+    if not where:
+        return _json_elements(text, pos, decode)
+    step, rest = where[0], where[1:]
+    if step == "*":
+        out = []
+        for start, _end in _json_elements(text, pos, decode):
+            try:
+                out += _json_spans(text, start, rest, decode)
+            except _NotThere:
+                pass
+        return out
+    pos = _JSON_WS.match(text, pos).end()
+    if text[pos:pos + 1] != "{":
+        raise _NotThere
+    found, pos = None, _JSON_WS.match(text, pos + 1).end()
+    while text[pos:pos + 1] != "}":
+        key, pos = decode(text, pos)
+        pos = _JSON_WS.match(text, _JSON_WS.match(text, pos).end() + 1).end()       # past the colon
+        if key == step:
+            found = pos                 # the last one, as json.load keeps it
+        _value, pos = decode(text, pos)
+        pos = _JSON_WS.match(text, pos).end()
+        if text[pos:pos + 1] == ",":
+            pos = _JSON_WS.match(text, pos + 1).end()
+    if found is None:
+        raise _NotThere
+    return _json_spans(text, found, rest, decode)
+
+
+class JsonOriginal:
+    """The text of a JSON export's call entries as they stand in the file, for their rejects
+    (the file's own text, never the entry re-serialised). ``where`` leads from the document to the
+    list: member names, "*" for each element of an array. The file is read again, and walked, at
+    the first reject only; if the walk does not find as many entries as were parsed, a reject
+    falls back to the entry written out again, marked so."""
+
+    def __init__(self, sniff, where: tuple, count: int):
+        self.sniff, self.where, self.count, self._spans, self._text = sniff, where, count, None, ""
+
+    def __call__(self, i: int, entry) -> str:
+        import json
+        if self._spans is None:
+            try:
+                with open(self.sniff.path, encoding=self.sniff.encoding or "utf-8", errors="replace") as fh:
+                    self._text = fh.read()
+                self._spans = _json_spans(self._text, 0, self.where, json.JSONDecoder().raw_decode)
+            except (_NotThere, ValueError, IndexError, RecursionError):
+                self._spans = []
+            if len(self._spans) != self.count:
+                self._spans = []
+        if not self._spans:
+            return json_raw(entry) + "  [written out again: not found in the file]"
+        start, end = self._spans[i]
+        text = self._text[start:end]
+        return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + f"...[{len(text) - RAW_LIMIT:,} more characters]"
+
+
+def json_entries(entries, prefix: str, id_field: str, read, original: JsonOriginal | None = None):
     """Calls or rejects for a list of JSON call entries. ``read(entry, locator)`` returns a Call
-    or raises ValueError, whose message becomes the reject's reason."""
+    or raises ValueError, whose message becomes the reject's reason; ``original`` gives a refused
+    entry's text as it stands in the file."""
+    raw = original or (lambda i, entry: json_raw(entry))
     for i, entry in enumerate(entries):
         loc = f"{prefix}[{i}]" + (f" {id_field}={entry.get(id_field)}" if isinstance(entry, dict) else "")
         if not isinstance(entry, dict):
-            yield Reject(loc, "entry is not an object", json_raw(entry))
+            yield Reject(loc, "entry is not an object", raw(i, entry))
             continue
         try:
             yield read(entry, loc)
         except ValueError as exc:
-            yield Reject(loc, str(exc), json_raw(entry))
+            yield Reject(loc, str(exc), raw(i, entry))
 
 
 def unix_seconds(value, name: str) -> int:

@@ -15,7 +15,7 @@ import re
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, count_of_seconds,
-                                      json_entries, load_json, unix_seconds)
+                                      json_entries, JsonOriginal, load_json, unix_seconds)
 _TYPES = {"missed": (IN, MISSED), "accepted": (IN, ANSWERED), "outgoing": (OUT, None)}
 
 
@@ -50,10 +50,12 @@ def _recognise(sniff) -> int:
 
 
 def _parse(sniff, ctx):
-    entries = _entries(load_json(sniff))
+    doc = load_json(sniff)
+    entries = _entries(doc)
     if entries is None:
         raise UnreadableFile(sniff.path, "no call list: expected a list or {success, result: [...]}")
-    return json_entries(entries, "result", "id", _read)
+    where = ("result",) if isinstance(doc, dict) else ()
+    return json_entries(entries, "result", "id", _read, JsonOriginal(sniff, where, len(entries)))
 
 
 def _read(entry, loc) -> Call:

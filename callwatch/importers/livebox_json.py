@@ -13,7 +13,7 @@ from datetime import datetime
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, count_of_seconds,
-                                      json_entries, load_json)
+                                      json_entries, JsonOriginal, load_json)
 from callwatch.times import EPOCH
 
 _OUTCOMES = {"succeeded": ANSWERED, "missed": MISSED, "failed": UNKNOWN_OUTCOME}
@@ -38,7 +38,7 @@ def _parse(sniff, ctx):
     entries = doc.get("status") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise UnreadableFile(sniff.path, 'no call list: expected {"status": [...]}')
-    return json_entries(entries, "status", "callId", _read)
+    return json_entries(entries, "status", "callId", _read, JsonOriginal(sniff, ("status",), len(entries)))
 
 
 def _read(e, loc) -> Call:
