@@ -95,18 +95,24 @@ def test_bbox_wrapped_array_answered_and_duree(household):
 def test_every_fixture_is_recognised_as_exactly_one_format(household):
     from callwatch.importers import recognise
     from callwatch.importers.base import Sniff, decode_head, detect_encoding
-    from test_import_android import SBR_ALL_TYPES, OPPO
-    from test_import_asterisk import CDR_CSV, CDR_CUSTOM, WITH_HEADER
-    from test_import_fritzbox import ENGLISH_8_COLUMNS
+    from test_import_android import SBR_ALL_TYPES, OPPO, SMS_BACKUP
+    from test_import_asterisk import CDR_CSV, CDR_CUSTOM, CDR_TABLE_DUMP, FREEPBX_REPORT, WITH_HEADER
+    from test_import_fritzbox import ENGLISH_8_COLUMNS, OLD_FIRMWARE, OLD_OR_NEW
     from test_import_freebox import ENTRIES
+    from test_import_sfr import EMPTY as SFR_EMPTY, REFUSED as SFR_REFUSED
+    headless = page("Missed call from", "missed")
+    headless = headless[headless.index("<body>"):].replace("Call Log for", "")
     fixtures = {
-        "android-xml": [SBR_ALL_TYPES], "android-oppo-xml": [OPPO], "fritzbox-csv": [GERMAN, ENGLISH_8_COLUMNS],
-        "fritzbox-xml": [TR064_FRAGMENT, TR064_ROOT], "asterisk-csv": [CDR_CSV, CDR_CUSTOM, WITH_HEADER],
-        "freebox-json": [json.dumps(ENTRIES), json.dumps({"success": True, "result": ENTRIES})],
-        "livebox-json": [json.dumps(LIVEBOX)], "bbox-json": [json.dumps(BBOX)],
+        "android-xml": [SBR_ALL_TYPES, SMS_BACKUP], "android-oppo-xml": [OPPO],
+        "fritzbox-csv": [GERMAN, ENGLISH_8_COLUMNS, OLD_FIRMWARE, OLD_OR_NEW,
+                         "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\n\r\n" + GERMAN],
+        "fritzbox-xml": [TR064_FRAGMENT, TR064_ROOT, '<?xml version="1.0"?>\n<root><timestamp>1</timestamp></root>'],
+        "asterisk-csv": [CDR_CSV, CDR_CUSTOM, WITH_HEADER, FREEPBX_REPORT, CDR_TABLE_DUMP],
+        "freebox-json": [json.dumps(ENTRIES), json.dumps({"success": True, "result": ENTRIES}), '{"success": true}'],
+        "livebox-json": [json.dumps(LIVEBOX), '{"status": []}'], "bbox-json": [json.dumps(BBOX)],
         "freeswitch-csv": [WRITTEN, RESAVED],
-        "google-voice-html": [page("Missed call from", "missed")],
-        "iexplorer-csv": [IEXPLORER], "imazing-csv": [AMBIGUOUS], "sfr-xml": [SFR],
+        "google-voice-html": [page("Missed call from", "missed"), headless],
+        "iexplorer-csv": [IEXPLORER], "imazing-csv": [AMBIGUOUS], "sfr-xml": [SFR, SFR_EMPTY, SFR_REFUSED],
         "fritzbox-monitor": [MONITOR],
     }
     for expected, texts in fixtures.items():
