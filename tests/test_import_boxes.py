@@ -73,6 +73,8 @@ def test_livebox_utc_times_origin_and_withheld(household):
     assert (first["start_utc"], first["outcome"], first["duration_s"]) == ("2026-10-12T09:20:07.000Z", "answered", 2)
     assert (withheld["presentation"], withheld["outcome"]) == ("withheld", "missed")
     assert (out["direction"], out["outcome"], out["number"]) == ("out", "unknown", "+33611223344")
+    # the line reached: trunkLineNumber, else (incoming) callDestination
+    assert (first["own_line"], withheld["own_line"], out["own_line"]) == ("+33123456789",) * 3
     assert "duration '**REDACTED**'" in household.store.rejects(r.import_id)[0]["reason"]
 
 

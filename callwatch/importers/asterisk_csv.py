@@ -121,7 +121,7 @@ class _RowReader:
         self.incoming, self.outgoing = set(cfg.incoming_contexts), set(cfg.outgoing_contexts)
         self.extensions = set(cfg.extensions)
         self.to_utc, self.tzname = ctx.clock.to_utc_ms, ctx.clock.name
-        self.sniff, self.region, self.day_first = sniff, ctx.config.region, None
+        self.sniff, self.region, self.order = sniff, ctx.config.region, None   # order: (day first?, flag)
         c = cols
         self.i_start, self.i_disp, self.i_bill, self.i_dur = c["start"], c["disposition"], c["billsec"], c["duration"]
         self.i_src, self.i_dst, self.i_ctx, self.i_clid = c["src"], c["dst"], c["dcontext"], c["clid"]
@@ -156,9 +156,9 @@ class _RowReader:
         m = _TIME.fullmatch(start.strip())
         if not m or m.group(1) is None:
             raise ValueError(f"start {start[:40]!r} is not YYYY-MM-DD HH:MM:SS or d/m/yyyy H:MM:SS")
-        if self.day_first is None:                   # once, from the whole file
-            self.day_first = day_first(self.sniff, self.i_start, self.region)
-        first, assumed = self.day_first
+        if self.order is None:                       # once, from the whole file
+            self.order = day_first(self.sniff, self.i_start, self.region)
+        first, assumed = self.order
         a, b, y, h, mi, s = (int(g) for g in m.groups()[:6])
         day, month = (a, b) if first else (b, a)
         start_ms, flag = self.to_utc(y, month, day, h, mi, s)

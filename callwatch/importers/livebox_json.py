@@ -2,7 +2,8 @@
 
 Entries: ``remoteNumber`` ("" when withheld), ``remoteName``, ``startTime`` (ISO 8601 UTC, "Z"),
 ``duration`` (s), ``callType`` (``succeeded``, ``missed``, ``failed``), ``callOrigin`` (``local``:
-the household called out), ``callId`` (the box's own id, a string).
+the household called out), ``callId`` (the box's own id, a string), ``trunkLineNumber`` (the
+household's line the call used; ``callDestination`` is that number too on an incoming call).
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ def _read(e, loc) -> Call:
                 locator=loc, key=f"{e.get('callId', '')}|{when}", source_type=f"{kind}/{e.get('callOrigin', '')}",
                 time_raw=str(when),
                 duration_s=seconds if outcome != MISSED else 0,
+                own_number_raw=str(e.get("trunkLineNumber") or (e.get("callDestination") if direction == IN else "")
+                                   or "") or None,
                 caller_name=(e.get("remoteName") or None) if direction == IN else None)
 
 
