@@ -389,6 +389,9 @@ def _json_spans(text: str, pos: int, where: tuple, decode) -> list[tuple[int, in
     return _json_spans(text, found, rest, decode)
 
 
+MAX_JSON_READ_BACK = 32 * 1024 * 1024      # a box's call list is a few hundred kB
+
+
 class JsonOriginal:
     """The text of a JSON export's call entries as they stand in the file, for their rejects
     (the file's own text, never the entry re-serialised). ``where`` leads from the document to the
@@ -403,6 +406,8 @@ class JsonOriginal:
         import json
         if self._spans is None:
             try:
+                if self.sniff.size > MAX_JSON_READ_BACK:      # the parsed document is in memory already
+                    raise _NotThere
                 with open(self.sniff.path, encoding=self.sniff.encoding or "utf-8", errors="replace") as fh:
                     self._text = fh.read()
                 self._spans = _json_spans(self._text, 0, self.where, json.JSONDecoder().raw_decode)
