@@ -112,7 +112,7 @@ def _print_results(results):
     table.add_column("result", no_wrap=True)
     def row(r, name):
         status = {"imported": f"#{r.import_id}", "already": "already imported", "skipped": "skipped",
-                  "failed": "[red]FAILED[/]"}[r.status]
+                  "failed": Text("FAILED", style="red")}[r.status]     # the console reads no markup
         if r.members:
             status = f"zip of {len(r.members)}" if r.status == "imported" else status
         table.add_row(name, r.format or "-", str(r.read), str(r.new), str(r.duplicate),
@@ -145,8 +145,8 @@ def _print_results(results):
         elif r.status in ("already", "skipped"):
             console.print(f"{r.path.name}: {r.message}", highlight=False)
         elif r.rejected:
-            console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see "
-                          f"[bold]callwatch rejects --import {r.import_id}[/]", highlight=False)
+            console.print(escape(f"{r.path.name}: {r.rejected} record(s) rejected; see ") +
+                          f"[bold]callwatch rejects --import {r.import_id}[/]", highlight=False, markup=True)
 
 
 @cli.command("import")
@@ -214,8 +214,10 @@ def rejects_cmd(env, import_id, as_json):
     for r in rows:
         console.print(f"[bold]{escape(r['file'])}[/] " + escape(f"(import #{r['import_id']}), {r['locator']}: {r['reason']}"),
                       highlight=False, soft_wrap=True, markup=True)
-        if r["raw"]:
-            console.print(f"    {r['raw'][:300]}", highlight=False, markup=False, soft_wrap=True)
+        if r["raw"]:        # the record as it stands in the archived file (--json: all of what is kept)
+            raw = r["raw"] if len(r["raw"]) <= 1000 else r["raw"][:1000] + f"... ({len(r['raw']) - 1000} more characters)"
+            console.print("\n".join("    " + line for line in raw.splitlines()), highlight=False, markup=False,
+                          soft_wrap=True)
     console.print(f"{len(rows)} rejected record(s).")
 
 

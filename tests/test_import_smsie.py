@@ -77,3 +77,12 @@ def test_ndjson_layout_with_a_bad_line_and_a_bad_record(household):
     reasons = sorted(x["reason"].split(" (")[0] for x in household.store.rejects(r.import_id))
     assert reasons == ["not a JSON object", "unknown call type 42"]
     assert household.store.rejects(r.import_id)[1]["locator"].startswith("line 3 (bytes ")
+
+
+def test_a_refused_row_is_kept_as_the_export_wrote_it(household):
+    bad = dict(ROWS[3], type="42")
+    r = household.import_(household.write("calls-2026-10-12.json", _export([ROWS[2], bad])))
+    (reject,) = household.store.rejects(r.import_id)
+    # the app's 2-space layout, one level in: the row's own lines as they stand in the file
+    lines = json.dumps(bad, indent=2).splitlines()
+    assert reject["raw"] == "\n".join([lines[0]] + ["  " + line for line in lines[1:]])

@@ -66,7 +66,7 @@ def make_call(*, number, date, duration, type_, presentation, name, ring, locato
     return Call(
         start_ms=start_ms, direction=direction, outcome=outcome, number_raw=number, locator=locator,
         key=f"{start_ms}|{identity_number}|{code}|{'' if seconds is None else seconds}",
-        source_type=f"{code} {label}", duration_s=seconds,
+        source_type=f"{code} {label}", time_raw=str(date).strip(), duration_s=seconds,
         ring_s=_int(ring, "ring_time") if ring not in (None, "") else None,
         presentation=pres, caller_name=(name or "").strip() or None,
         region=country.strip().upper() if isinstance(country, str) and country.strip() else None,

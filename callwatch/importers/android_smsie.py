@@ -20,7 +20,7 @@ import json
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.android_common import FAMILY, IDENTITY, BadRecord, make_call
-from callwatch.importers.base import OVERLONG, LineReader, Reject, json_entries, json_raw, load_json
+from callwatch.importers.base import OVERLONG, JsonOriginal, LineReader, Reject, json_entries, load_json
 
 # Columns of CallLog.Calls that no other JSON export in the registry has.
 _ANDROID_COLUMNS = ('"presentation"', '"subscription_id"', '"subscription_component_name"', '"countryiso"',
@@ -64,16 +64,16 @@ def _lines(sniff, ctx):
         try:
             entry = json.loads(line)
         except (ValueError, RecursionError) as exc:
-            yield Reject(loc, f"not a JSON object ({str(exc)[:80]})", line[:4000])
+            yield Reject(loc, f"not a JSON object ({str(exc)[:80]})", line.rstrip("\r\n")[:4000])
             continue
         if not isinstance(entry, dict):
-            yield Reject(loc, "entry is not an object", json_raw(entry))
+            yield Reject(loc, "entry is not an object", line.rstrip("\r\n")[:4000])    # the line as in the file
             continue
         loc += f" _id={entry.get('_id')}"
         try:
             yield _read(entry, loc)
         except ValueError as exc:
-            yield Reject(loc, str(exc), json_raw(entry))
+            yield Reject(loc, str(exc), line.rstrip("\r\n")[:4000])
 
 
 def _parse(sniff, ctx):
@@ -83,7 +83,7 @@ def _parse(sniff, ctx):
     doc = load_json(sniff)
     if not isinstance(doc, list):
         raise UnreadableFile(sniff.path, "expected a JSON array of call-log rows (an sms-ie calls-*.json export)")
-    yield from json_entries(doc, "", "_id", _read)
+    yield from json_entries(doc, "", "_id", _read, JsonOriginal(sniff, (), len(doc)))
 
 
 FORMAT = Format(
