@@ -37,6 +37,21 @@ class Line:
 
 
 @dataclass(frozen=True)
+class Complainant:
+    """Who complains: printed on the pack's cover, attestation and letters; a field left out is
+    a blank to fill by hand, never a guess."""
+
+    name: str = ""
+    address: str = ""
+    birth_date: dt.date | None = None      # the attestation (art. 202 CPC) asks for it
+    birth_place: str = ""
+    occupation: str = ""
+    email: str = ""
+    phone: str = ""                        # a number to reach you on (any of your lines)
+    customer_number: str = ""              # your account or contract number with the operator
+
+
+@dataclass(frozen=True)
 class Operator:
     name: str = ""
     numbers: tuple[str, ...] = ()
@@ -153,6 +168,7 @@ class Config:
     timezone: str = "Europe/Paris"
     jurisdiction: str = "fr"
     lines: tuple[Line, ...] = ()
+    complainant: Complainant = Complainant()
     operator: Operator = Operator()
     objections: tuple[Objection, ...] = ()
     registrations: tuple[Registration, ...] = ()
@@ -263,7 +279,7 @@ class _Validator:
         return value
 
     def config(self, doc: dict, raw: bytes) -> Config:
-        self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "operator",
+        self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "complainant", "operator",
                          "objections", "registrations", "asterisk", "csv_mappings", "detect", "timestamp",
                          "daemon", "sources"}, "")
         kw: dict = {"path": self.path, "raw": raw}
@@ -287,6 +303,8 @@ class _Validator:
         self.check_lines(kw["lines"])
         if "operator" in doc:
             kw["operator"] = self.operator(doc["operator"])
+        if "complainant" in doc:
+            kw["complainant"] = self.complainant(doc["complainant"])
         kw["objections"] = tuple(self.objection(t, i) for i, t in enumerate(self.tables(doc, "objections")))
         kw["registrations"] = tuple(self.registration(t, i) for i, t in enumerate(self.tables(doc, "registrations")))
         if "asterisk" in doc:
@@ -449,6 +467,17 @@ class _Validator:
             self.fail(f"{w}kind", f"must be one of {', '.join(OBJECTION_KINDS)}, not {kind!r}")
         return Objection(company=self.get(t, "company", str, w, required=True),
                          date=self.get(t, "date", dt.date, w, required=True), kind=kind)
+
+    def complainant(self, t):
+        if not isinstance(t, dict):
+            self.fail("complainant", "must be a table ([complainant])")
+        w = "complainant."
+        fields = set(Complainant.__dataclass_fields__)
+        self.known(t, fields, w)
+        kw = {k: self.get(t, k, str, w, default="") for k in fields - {"birth_date"}}
+        if "birth_date" in t:
+            kw["birth_date"] = self.get(t, "birth_date", dt.date, w)
+        return Complainant(**kw)
 
     def registration(self, t, i):
         w = f"registrations[{i}]."

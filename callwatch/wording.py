@@ -142,6 +142,38 @@ TIERS = {
 }
 
 
+MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                  "novembre", "décembre"),
+          "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December")}
+
+
+def long_date(iso: str, lang: str = "en") -> str:
+    """2026-10-05 as a letter writes it: "5 octobre 2026" ("1er" for the first), "5 October 2026"."""
+    day = dt.date.fromisoformat(str(iso)[:10])
+    if lang == "fr":
+        return f"{'1er' if day.day == 1 else day.day} {MONTHS['fr'][day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS['en'][day.month - 1]} {day.year}"
+
+
+@lru_cache(maxsize=4096)
+def phone(number: str | None, region: str = "FR") -> str:
+    """A stored number as people write it at home: national form for the household's country
+    ("01 63 45 78 21"), international otherwise ("+44 20 7946 0100"); anything else as stored."""
+    if not number or not number.startswith("+"):
+        return number or ""
+    import phonenumbers
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_valid_number(parsed):
+        return number
+    home = phonenumbers.region_code_for_number(parsed) == region.upper()
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL if home
+                                      else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def tier(name: str, lang: str = "en") -> str:
     pair = TIERS.get(name)
     return (pair[1] if lang == "fr" else pair[0]) if pair else name

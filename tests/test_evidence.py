@@ -32,9 +32,10 @@ def reported(make_household, tmp_path):
 def test_pack_layout_private_and_verified(reported):
     h, _, result = reported
     names = sorted(p.relative_to(result.folder).as_posix() for p in result.folder.rglob("*") if p.is_file())
-    assert names == ["SHA256SUMS", "calls.csv", "evidence.pdf", "findings.json", "letters/opposition-operateur.md",
+    assert names == ["SHA256SUMS", "calls.csv", "complaints/cnil.md", "complaints/ordre-des-demarches.md",
+                     "complaints/signalconso.md", "evidence.pdf", "findings.json", "letters/opposition-operateur.md",
                      "letters/plainte-procureur.md", "letters/reclamation-service-consommateurs.md",
-                     "letters/saisine-mediateur.md", "letters/signalconso.md", "manifest.json"]
+                     "letters/saisine-mediateur.md", "manifest.json"]
     assert result.folder.name == "callwatch-evidence-operateur-x-2026-11-21"
     for p in [result.folder, result.zip_path, *result.folder.rglob("*")]:
         assert stat.S_IMODE(p.stat().st_mode) in (0o600, 0o700), p
@@ -66,11 +67,16 @@ def test_pdf_csv_and_json_agree(reported):
 def test_letters_carry_the_real_figures(reported):
     _, gathered, result = reported
     figures = gathered.figures()
+    findings = json.loads((result.folder / "findings.json").read_text())
+    per_rule = {r["id"]: len(r["calls"]) for r in findings["rules_broken"]}
     letter = (result.folder / "letters" / "opposition-operateur.md").read_text()
     assert f"{figures['calls']} appels ou tentatives" in letter
     assert f"{figures['silent']} appels silencieux" in letter
-    assert "le 2026-10-01" in letter and f"{figures['after_objection']} appels sont intervenus" in letter
-    assert figures["first"][:10] in letter and figures["last"][:10] in letter
+    # the objection's figure is the GDPR rule's own (the refusal rule's breaches are never added in)
+    assert (f"par écrit à toute prospection le 1er octobre 2026 ; {per_rule['fr.rgpd-21.objection']} appels sont "
+            "intervenus après") in letter
+    assert f"{per_rule['fr.d223-9.frequency']} de ces appels dépassent le plafond" in letter
+    assert "du 1er septembre 2026" in letter.lower() or "Du 1er septembre 2026" in letter
     prosecutor = (result.folder / "letters" / "plainte-procureur.md").read_text()
     assert "222-16" in prosecutor and f"{figures['calls']} appels ou tentatives" in prosecutor
     pdf_text = " ".join(" ".join(p.extract_text() for p in PdfReader(result.folder / "evidence.pdf").pages).split())
@@ -115,8 +121,8 @@ def test_any_change_is_caught(reported, tmp_path):
     report = verify(folder)
     assert "calls.csv" in report.changed and not report.ok
     csv_path.write_bytes(content)
-    (folder / "letters" / "signalconso.md").unlink()
-    assert verify(folder).missing == ["letters/signalconso.md"]
+    (folder / "complaints" / "signalconso.md").unlink()
+    assert verify(folder).missing == ["complaints/signalconso.md"]
     (folder / "notes.txt").write_text("added")
     assert "notes.txt" in verify(folder).extra
 

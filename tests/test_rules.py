@@ -168,7 +168,8 @@ def test_a_uk_household_gets_its_pack_in_english_without_asking(make_household, 
     out = runner.invoke(cli, ["--config", str(h.config_path), "report", "--out", str(tmp_path / "packs")], env=env)
     assert out.exit_code == 0, out.output
     letters = {p.name for p in (tmp_path / "packs").glob("*/letters/*.md")}
-    assert "complaint-ofcom-ico.md" in letters and not any("opposition" in n for n in letters)
+    kits = {p.name for p in (tmp_path / "packs").glob("*/complaints/*.md")}
+    assert letters == {"objection-to-the-company.md"} and {"ofcom.md", "ico.md"} <= kits
 
 
 def _lines_household(make_household, jurisdiction, zone, name):

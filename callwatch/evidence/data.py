@@ -51,6 +51,10 @@ class PackData:
         text = re.sub(r"[^A-Za-z0-9+]+", "-", _ascii(self.subject)).strip("-").lower()
         return text[:40] or "finding"
 
+    def line_key(self, line) -> str:
+        """A configured line's key (its E.164 number), as calls.line holds it."""
+        return lines_mod.line_key(line, Normaliser(self.config.region))
+
     def line_name(self, line: str | None, lang: str = "en") -> str:
         return lines_mod.name(line, self.line_names, lang)
 

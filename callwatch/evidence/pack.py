@@ -4,7 +4,8 @@
         evidence.pdf      PDF/A-3B, calls.csv and manifest.json attached inside
         calls.csv         exactly the PDF's call table (UTF-8 with BOM, for spreadsheets)
         findings.json     the finding, its figures, rules, numbers and breaches
-        letters/*.md      drafts filled with the facts
+        letters/*.md      drafts filled with the facts, for the rule pack's jurisdiction
+        complaints/*      each complaint channel's own fields, filled; what to send in which order
         manifest.json     every file above (but the PDF) and every source export, hashed
         SHA256SUMS        every file of the pack, in `sha256sum -c` format
 
@@ -27,7 +28,7 @@ from datetime import timezone
 from pathlib import Path
 
 from callwatch import __version__
-from callwatch.evidence import letters, pdf, timestamp
+from callwatch.evidence import kits, letters, pdf, timestamp
 from callwatch.evidence.data import PackData
 from callwatch.private import private_dir, write_private
 
@@ -127,7 +128,10 @@ def _build(data: PackData, out_dir: Path, lang: str) -> PackResult:
     files: dict[str, bytes] = {"calls.csv": calls_csv(data), "findings.json": findings_json(data)}
     for letter_name, text in letters.render(data, lang).items():
         files[f"letters/{letter_name}"] = text.encode("utf-8")
+    for kit_name, content in kits.render(data, lang).items():
+        files[f"complaints/{kit_name}"] = content
     private_dir(folder / "letters")
+    private_dir(folder / "complaints")
     for rel, content in files.items():
         write_private(folder / rel, content)
     manifest = {

@@ -12,7 +12,7 @@ import matplotlib
 from fpdf import FPDF
 
 from callwatch import __version__
-from callwatch.evidence import charts, letters as letters_mod
+from callwatch.evidence import charts, kits, letters as letters_mod
 from callwatch.evidence.data import PackData
 from callwatch.wording import describe, tier
 
@@ -37,6 +37,7 @@ LABELS = {
         "attribution": "Attribution des numéros", "calls": "Tableau des appels", "method": "Méthode et limites",
         "integrity": "Intégrité et sources", "attestation": "Attestation", "letters": "Annexe : projets de lettres",
         "leads": "Pistes non comptées", "decisions": "Vos décisions",
+        "kits": "Annexe : formulaires de plainte pré-remplis",
         "page": "page", "date_basis": "Date auto-déclarée : l'heure d'établissement est celle de l'ordinateur qui a "
                                       "produit ce dossier ; aucun horodatage par un tiers de confiance.",
     },
@@ -47,6 +48,7 @@ LABELS = {
         "calls": "Table of calls", "method": "Method and limits", "integrity": "Integrity and sources",
         "attestation": "Attestation", "letters": "Appendix: draft letters", "page": "page",
         "leads": "Leads, not counted", "decisions": "Your decisions",
+        "kits": "Appendix: complaint forms, filled",
         "date_basis": "Self-declared date: the generation time is the clock of the computer that made this pack; "
                       "no trusted time-stamping authority was used.",
     },
@@ -392,6 +394,14 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
         doc.set_font("DejaVu", "B", 9)
         doc.multi_cell(0, 5, name, new_x="LMARGIN", new_y="NEXT")
         doc.para(text, size=7.5, height=3.8)
+    doc.add_page()
+    doc.heading(L["kits"])
+    for name, content in kits.render(data, lang).items():
+        if not name.endswith(".md"):
+            continue
+        doc.set_font("DejaVu", "B", 9)
+        doc.multi_cell(0, 5, "complaints/" + name, new_x="LMARGIN", new_y="NEXT")
+        doc.para(content.decode("utf-8"), size=7.5, height=3.8)
 
     doc.embed_file(csv_path, desc="calls.csv: the table of calls", mime_type="text/csv",
                    associated_file_relationship="Data", modification_date=data.generated_at)

@@ -28,6 +28,9 @@ from callwatch.errors import CallwatchError
 MAX_MEMBER = 512 * 2**20
 
 
+PACK_FOLDERS = ("letters", "complaints")      # the only folders a pack holds
+
+
 @dataclass
 class VerifyReport:
     fingerprint: str | None = None
@@ -53,7 +56,7 @@ def _read_folder(path: Path, problems: list[str]) -> dict[str, bytes]:
         if p.is_symlink():
             problems.append(f"{rel} is a symbolic link, not a file of the pack")
         elif p.is_dir():
-            if rel != "letters":
+            if rel not in PACK_FOLDERS:
                 problems.append(f"{rel}/ is a directory the pack does not have")
         elif p.is_file():
             files[rel] = p.read_bytes()
