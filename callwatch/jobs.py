@@ -84,25 +84,35 @@ class Jobs:
     def job_inbox(self, paths: list[str]):
         from callwatch.ingest import Importer
         from callwatch.store import Store
-        done, failed, new = 0, 0, 0
+        done, failed, left, new = 0, 0, 0, 0
         with Store(self.data_dir) as store:
             importer = Importer(store, self.config, cancel=self.stop)
             for path in map(Path, paths):
                 if self.stop.is_set():
                     break
-                if not path.is_file():             # moved away since the daemon saw it settle
+                # Opened once without following links; archived from that descriptor (archive.py).
+                result = importer.import_file(path, watched=True)
+                if result.status == "changed":
+                    left += 1
+                    log.info("inbox: %s: %s", path.name, result.message)
                     continue
-                result = importer.import_file(path)
-                if result.status in ("failed", "skipped"):
-                    settle(path, self.inbox, False, f"{result.message}\nformats tried: {', '.join(result.tried)}")
-                    failed += 1
-                else:
-                    settle(path, self.inbox, True)
+                ok = result.status not in ("failed", "skipped")
+                if ok:
                     done += 1
                     new += result.new
+                reason = "" if ok else f"{result.message}\nformats tried: {', '.join(result.tried)}"
+                if settle(path, self.inbox, ok, reason, expect=result.signature) is None:
+                    left += 1           # what was read is stored; what replaced it or was added is read later
+                    log.info("inbox: %s changed after it was read: left in the inbox, to be read again once stable",
+                             path.name)
+                elif not ok:
+                    failed += 1
         if new and not self.stop.is_set():
             self.run("scan")
-        return "ok" if not failed else "failed", f"{done} imported ({new} new calls), {failed} refused"
+        detail = f"{done} imported ({new} new calls), {failed} refused"
+        if left:
+            detail += f", {left} left in the inbox (changed while read)"
+        return "ok" if not failed else "failed", detail
 
     def job_scan(self):
         from callwatch.detect import scan
