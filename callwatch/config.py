@@ -95,6 +95,7 @@ class Daemon:
     alert_urls: tuple[str, ...] = ()      # apprise URLs (mailto://, ntfy://, gotify://, json://...)
     alert_max_per_hour: int = 6
     digest_cron: str = ""                 # a daily digest, e.g. "0 20 * * *" (empty: none)
+    job_time_limit_s: int = 3600          # a job's process still running after this is stopped (0: no limit)
 
 
 @dataclass(frozen=True)
@@ -306,7 +307,7 @@ class _Validator:
         d = Daemon()
         self.known(t, set(d.__dataclass_fields__), w)
         kw = {}
-        for name in ("inbox_every_s", "stable_s", "maintenance_every_s", "alert_max_per_hour"):
+        for name in ("inbox_every_s", "stable_s", "maintenance_every_s", "alert_max_per_hour", "job_time_limit_s"):
             if name in t:
                 value = t[name]
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
