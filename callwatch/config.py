@@ -15,7 +15,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callwatch.errors import ConfigError
+from callwatch.errors import ConfigError, UnsafeFolder
+from callwatch.private import check_owned
 from callwatch.times import zone
 
 JURISDICTIONS = ("fr", "uk", "us", "generic")
@@ -181,8 +182,12 @@ def load(explicit: str | os.PathLike | None = None, data_dir: str | os.PathLike 
     else:
         try:
             raw = path.read_bytes()
+            check_owned(path, "configuration file")
         except OSError as exc:
             raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+        except UnsafeFolder as exc:
+            # Whoever can write the configuration decides where data goes and which URLs get alerts.
+            raise ConfigError(path, None, str(exc).removeprefix(f"{path}: ")) from None
         try:
             doc = tomllib.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
