@@ -18,7 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from callwatch import __version__, config as config_mod, importers
-from callwatch.errors import CallwatchError
+from callwatch.errors import CallwatchError, storage_fault
+from callwatch.shown import install_log_filter, shown
 
 if TYPE_CHECKING:
     from callwatch.store import Store
@@ -32,14 +33,28 @@ console = Console(markup=False)
 err = Console(stderr=True, markup=False)
 
 
+# A row id as SQLite stores it: beyond, sqlite3 raises OverflowError instead of finding nothing.
+ID = click.IntRange(1, 2**63 - 1)
+
+
 def handle_errors(fn):
+    """A library error, or a machine fault (a full disk, a read-only folder, a damaged store), ends
+    in one sentence on stderr and exit status 2; never a traceback."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except CallwatchError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
-            sys.exit(2)
+            message = str(exc)
+        except Exception as exc:          # an OSError or sqlite3.Error (not imported here: the daemon goes through here)
+            env = args[0] if args and isinstance(args[0], Env) else None
+            where = env.config.data_dir / "callwatch.db" if env is not None and env.loaded else Path(".")
+            fault = storage_fault(where, exc)
+            if fault is None:
+                raise
+            message = str(fault)
+        err.print(f"[bold red]error:[/] {escape(shown(message))}", highlight=False, markup=True)
+        sys.exit(2)
     return wrapper
 
 
@@ -53,6 +68,10 @@ class Env:
         if self._config is None:
             self._config = config_mod.load(self.config_path, self.data_dir_opt)
         return self._config
+
+    @property
+    def loaded(self) -> bool:
+        return self._config is not None
 
     def store(self) -> Store:
         from callwatch.store import Store
@@ -71,6 +90,7 @@ def cli(ctx, config_path, data_dir, verbose):
     """callwatch: turn call-log exports into a dated evidence file."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    install_log_filter()                 # one line per record, no URL's password
     ctx.obj = Env(config_path, data_dir)
 
 
@@ -111,18 +131,18 @@ def _print_results(results):
     table.add_column("result", no_wrap=True)
     for r in results:
         status = {"imported": f"#{r.import_id}", "already": "already imported", "skipped": "skipped",
-                  "failed": "[red]FAILED[/]"}[r.status]
-        table.add_row(str(r.path.name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
+                  "failed": "[red]FAILED[/]", "changed": "[red]CHANGED[/]"}[r.status]
+        table.add_row(shown(r.path.name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
                       str(r.merged), str(r.rejected), status)
     console.print(table)
     for r in results:
-        if r.status == "failed":
+        if r.status in ("failed", "changed"):
             tried = f"\n  formats tried: {', '.join(r.tried)}" if r.tried else ""
-            err.print(f"[red]{escape(str(r.path))}[/]: {escape(r.message + tried)}", highlight=False, markup=True)
+            err.print(f"[red]{escape(shown(r.path))}[/]: {escape(shown(r.message) + tried)}", highlight=False, markup=True)
         elif r.status in ("already", "skipped"):
-            console.print(f"{r.path.name}: {r.message}", highlight=False)
+            console.print(f"{shown(r.path.name)}: {shown(r.message)}", highlight=False)
         elif r.rejected:
-            console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see "
+            console.print(f"{shown(r.path.name)}: {r.rejected} record(s) rejected; see "
                           f"[bold]callwatch rejects --import {r.import_id}[/]", highlight=False)
 
 
@@ -138,7 +158,7 @@ def import_cmd(env, paths, fmt, as_json):
     if as_json:
         click.echo(json.dumps([{**{k: v for k, v in r.__dict__.items() if k != "path"}, "path": str(r.path)}
                                for r in results], indent=2, default=str))
-    if any(r.status == "failed" for r in results):
+    if any(r.status in ("failed", "changed") for r in results):
         sys.exit(1)
 
 
@@ -160,7 +180,7 @@ def imports_cmd(env, as_json):
         console.print(f"No imports yet in {env.config.data_dir}.")
         return
     for r in rows:
-        console.print(f"[bold]#{r['id']}[/] " + escape(f"{r['original_name']}  ({r['format']}, {r['size']:,} bytes, "
+        console.print(f"[bold]#{r['id']}[/] " + escape(f"{shown(r['original_name'])}  ({r['format']}, {r['size']:,} bytes, "
                                                        f"imported {r['started_at']})"), highlight=False, markup=True)
         console.print(f"    read {r['read']}, new {r['new']}, duplicate {r['duplicate']}, merged {r['merged']}, "
                       f"rejected {r['rejected']}", highlight=False)
@@ -169,7 +189,7 @@ def imports_cmd(env, as_json):
 
 
 @cli.command("rejects")
-@click.option("--import", "import_id", type=int, help="Only the rejects of this import.")
+@click.option("--import", "import_id", type=ID, help="Only the rejects of this import.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rejects as JSON.")
 @click.pass_obj
 @handle_errors
@@ -187,10 +207,10 @@ def rejects_cmd(env, import_id, as_json):
         console.print("No rejected records.")
         return
     for r in rows:
-        console.print(f"[bold]{escape(r['file'])}[/] " + escape(f"(import #{r['import_id']}), {r['locator']}: {r['reason']}"),
+        console.print(f"[bold]{escape(shown(r['file']))}[/] " + escape(shown(f"(import #{r['import_id']}), {r['locator']}: {r['reason']}")),
                       highlight=False, soft_wrap=True, markup=True)
         if r["raw"]:
-            console.print(f"    {r['raw'][:300]}", highlight=False, markup=False, soft_wrap=True)
+            console.print(f"    {shown(r['raw'][:300])}", highlight=False, markup=False, soft_wrap=True)
     console.print(f"{len(rows)} rejected record(s).")
 
 
@@ -255,16 +275,29 @@ def scan_cmd(env, as_json, full):
         click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 
+def _number_key(env, number: str) -> str:
+    """The stored key of a number given on the command line, or one sentence saying why it is none."""
+    from callwatch.numbers import Normaliser
+    facts = Normaliser(env.config.region).normalise(number)
+    if facts.key is None:
+        if facts.presentation != "allowed":
+            raise CallwatchError(f"--number {number!r} stands for a withheld number, not a number: withheld calls "
+                                 f"are in their own finding (see `callwatch scan`)")
+        raise CallwatchError(f"--number {number!r} is not a telephone number (give it as dialled, e.g. "
+                             f"01 62 34 50 12 or +33162345012)")
+    return facts.key
+
+
 @cli.command("calls")
-@click.option("--campaign", "--finding", "finding_id", type=int, help="The calls of this finding (see `callwatch scan`).")
+@click.option("--campaign", "--finding", "finding_id", type=ID, help="The calls of this finding (see `callwatch scan`).")
 @click.option("--number", help="The calls from or to this number (any notation).")
 @click.pass_obj
 @handle_errors
 def calls_cmd(env, finding_id, number):
     """List calls: local time with zone, UTC, number, outcome, talk time, signals, rules broken."""
-    from callwatch.numbers import Normaliser
     if (finding_id is None) == (number is None):
         raise CallwatchError("give one of --finding ID or --number N")
+    key = _number_key(env, number) if number is not None else None
     store = env.store()
     try:
         if finding_id is not None:
@@ -276,7 +309,6 @@ def calls_cmd(env, finding_id, number):
             if not rows:
                 raise CallwatchError(f"no finding {finding_id} in the latest scan (run `callwatch scan`)")
         else:
-            key = Normaliser(env.config.region).normalise(number).key or number
             rows = list(store.db.query(
                 "SELECT c.*, NULL AS signals, NULL AS broken, i.original_name AS source FROM calls c "
                 "JOIN imports i ON i.id = c.import_id WHERE c.number = ? ORDER BY c.start_ms", [key]))
@@ -295,14 +327,14 @@ def calls_cmd(env, finding_id, number):
         if r["signals"]:
             line += f"  [{r['signals']}]"
         console.print(line, highlight=False)
-        console.print(f"    source: {r['source']}, {r['locator']}", highlight=False, style="dim")
+        console.print(f"    source: {shown(r['source'])}, {shown(r['locator'])}", highlight=False, style="dim")
         for broken in (r["broken"] or "").splitlines():
             console.print(f"    breaks {broken}", highlight=False)
     console.print(f"{len(rows)} call(s); times in {env.config.timezone} and UTC.", highlight=False)
 
 
 @cli.command("report")
-@click.option("--campaign", "--finding", "finding_id", type=int, help="The finding to report (default: the most severe).")
+@click.option("--campaign", "--finding", "finding_id", type=ID, help="The finding to report (default: the most severe).")
 @click.option("--number", help="Report the finding that involves this number.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (local), YYYY-MM-DD.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (local), YYYY-MM-DD.")
@@ -316,6 +348,10 @@ def calls_cmd(env, finding_id, number):
 @handle_errors
 def report_cmd(env, finding_id, number, start, end, lang, out_dir, at):
     """Write the dated evidence pack (PDF/A, CSV, JSON, letters, manifest, zip)."""
+    if start and end and start > end:
+        raise CallwatchError(f"--from {start:%Y-%m-%d} is after --to {end:%Y-%m-%d}: the period would hold no day")
+    if number is not None:
+        _number_key(env, number)
     run_report(env, finding_id=finding_id, number=number, start=start.date() if start else None,
                end=end.date() if end else None, lang=lang, out_dir=Path(out_dir), at=at)
 
@@ -489,7 +525,7 @@ def status_cmd(env):
     if state:
         alive = _pid_alive(state["pid"]) and state.get("running")
         console.print(f"daemon: {'running' if alive else 'not running'} (pid {state['pid']}, state of "
-                      f"{state['updated_at']}), inbox {state['inbox']}", highlight=False, soft_wrap=True)
+                      f"{state['updated_at']}), inbox {shown(state['inbox'])}", highlight=False, soft_wrap=True)
     else:
         console.print("daemon: never started on this data directory", highlight=False)
     table = Table(title="Jobs", title_justify="left")
@@ -507,7 +543,7 @@ def status_cmd(env):
             next_runs[f"source:{name}"] = f"{health['next_try']} (back-off, {health['failures']} failure(s))"
     for job in sorted(set(by_job) | set(next_runs)):
         r = by_job.get(job, {})
-        table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", (r.get("detail") or "")[:400],
+        table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", shown(r.get("detail") or "")[:400],
                       next_runs.get(job) or "-")
     console.print(table)
     console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)

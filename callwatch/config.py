@@ -17,12 +17,17 @@ from pathlib import Path
 
 from callwatch.errors import ConfigError, UnsafeFolder
 from callwatch.private import check_owned
+from callwatch.shown import redact
 from callwatch.times import zone
 
 JURISDICTIONS = ("fr", "uk", "us", "generic")
 OBJECTION_KINDS = ("gdpr-art21", "refusal", "do-not-call")
 OUTCOMES = ("answered", "missed", "rejected", "blocked", "voicemail", "unknown")
 DURATION_FORMATS = ("seconds", "minutes", "h:mm", "m:ss", "h:mm:ss")
+MAX_SECONDS = 366 * 86400      # any period or count in the configuration: beyond, a typo (and an overflow)
+# A number as people write their own: digits, spaces, dots, dashes, slashes, brackets, a leading +.
+# (Parsed for real by numbers.py on import; kept light here, the daemon loads this module.)
+_PHONE = re.compile(r"\+?[0-9(][0-9 .\-/()]*")
 
 
 @dataclass(frozen=True)
@@ -292,10 +297,10 @@ class _Validator:
             self.fail(f"{w}kind", f"must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
         url = self.get(t, "url", str, w, default=SOURCE_URLS[kind]).rstrip("/")
         if not re.match(r"https?://", url):
-            self.fail(f"{w}url", f"must be an http:// or https:// address, not {url!r}")
+            self.fail(f"{w}url", f"must be an http:// or https:// address, not {redact(url)!r}")
         every = t.get("every_s", 300)
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            self.fail(f"{w}every_s", "must be a whole number of seconds >= 1")
+        if isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= MAX_SECONDS:
+            self.fail(f"{w}every_s", f"must be a whole number of seconds from 1 to {MAX_SECONDS} (a year)")
         name = self.get(t, "name", str, w, default=kind)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
             # The name becomes part of file names (polls, secrets): no path separators, no dot-dot.
@@ -317,6 +322,8 @@ class _Validator:
                 value = t[name]
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     self.fail(f"{w}{name}", "must be a whole number of seconds (or a count) >= 0")
+                if value > MAX_SECONDS:
+                    self.fail(f"{w}{name}", f"must be at most {MAX_SECONDS} (a year), not {value}")
                 kw[name] = value
         if "inbox" in t:
             kw["inbox"] = Path(self.get(t, "inbox", str, w)).expanduser()
@@ -337,7 +344,7 @@ class _Validator:
         self.known(t, {"url", "ca_file", "timeout_s"}, w)
         url = self.get(t, "url", str, w, required=True)
         if not re.match(r"https?://", url):
-            self.fail(f"{w}url", f"must be an http:// or https:// address, not {url!r}")
+            self.fail(f"{w}url", f"must be an http:// or https:// address, not {redact(url)!r}")
         ca = self.get(t, "ca_file", str, w)
         timeout = t.get("timeout_s", 30.0)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
@@ -361,6 +368,8 @@ class _Validator:
                 self.fail(f"{w}{name}", "must be a whole number")
             if value < 0 or (name == "probable_min_similarity" and value > 1):
                 self.fail(f"{w}{name}", "out of range" + (" (0 to 1)" if name == "probable_min_similarity" else ""))
+            if value > MAX_SECONDS:        # beyond, SQLite and numpy overflow
+                self.fail(f"{w}{name}", f"out of range (at most {MAX_SECONDS})")
             values[name] = value
         return Detect(**{**d.__dict__, **values})
 
@@ -374,6 +383,9 @@ class _Validator:
         w = f"lines[{i}]."
         self.known(t, {"number", "label"}, w)
         number = self.get(t, "number", str, w, required=True)
+        if not _PHONE.fullmatch(number) or sum(c.isdigit() for c in number) < 2:
+            self.fail(f"{w}number", f"must be a telephone number like \"01 23 45 67 89\" or \"+33123456789\", "
+                                    f"not {number!r}")
         return Line(number=number, label=self.get(t, "label", str, w, default=number))
 
     def operator(self, t):
