@@ -138,3 +138,30 @@ def test_file_names_that_would_forge_output_are_printed_escaped(tmp_path):
     bad.write_text("shopping list\n")
     result = run(tmp_path, "import", str(bad))
     assert result.exit_code == 1 and "notes\\x1b]0;pwned\\x07.txt" in result.output and "\x1b" not in result.output
+
+
+def test_a_pack_re_zipped_by_the_user_is_reported_as_re_zipped_not_as_tampered(scanned):
+    import zipfile
+    result = run(scanned, "report", "--out", str(scanned / "out"))
+    assert result.exit_code == 0, result.output
+    (original,) = (scanned / "out").glob("*.zip")
+    folder = original.with_suffix("")
+
+    def rezip(target, change=None):
+        """As `zip -r` does: the folders listed too, members deflated, today's dates."""
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as z:
+            for path in sorted([folder, *folder.rglob("*")]):
+                arcname = path.relative_to(folder.parent).as_posix() + ("/" if path.is_dir() else "")
+                if path.is_dir():
+                    z.writestr(arcname, b"")
+                else:
+                    z.writestr(arcname, change(path) if change else path.read_bytes())
+    rezip(scanned / "rezipped.zip")
+    result = run(scanned, "verify", str(scanned / "rezipped.zip"))
+    assert result.exit_code == 1
+    assert "re-zipped: the files inside are intact" in result.text
+    assert not any(word in result.output for word in ("CHANGED", "MISSING", "EXTRA", "not a file of the pack"))
+    rezip(scanned / "doctored.zip", lambda p: p.read_bytes() + (b"\r\n" if p.name == "calls.csv" else b""))
+    result = run(scanned, "verify", str(scanned / "doctored.zip"))
+    assert result.exit_code == 1 and "CHANGED calls.csv" in result.text and "re-zipped" not in result.text
+    assert run(scanned, "verify", str(original)).exit_code == 0
