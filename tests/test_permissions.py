@@ -35,7 +35,7 @@ def test_an_existing_data_directory_keeps_its_mode_and_new_folders_are_private(t
     assert mode(data / "callwatch.db.identity") == 0o600
 
 
-@pytest.mark.parametrize("loose", [0o777, 0o1777, 0o703])
+@pytest.mark.parametrize("loose", [0o777, 0o1777, 0o703], ids=["0777", "1777", "0703"])
 def test_a_data_directory_every_user_may_write_is_refused(tmp_path, loose):
     data = tmp_path / "data"
     data.mkdir()

@@ -65,7 +65,7 @@ def test_a_deleted_store_stops_every_command_and_is_never_recreated(tmp_path):
     ("an empty file", "this is not the call store that was kept here (expected identity"),
     ("another callwatch store", "this is not the call store that was kept here (expected identity"),
     ("random bytes", "the call store is damaged (file is not a database)"),
-])
+], ids=["empty file", "another store", "random bytes"])
 def test_a_replaced_store_is_refused_and_left_as_it_is(tmp_path, replacement, words):
     data = tmp_path / "data"
     assert run(tmp_path, "import", str(export(tmp_path))).exit_code == 0
