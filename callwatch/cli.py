@@ -388,7 +388,10 @@ def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang=
 def verify_cmd(env, pack, no_store, tsa_ca):
     """Check an evidence pack (folder or zip): every file and, with the store, every source export."""
     from callwatch.evidence.verify import verify
+    from callwatch import identity
     store = None
+    if not no_store:
+        identity.check_present(env.config.data_dir, identity.DB_NAME)    # a lost store is said, not skipped
     if not no_store and (env.config.data_dir / "callwatch.db").exists():
         store = env.store()
     try:

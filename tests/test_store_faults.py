@@ -59,6 +59,10 @@ def test_a_deleted_store_stops_every_command_and_is_never_recreated(tmp_path):
         assert f"{data / 'callwatch.db'}: the call store is missing" in result.text, args
         assert f"remove {data / MARKER}" in result.text and "Traceback" not in result.output
     assert db_files(data) == []
+    pack = tmp_path / "pack"
+    pack.mkdir()
+    result = run(tmp_path, "verify", str(pack))              # would check the sources against a store
+    assert result.exit_code == 2 and "the call store is missing" in result.text
 
 
 @pytest.mark.parametrize("replacement,words", [
