@@ -66,6 +66,11 @@ class NotACallLog(UnreadableFile):
     message page, a picture): skipped, not a failure."""
 
 
+class UnknownFormat(UnreadableFile):
+    """No importer recognises the file's content. Inside an archive such a file is skipped (a
+    Takeout zip holds other products' files too); given alone, it is a failure."""
+
+
 # What a failed write under the data directory means, from the OS error number or SQLite's
 # error name (sqlite3.Error.sqlite_errorname; read by name so that the daemon never loads sqlite3).
 _FULL, _READONLY, _IO, _DAMAGED = "full", "read-only", "io", "damaged"

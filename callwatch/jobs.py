@@ -90,7 +90,7 @@ class Jobs:
     def job_inbox(self, paths: list[str]):
         from callwatch.ingest import Importer
         from callwatch.store import Store
-        done, failed, left, new = 0, 0, 0, 0
+        done, skipped, failed, left, new = 0, 0, 0, 0, 0
         with Store(self.data_dir) as store:
             importer = Importer(store, self.config, cancel=self.stop)
             for path in map(Path, paths):
@@ -102,8 +102,10 @@ class Jobs:
                     left += 1
                     log.info("inbox: %s: %s", path.name, result.message)
                     continue
-                ok = result.status not in ("failed", "skipped")
-                if ok:
+                ok = result.status != "failed"     # one that holds no call (an SMS backup, a recording): done/
+                if result.status == "skipped":
+                    skipped += 1
+                elif ok:
                     done += 1
                     new += result.new
                 reason = "" if ok else f"{result.message}\nformats tried: {', '.join(result.tried)}"
@@ -115,7 +117,7 @@ class Jobs:
                     failed += 1
         if new and not self.stop.is_set():
             self.run("scan")
-        detail = f"{done} imported ({new} new calls), {failed} refused"
+        detail = f"{done} imported ({new} new calls), {skipped} skipped, {failed} refused"
         if left:
             detail += f", {left} left in the inbox (changed while read)"
         return "ok" if not failed else "failed", detail
@@ -218,7 +220,7 @@ class Jobs:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             path = write_private(private_dir(self.data_dir / "polls") / f"{name}-call-log-{stamp}{suffix}", body)
             with Store(self.data_dir) as store:
-                result = Importer(store, self.config, cancel=self.stop).import_file(path)
+                result = Importer(store, self.config, cancel=self.stop).import_file(path, source=name)
             if result.status == "failed":
                 raise CallwatchError(f"{result.message} (the answer is kept in {path})")
             # The archive holds these bytes now, under their hash; a copy per poll (every 5 minutes,

@@ -74,12 +74,12 @@ def test_a_file_replaced_after_its_import_is_not_put_away_unread(jobs, monkeypat
     monkeypatch.setattr(Importer, "import_file", then_replace)
     result, detail = jobs.run("inbox", paths=[str(path)])
     monkeypatch.undo()
-    assert detail == "1 imported (3 new calls), 0 refused, 1 left in the inbox (changed while read)"
+    assert detail == "1 imported (3 new calls), 0 skipped, 0 refused, 1 left in the inbox (changed while read)"
     assert stored_numbers(jobs) == numbers(0, 3)
     assert path.read_text() == cdr_lines(3, 2)              # the newer export waits, unread, in the inbox
     assert list((jobs.inbox / "done").iterdir()) == []
     result, detail = jobs.run("inbox", paths=[str(path)])   # its next look
-    assert detail == "1 imported (2 new calls), 0 refused"
+    assert detail == "1 imported (2 new calls), 0 skipped, 0 refused"
     assert stored_numbers(jobs) == numbers(0, 5)
     assert (jobs.inbox / "done" / "Master.csv").read_text() == cdr_lines(3, 2) and not path.exists()
 
@@ -100,7 +100,7 @@ def test_a_file_grown_after_its_import_is_read_again(jobs, monkeypatch):
     assert detail.endswith("1 left in the inbox (changed while read)")
     assert stored_numbers(jobs) == numbers(0, 3) and path.exists()
     result, detail = jobs.run("inbox", paths=[str(path)])
-    assert detail == "1 imported (2 new calls), 0 refused"
+    assert detail == "1 imported (2 new calls), 0 skipped, 0 refused"
     assert stored_numbers(jobs) == numbers(0, 5)
     with Store(jobs.data_dir) as store:
         last = store.imports()[-1]
@@ -123,12 +123,12 @@ def test_a_file_rewritten_while_it_is_copied_leaves_nothing_and_is_read_whole_la
     monkeypatch.setattr(archive, "_chunks", rewrite_after_the_first_chunk)
     result, detail = jobs.run("inbox", paths=[str(path)])
     monkeypatch.undo()
-    assert detail == "0 imported (0 new calls), 0 refused, 1 left in the inbox (changed while read)"
+    assert detail == "0 imported (0 new calls), 0 skipped, 0 refused, 1 left in the inbox (changed while read)"
     with Store(jobs.data_dir) as store:
         assert store.imports() == [] and store.count_calls() == 0
     assert [p for p in (jobs.data_dir / "archive" / "sha256").rglob("*") if p.is_file()] == []   # no torn copy
     result, detail = jobs.run("inbox", paths=[str(path)])
-    assert detail == "1 imported (6 new calls), 0 refused"
+    assert detail == "1 imported (6 new calls), 0 skipped, 0 refused"
     assert stored_numbers(jobs) == numbers(10, 6)
 
 
@@ -145,7 +145,7 @@ def test_something_swapped_in_after_the_stability_check_is_never_followed(jobs, 
     else:
         path.symlink_to(outside / "private.csv" if swap == "link to a file outside" else outside)
     result, detail = jobs.run("inbox", paths=[str(path)])
-    assert detail == "0 imported (0 new calls), 0 refused, 1 left in the inbox (changed while read)"
+    assert detail == "0 imported (0 new calls), 0 skipped, 0 refused, 1 left in the inbox (changed while read)"
     assert stored_numbers(jobs) == []
     assert [p for p in (jobs.data_dir / "archive" / "sha256").rglob("*") if p.is_file()] == []
     assert os.path.lexists(path) and not (jobs.inbox / "done").exists() and not (jobs.inbox / "failed").exists()

@@ -18,9 +18,17 @@ from test_store_faults import export, run
 HUGE = "99999999999999999999"      # 20 digits: beyond SQLite's 64-bit INTEGER
 
 
+SCANNED_CONFIG = CONFIG + """
+[operator]
+name = "Vendeur SA"
+prefixes = ["01 62 34 5"]
+"""
+
+
 @pytest.fixture
 def scanned(tmp_path):
-    """A store holding a rotation of numbers from one block (a finding to report), scanned."""
+    """A store holding calls from a declared operator's numbers (a finding to report), scanned."""
+    (tmp_path / "callwatch.toml").write_text(SCANNED_CONFIG)
     assert run(tmp_path, "import", str(export(tmp_path, count=12))).exit_code == 0
     assert run(tmp_path, "scan").exit_code == 0
     return tmp_path
@@ -48,11 +56,10 @@ def test_an_own_line_that_is_not_a_number_is_refused(tmp_path, number):
     cfg.write_text(f'[[lines]]\nnumber = "{number}"\nlabel = "home"\n')
     with pytest.raises(ConfigError) as info:
         config_mod.load(cfg)
-    assert info.value.key == "lines[0].number" and f"must be a telephone number like" in str(info.value)
-    assert f"not {number!r}" in str(info.value)
+    assert info.value.key == "lines[0].number" and f"{number!r} is not a telephone number" in str(info.value)
 
 
-@pytest.mark.parametrize("number", ["01 23 45 67 89", "+33 1 23 45 67 89", "(01) 23.45.67.89", "0612/345678"])
+@pytest.mark.parametrize("number", ["01 23 45 67 89", "+33 1 23 45 67 89", "(01) 23.45.67.89"])
 def test_own_lines_as_people_write_them_are_accepted(tmp_path, number):
     cfg = tmp_path / "callwatch.toml"
     cfg.write_text(f'[[lines]]\nnumber = "{number}"\n')
@@ -60,7 +67,8 @@ def test_own_lines_as_people_write_them_are_accepted(tmp_path, number):
 
 
 @pytest.mark.parametrize("args", [["calls", "--campaign", HUGE], ["calls", "--finding", "0"],
-                                  ["rejects", "--import", HUGE], ["report", "--campaign", HUGE]])
+                                  ["rejects", "--import", HUGE], ["report", "--campaign", HUGE],
+                                  ["confirm", "--call", HUGE], ["exclude", "--call", HUGE], ["undo", HUGE]])
 def test_ids_beyond_sqlite_are_a_message(scanned, args):
     result = run(scanned, *args)                 # catch_exceptions=False: an OverflowError would fail here
     assert result.exit_code == 2 and f"is not in the range 1<=x<=9223372036854775807" in result.text
@@ -100,9 +108,10 @@ def test_a_record_with_integers_beyond_sqlite_is_a_reject_not_a_failed_file(hous
 def test_url_passwords_never_reach_errors_status_or_logs(tmp_path, scanned, caplog):
     secret = "Ts4-s3cret-pw"
     cfg = scanned / "callwatch.toml"
-    cfg.write_text(CONFIG + f'[timestamp]\nurl = "http://alice:{secret}@127.0.0.1:9/tsa"\ntimeout_s = 2\n')
+    cfg.write_text(SCANNED_CONFIG + f'[timestamp]\nurl = "http://alice:{secret}@127.0.0.1:9/tsa"\ntimeout_s = 2\n')
     result = run(scanned, "report", "--out", str(scanned / "out"))
-    assert result.exit_code == 2 and secret not in result.output          # the authority did not answer
+    assert result.exit_code == 2 and "127.0.0.1:9/tsa" in result.text   # the authority did not answer...
+    assert secret not in result.output                                   # ...and its password is not shown
     cfg.write_text(f'[[sources]]\nkind = "livebox"\nurl = "ftp://admin:{secret}@192.168.1.1"\n')
     result = run(scanned, "status")
     assert result.exit_code == 2 and "ftp://***@192.168.1.1" in result.text and secret not in result.output
