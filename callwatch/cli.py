@@ -19,7 +19,8 @@ from rich.table import Table
 from rich.text import Text
 
 from callwatch import __version__, config as config_mod, importers
-from callwatch.errors import CallwatchError
+from callwatch.errors import CallwatchError, storage_fault
+from callwatch.shown import install_log_filter, shown
 
 if TYPE_CHECKING:
     from callwatch.store import Store
@@ -33,14 +34,28 @@ console = Console(markup=False)
 err = Console(stderr=True, markup=False)
 
 
+# A row id as SQLite stores it: beyond, sqlite3 raises OverflowError instead of finding nothing.
+ID = click.IntRange(1, 2**63 - 1)
+
+
 def handle_errors(fn):
+    """A library error, or a machine fault (a full disk, a read-only folder, a damaged store), ends
+    in one sentence on stderr and exit status 2; never a traceback."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except CallwatchError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
-            sys.exit(2)
+            message = str(exc)
+        except Exception as exc:          # an OSError or sqlite3.Error (not imported here: the daemon goes through here)
+            env = args[0] if args and isinstance(args[0], Env) else None
+            where = env.config.data_dir / "callwatch.db" if env is not None and env.loaded else Path(".")
+            fault = storage_fault(where, exc)
+            if fault is None:
+                raise
+            message = str(fault)
+        err.print(f"[bold red]error:[/] {escape(shown(message))}", highlight=False, markup=True)
+        sys.exit(2)
     return wrapper
 
 
@@ -54,6 +69,10 @@ class Env:
         if self._config is None:
             self._config = config_mod.load(self.config_path, self.data_dir_opt)
         return self._config
+
+    @property
+    def loaded(self) -> bool:
+        return self._config is not None
 
     def store(self) -> Store:
         from callwatch.store import Store
@@ -72,6 +91,7 @@ def cli(ctx, config_path, data_dir, verbose):
     """callwatch: turn call-log exports into a dated evidence file."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    install_log_filter()                 # one line per record, no URL's password
     ctx.obj = Env(config_path, data_dir)
 
 
@@ -112,10 +132,11 @@ def _print_results(results):
     table.add_column("result", no_wrap=True)
     def row(r, name):
         status = {"imported": f"#{r.import_id}", "already": "already imported", "skipped": "skipped",
-                  "failed": Text("FAILED", style="red")}[r.status]     # the console reads no markup
+                  "failed": Text("FAILED", style="red"),             # the console reads no markup
+                  "changed": Text("CHANGED", style="red")}[r.status]
         if r.members:
             status = f"zip of {len(r.members)}" if r.status == "imported" else status
-        table.add_row(name, r.format or "-", str(r.read), str(r.new), str(r.duplicate),
+        table.add_row(shown(name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
                       str(r.merged), str(r.rejected), status)
 
     for r in results:
@@ -127,25 +148,26 @@ def _print_results(results):
     for r in results:
         for m in r.members:
             if m.status == "failed":
-                err.print(f"{r.path}: {m.path.relative_to(r.path)}: {m.message}", highlight=False)
+                err.print(shown(f"{r.path}: {m.path.relative_to(r.path)}: {m.message}"), highlight=False)
         skipped = {}
         for m in r.members:
             if m.status == "skipped":
                 skipped[m.message] = skipped.get(m.message, 0) + 1
         for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]):
-            console.print(f"{r.path.name}: {n} file(s) inside: {reason}", highlight=False)
+            console.print(shown(f"{r.path.name}: {n} file(s) inside: {reason}"), highlight=False)
         if r.members and r.status == "imported":
-            console.print(f"{r.path.name}: {r.message}", highlight=False)
+            console.print(shown(f"{r.path.name}: {r.message}"), highlight=False)
             if r.rejected:
-                console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see callwatch rejects", highlight=False)
+                console.print(shown(f"{r.path.name}: {r.rejected} record(s) rejected; see callwatch rejects"),
+                              highlight=False)
             continue
-        if r.status == "failed":
+        if r.status in ("failed", "changed"):
             tried = f"\n  formats tried: {', '.join(r.tried)}" if r.tried else ""
-            err.print(f"[red]{escape(str(r.path))}[/]: {escape(r.message + tried)}", highlight=False, markup=True)
+            err.print(f"[red]{escape(shown(r.path))}[/]: {escape(shown(r.message) + tried)}", highlight=False, markup=True)
         elif r.status in ("already", "skipped"):
-            console.print(f"{r.path.name}: {r.message}", highlight=False)
+            console.print(f"{shown(r.path.name)}: {shown(r.message)}", highlight=False)
         elif r.rejected:
-            console.print(escape(f"{r.path.name}: {r.rejected} record(s) rejected; see ") +
+            console.print(escape(f"{shown(r.path.name)}: {r.rejected} record(s) rejected; see ") +
                           f"[bold]callwatch rejects --import {r.import_id}[/]", highlight=False, markup=True)
 
 
@@ -163,7 +185,7 @@ def import_cmd(env, paths, fmt, as_json):
             return {**{k: v for k, v in r.__dict__.items() if k not in ("path", "members")}, "path": str(r.path),
                     "members": [as_dict(m) for m in r.members]}
         click.echo(json.dumps([as_dict(r) for r in results], indent=2, default=str))
-    if any(r.status == "failed" for r in results):
+    if any(r.status in ("failed", "changed") for r in results):
         sys.exit(1)
 
 
@@ -185,7 +207,7 @@ def imports_cmd(env, as_json):
         console.print(f"No imports yet in {env.config.data_dir}.")
         return
     for r in rows:
-        console.print(f"[bold]#{r['id']}[/] " + escape(f"{r['original_name']}  ({r['format']}, {r['size']:,} bytes, "
+        console.print(f"[bold]#{r['id']}[/] " + escape(f"{shown(r['original_name'])}  ({r['format']}, {r['size']:,} bytes, "
                                                        f"imported {r['started_at']})"), highlight=False, markup=True)
         console.print(f"    read {r['read']}, new {r['new']}, duplicate {r['duplicate']}, merged {r['merged']}, "
                       f"rejected {r['rejected']}", highlight=False)
@@ -194,7 +216,7 @@ def imports_cmd(env, as_json):
 
 
 @cli.command("rejects")
-@click.option("--import", "import_id", type=int, help="Only the rejects of this import.")
+@click.option("--import", "import_id", type=ID, help="Only the rejects of this import.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rejects as JSON.")
 @click.pass_obj
 @handle_errors
@@ -212,11 +234,12 @@ def rejects_cmd(env, import_id, as_json):
         console.print("No rejected records.")
         return
     for r in rows:
-        console.print(f"[bold]{escape(r['file'])}[/] " + escape(f"(import #{r['import_id']}), {r['locator']}: {r['reason']}"),
+        console.print(f"[bold]{escape(shown(r['file']))}[/] " + escape(shown(f"(import #{r['import_id']}), {r['locator']}: {r['reason']}")),
                       highlight=False, soft_wrap=True, markup=True)
         if r["raw"]:        # the record as it stands in the archived file (--json: all of what is kept)
             raw = r["raw"] if len(r["raw"]) <= 1000 else r["raw"][:1000] + f"... ({len(r['raw']) - 1000} more characters)"
-            console.print("\n".join("    " + line for line in raw.splitlines()), highlight=False, markup=False,
+            # each line escaped on its own: the record keeps its lines, none can forge or hide output
+            console.print("\n".join("    " + shown(line) for line in raw.splitlines()), highlight=False, markup=False,
                           soft_wrap=True)
     console.print(f"{len(rows)} rejected record(s).")
 
@@ -293,8 +316,21 @@ def scan_cmd(env, as_json, full):
             store.close()
 
 
+def _number_key(env, number: str) -> str:
+    """The stored key of a number given on the command line, or one sentence saying why it is none."""
+    from callwatch.numbers import Normaliser
+    facts = Normaliser(env.config.region).normalise(number)
+    if facts.key is None:
+        if facts.presentation != "allowed":
+            raise CallwatchError(f"--number {number!r} stands for a withheld number, not a number: withheld calls "
+                                 f"are in their own finding (see `callwatch scan`)")
+        raise CallwatchError(f"--number {number!r} is not a telephone number (give it as dialled, e.g. "
+                             f"01 62 34 50 12 or +33162345012)")
+    return facts.key
+
+
 @cli.command("calls")
-@click.option("--campaign", "--finding", "finding_id", type=int, help="The calls of this finding (see `callwatch scan`).")
+@click.option("--campaign", "--finding", "finding_id", type=ID, help="The calls of this finding (see `callwatch scan`).")
 @click.option("--number", help="The calls from or to this number (any notation).")
 @click.option("--json", "as_json", is_flag=True, help="Print the calls as JSON.")
 @click.pass_obj
@@ -302,9 +338,9 @@ def scan_cmd(env, as_json, full):
 def calls_cmd(env, finding_id, number, as_json):
     """List calls: local time with zone, UTC, line, number, outcome, talk time, tier, signals, rules broken."""
     from callwatch import lines
-    from callwatch.numbers import Normaliser
     if (finding_id is None) == (number is None):
         raise CallwatchError("give one of --finding ID or --number N")
+    key = _number_key(env, number) if number is not None else None
     store = env.store()
     try:
         if finding_id is not None:
@@ -316,9 +352,6 @@ def calls_cmd(env, finding_id, number, as_json):
             if not rows:
                 raise CallwatchError(f"no finding {finding_id} in the latest scan (run `callwatch scan`)")
         else:
-            key = Normaliser(env.config.region).normalise(number).key
-            if key is None:
-                raise CallwatchError(f"{number!r} is not a telephone number")
             rows = list(store.db.query(
                 "SELECT c.*, NULL AS signals, NULL AS attribution, NULL AS decision_id, NULL AS broken, "
                 "i.original_name AS source FROM calls c JOIN imports i ON i.id = c.import_id WHERE c.number = ? "
@@ -356,7 +389,7 @@ def calls_cmd(env, finding_id, number, as_json):
         if r["signals"]:
             line += f"  [{r['signals']}]"
         console.print(line, highlight=False)
-        console.print(f"    line: {lines.name(r['line'], names)}; source: {r['source']}, {r['locator']}",
+        console.print(f"    line: {lines.name(r['line'], names)}; source: {shown(r['source'])}, {shown(r['locator'])}",
                       highlight=False, style="dim")
         for broken in (r["broken"] or "").splitlines():
             console.print(f"    breaks {broken}", highlight=False)
@@ -424,8 +457,8 @@ def review_cmd(env, history, as_json):
 
 @cli.command("confirm")
 @click.argument("number", required=False)
-@click.option("--call", "call_id", type=int, help="Confirm one call (e.g. a withheld call) instead of a number.")
-@click.option("--campaign", "--finding", "finding_id", type=int,
+@click.option("--call", "call_id", type=ID, help="Confirm one call (e.g. a withheld call) instead of a number.")
+@click.option("--campaign", "--finding", "finding_id", type=ID,
               help="The campaign it belongs to (default: the operator's). Alone: confirm the whole campaign "
                    "as one caller's canvassing.")
 @click.option("--company", help="With --campaign alone: the company behind it.")
@@ -446,7 +479,7 @@ def confirm_cmd(env, number, call_id, finding_id, company, reason):
 
 @cli.command("exclude")
 @click.argument("number", required=False)
-@click.option("--call", "call_id", type=int, help="Exclude one call instead of a number.")
+@click.option("--call", "call_id", type=ID, help="Exclude one call instead of a number.")
 @click.option("--reason", required=True, help="Why (printed in the pack), e.g. \"service call: technician\".")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Only the number's calls from this day (local).")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Only the number's calls to this day (local).")
@@ -465,7 +498,7 @@ def exclude_cmd(env, number, call_id, reason, start, end):
 
 
 @cli.command("undo")
-@click.argument("decision_id", type=int, required=False)
+@click.argument("decision_id", type=ID, required=False)
 @click.pass_obj
 @handle_errors
 def undo_cmd(env, decision_id):
@@ -480,7 +513,7 @@ def undo_cmd(env, decision_id):
 
 
 @cli.command("report")
-@click.option("--campaign", "--finding", "finding_id", type=int, help="The finding to report (default: the most severe).")
+@click.option("--campaign", "--finding", "finding_id", type=ID, help="The finding to report (default: the most severe).")
 @click.option("--number", help="Report the finding that involves this number.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (local), YYYY-MM-DD.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (local), YYYY-MM-DD.")
@@ -494,6 +527,10 @@ def undo_cmd(env, decision_id):
 @handle_errors
 def report_cmd(env, finding_id, number, start, end, lang, out_dir, at):
     """Write the dated evidence pack (PDF/A, CSV, JSON, letters, manifest, zip)."""
+    if start and end and start > end:
+        raise CallwatchError(f"--from {start:%Y-%m-%d} is after --to {end:%Y-%m-%d}: the period would hold no day")
+    if number is not None:
+        _number_key(env, number)
     run_report(env, finding_id=finding_id, number=number, start=start.date() if start else None,
                end=end.date() if end else None, lang=lang, out_dir=Path(out_dir), at=at)
 
@@ -530,7 +567,10 @@ def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang=
 def verify_cmd(env, pack, no_store, tsa_ca):
     """Check an evidence pack (folder or zip): every file and, with the store, every source export."""
     from callwatch.evidence.verify import verify
+    from callwatch import identity
     store = None
+    if not no_store:
+        identity.check_present(env.config.data_dir, identity.DB_NAME)    # a lost store is said, not skipped
     if not no_store and (env.config.data_dir / "callwatch.db").exists():
         store = env.store()
     try:
@@ -671,7 +711,7 @@ def status_cmd(env, stale_days):
     if state:
         alive = _pid_alive(state["pid"]) and state.get("running")
         console.print(f"daemon: {'running' if alive else 'not running'} (pid {state['pid']}, state of "
-                      f"{state['updated_at']}), inbox {state['inbox']}", highlight=False, soft_wrap=True)
+                      f"{state['updated_at']}), inbox {shown(state['inbox'])}", highlight=False, soft_wrap=True)
     else:
         console.print("daemon: never started on this data directory", highlight=False)
     table = Table(title="Jobs", title_justify="left")
@@ -689,7 +729,7 @@ def status_cmd(env, stale_days):
             next_runs[f"source:{name}"] = f"{health['next_try']} (back-off, {health['failures']} failure(s))"
     for job in sorted(set(by_job) | set(next_runs)):
         r = by_job.get(job, {})
-        table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", (r.get("detail") or "")[:400],
+        table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", shown(r.get("detail") or "")[:400],
                       next_runs.get(job) or "-")
     console.print(table)
     console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)

@@ -15,13 +15,16 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callwatch.errors import ConfigError
+from callwatch.errors import ConfigError, UnsafeFolder
+from callwatch.private import check_owned
+from callwatch.shown import redact
 from callwatch.times import zone
 
 JURISDICTIONS = ("fr", "uk", "us", "generic")
 OBJECTION_KINDS = ("gdpr-art21", "refusal", "do-not-call")
 OUTCOMES = ("answered", "missed", "rejected", "blocked", "voicemail", "unknown")
 DURATION_FORMATS = ("seconds", "minutes", "h:mm", "m:ss", "h:mm:ss")
+MAX_SECONDS = 366 * 86400      # any period or count in the configuration: beyond, a typo (and an overflow)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ class Daemon:
     alert_urls: tuple[str, ...] = ()      # apprise URLs (mailto://, ntfy://, gotify://, json://...)
     alert_max_per_hour: int = 6
     digest_cron: str = ""                 # a daily digest, e.g. "0 20 * * *" (empty: none)
+    job_time_limit_s: int = 3600          # a job's process still running after this is stopped (0: no limit)
 
 
 @dataclass(frozen=True)
@@ -220,8 +224,12 @@ def load(explicit: str | os.PathLike | None = None, data_dir: str | os.PathLike 
     else:
         try:
             raw = path.read_bytes()
+            check_owned(path, "configuration file")
         except OSError as exc:
             raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+        except UnsafeFolder as exc:
+            # Whoever can write the configuration decides where data goes and which URLs get alerts.
+            raise ConfigError(path, None, str(exc).removeprefix(f"{path}: ")) from None
         try:
             doc = tomllib.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -330,10 +338,10 @@ class _Validator:
             self.fail(f"{w}kind", f"must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
         url = self.get(t, "url", str, w, default=SOURCE_URLS[kind]).rstrip("/")
         if not re.match(r"https?://", url):
-            self.fail(f"{w}url", f"must be an http:// or https:// address, not {url!r}")
+            self.fail(f"{w}url", f"must be an http:// or https:// address, not {redact(url)!r}")
         every = t.get("every_s", 300)
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            self.fail(f"{w}every_s", "must be a whole number of seconds >= 1")
+        if isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= MAX_SECONDS:
+            self.fail(f"{w}every_s", f"must be a whole number of seconds from 1 to {MAX_SECONDS} (a year)")
         name = self.get(t, "name", str, w, default=kind)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
             # The name becomes part of file names (polls, secrets): no path separators, no dot-dot.
@@ -350,11 +358,13 @@ class _Validator:
         d = Daemon()
         self.known(t, set(d.__dataclass_fields__), w)
         kw = {}
-        for name in ("inbox_every_s", "stable_s", "maintenance_every_s", "alert_max_per_hour"):
+        for name in ("inbox_every_s", "stable_s", "maintenance_every_s", "alert_max_per_hour", "job_time_limit_s"):
             if name in t:
                 value = t[name]
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     self.fail(f"{w}{name}", "must be a whole number of seconds (or a count) >= 0")
+                if value > MAX_SECONDS:
+                    self.fail(f"{w}{name}", f"must be at most {MAX_SECONDS} (a year), not {value}")
                 kw[name] = value
         if "inbox" in t:
             kw["inbox"] = Path(self.get(t, "inbox", str, w)).expanduser()
@@ -375,7 +385,7 @@ class _Validator:
         self.known(t, {"url", "ca_file", "timeout_s"}, w)
         url = self.get(t, "url", str, w, required=True)
         if not re.match(r"https?://", url):
-            self.fail(f"{w}url", f"must be an http:// or https:// address, not {url!r}")
+            self.fail(f"{w}url", f"must be an http:// or https:// address, not {redact(url)!r}")
         ca = self.get(t, "ca_file", str, w)
         timeout = t.get("timeout_s", 30.0)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
@@ -399,6 +409,8 @@ class _Validator:
                 self.fail(f"{w}{name}", "must be a whole number")
             if value < 0 or (name == "probable_min_similarity" and value > 1):
                 self.fail(f"{w}{name}", "out of range" + (" (0 to 1)" if name == "probable_min_similarity" else ""))
+            if value > MAX_SECONDS:        # beyond, SQLite and numpy overflow
+                self.fail(f"{w}{name}", f"out of range (at most {MAX_SECONDS})")
             values[name] = value
         return Detect(**{**d.__dict__, **values})
 

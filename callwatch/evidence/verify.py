@@ -73,6 +73,8 @@ def _read_zip(raw: bytes, problems: list[str]) -> tuple[dict[str, bytes], str | 
             for info in z.infolist():
                 top, _, name = info.filename.partition("/")
                 tops.add(top)
+                if info.is_dir() and name in ("", "letters/"):     # the pack's own folders, as `zip -r` lists them
+                    continue
                 if info.is_dir() or not name:
                     problems.append(f"zip member {info.filename!r} is not a file of the pack")
                     continue
@@ -159,9 +161,13 @@ def check_zip(raw: bytes, report: VerifyReport | None = None) -> VerifyReport:
     files, top = _read_zip(raw, report.problems)
     check_files(files, report)
     when = _generated_at(files) if "manifest.json" in files else None
-    if top and when and not report.problems and zip_bytes(top, files, when) != raw:
-        report.problems.append("the zip container was altered outside the files (headers, dates, order or "
-                               "extra bytes); packs made by callwatch 0.1.0 before 2026-11-24 were compressed: check their folder")
+    if top and when and report.ok and zip_bytes(top, files, when) != raw:
+        # Every file matches: a user's re-zip (or a change outside the files), not a changed file.
+        report.problems.append("re-zipped: the files inside are intact (each matches SHA256SUMS and the manifest), "
+                               "but the zip container was altered outside the files (headers, compression, dates, "
+                               "order or extra bytes): it is not the zip callwatch wrote; verify the original zip, "
+                               "or the folder. Packs made by callwatch 0.1.0 before 2026-11-24 were compressed: "
+                               "check their folder")
     return report
 
 
