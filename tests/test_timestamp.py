@@ -198,6 +198,18 @@ def test_a_trusted_time_stamp_covers_every_file_and_verifies_at_level_0(make_hou
     assert "qualified" not in pdf_text.lower() and "qualifié" not in pdf_text.lower()
 
 
+def test_a_trusted_pack_rebuilt_from_a_store_with_newer_data_is_unconfirmed(make_household, tmp_path, tsa):
+    h = make_household(OPERATOR_CONFIG + _config(tsa, tsa.ca))
+    h.import_(h.write("calls.xml", oppo_xml(build())))
+    scan(h.store, h.config)
+    result = evidence_pack.make(h.store, h.config, tmp_path / "out")
+    assert verify(result.zip_path, h.store, tsa.ca, rebuild_config=h.config).exit_code == 0
+    h.import_(h.write("later.xml", oppo_xml([(datetime(2026, 11, 23, 11, 0), "0162345044", 3, 0, 8, "op")])))
+    scan(h.store, h.config)
+    report = verify(result.zip_path, h.store, tsa.ca, rebuild_config=h.config)
+    assert report.exit_code == EXIT["unconfirmed"] and "the store has newer data" in _text(report)
+
+
 def test_a_swapped_pdf_is_caught_with_and_without_a_token(make_household, tmp_path, tsa):
     h, result = _pack(make_household, tmp_path, _config(tsa, tsa.ca))
     other = evidence_pack.build(evidence_data.gather(h.store, h.config, at=AT + timedelta(hours=1)),

@@ -125,18 +125,23 @@ def make(store, config, out_dir: Path, *, finding_id: int | None = None, number:
     from callwatch.evidence import data as data_mod
     generated_at = (at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     dating.check(store.conn, generated_at, stated=at is not None)
+    # read before gathering: an import committing in between makes the store look newer than the
+    # pack (true of the store), never the pack look altered
+    last_import = store.conn.execute("SELECT IFNULL(MAX(id), 0) FROM imports").fetchone()[0]
     gathered = data_mod.gather(store, config, finding_id=finding_id, number=number, start=start, end=end,
                                at=generated_at)
-    return build(gathered, out_dir, lang or config.report_language)
+    return build(gathered, out_dir, lang or config.report_language, last_import=last_import)
 
 
 def build(data: PackData, out_dir: Path, lang: str = "fr", *, stamp: bool = True,
-          authority: str | None = None) -> PackResult:
+          authority: str | None = None, last_import: int | None = None) -> PackResult:
     """Write the pack for ``data`` into ``out_dir``.
 
     stamp: ask the configured authority ([timestamp] url) for a token over SHA256SUMS.
     A rebuild (`verify --store`) passes stamp=False and the ``authority`` the original pack
-    named, so that its PDF and manifest say what the original's said."""
+    named, so that its PDF and manifest say what the original's said.
+    last_import: the newest import id of the store the data was read from (recorded, so that
+    a later rebuild can tell newer data from a changed pack)."""
     out_dir = Path(out_dir)
     if stamp:
         authority = timestamp.redact_url(data.config.timestamp.url) if data.config.timestamp.url else None
@@ -148,13 +153,14 @@ def build(data: PackData, out_dir: Path, lang: str = "fr", *, stamp: bool = True
     folder = out_dir / f".{name}.{os.getpid()}.partial"
     zip_part = out_dir / f".{name}.zip.{os.getpid()}.partial"
     try:
-        return _build(data, out_dir, lang, name, folder, zip_part, stamp, authority)
+        return _build(data, out_dir, lang, name, folder, zip_part, stamp, authority, last_import)
     finally:                                   # a failed build leaves no half pack behind
         for leftover in (folder, zip_part):
             _remove(leftover)
 
 
-def _manifest(data: PackData, lang: str, files: dict[str, bytes], authority: str | None) -> bytes:
+def _manifest(data: PackData, lang: str, files: dict[str, bytes], authority: str | None,
+              last_import: int | None) -> bytes:
     start, end = data.period
     manifest = {
         "pack_format": PACK_FORMAT,
@@ -173,6 +179,7 @@ def _manifest(data: PackData, lang: str, files: dict[str, bytes], authority: str
                    "timestamp_authority": authority,
                    "software": {"callwatch": __version__,
                                 **{lib: library_version(lib) for lib in RENDERING_LIBRARIES}}},
+        "store": {"last_import_id": last_import},
         "date_basis": "the generation time is the clock of the computer that made this pack; a trusted "
                       "time-stamp, when one was obtained, is the file SHA256SUMS.tsr (RFC 3161): it stamps "
                       "SHA256SUMS, which lists every file of the pack, this manifest and evidence.pdf included",
@@ -196,7 +203,7 @@ def sums_text(files: dict[str, bytes]) -> bytes:
     return "".join(f"{hashlib.sha256(files[rel]).hexdigest()}  {rel}\n" for rel in sorted(files)).encode()
 
 
-def _build(data, out_dir, lang, name, folder, zip_part, stamp, authority) -> PackResult:
+def _build(data, out_dir, lang, name, folder, zip_part, stamp, authority, last_import) -> PackResult:
     final = out_dir / name
     _remove(folder)
     private_dir(folder)
@@ -206,7 +213,7 @@ def _build(data, out_dir, lang, name, folder, zip_part, stamp, authority) -> Pac
     private_dir(folder / "letters")
     for rel, content in files.items():
         write_private(folder / rel, content)
-    manifest_bytes = _manifest(data, lang, files, authority)
+    manifest_bytes = _manifest(data, lang, files, authority, last_import)
     write_private(folder / "manifest.json", manifest_bytes)
     fingerprint = hashlib.sha256(manifest_bytes).hexdigest()
     files["manifest.json"] = manifest_bytes

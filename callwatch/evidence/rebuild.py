@@ -28,7 +28,9 @@ def rebuild(files: dict[str, bytes], manifest: dict, store, config) -> RebuildCh
                             "before pack format 2)")
         return check
     at = datetime.strptime(manifest["generated_at_utc"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-    check.explanations = _explanations(manifest, inputs, store, config, pack_mod)
+    recorded = manifest.get("store") if isinstance(manifest.get("store"), dict) else {}
+    last_import = recorded.get("last_import_id") if isinstance(recorded.get("last_import_id"), int) else None
+    check.explanations = _explanations(manifest, inputs, last_import, store, config, pack_mod)
     row = store.conn.execute("SELECT id FROM findings WHERE key = ? ORDER BY id DESC LIMIT 1",
                              [manifest["finding_key"]]).fetchone()
     if row is None:
@@ -40,7 +42,7 @@ def rebuild(files: dict[str, bytes], manifest: dict, store, config) -> RebuildCh
         gathered = data_mod.gather(store, config, finding_id=row[0], start=period[0], end=period[1], at=at)
         with tempfile.TemporaryDirectory(prefix="callwatch-rebuild-") as tmp:
             result = pack_mod.build(gathered, Path(tmp), str(inputs.get("language") or "en"), stamp=False,
-                                    authority=inputs.get("timestamp_authority"))
+                                    authority=inputs.get("timestamp_authority"), last_import=last_import)
             again = {p.relative_to(result.folder).as_posix(): p.read_bytes()
                      for p in result.folder.rglob("*") if p.is_file()}
     except (CallwatchError, ValueError, TypeError) as exc:
@@ -51,11 +53,14 @@ def rebuild(files: dict[str, bytes], manifest: dict, store, config) -> RebuildCh
     return check
 
 
-def _explanations(manifest: dict, inputs: dict, store, config, pack_mod) -> list[str]:
+def _explanations(manifest: dict, inputs: dict, last_import: int | None, store, config, pack_mod) -> list[str]:
     """What changed since the pack was made, other than the pack itself."""
     out = []
-    newer = store.conn.execute("SELECT COUNT(*) FROM imports WHERE started_at > ?",
-                               [manifest["generated_at_utc"]]).fetchone()[0]
+    if last_import is not None:
+        newer = store.conn.execute("SELECT COUNT(*) FROM imports WHERE id > ?", [last_import]).fetchone()[0]
+    else:                         # a pack built without the store's state: by the times
+        newer = store.conn.execute("SELECT COUNT(*) FROM imports WHERE started_at > ?",
+                                   [manifest["generated_at_utc"]]).fetchone()[0]
     if newer:
         out.append(f"the store has newer data ({newer} import(s) since the pack was made)")
     if manifest.get("config_sha256") != config.fingerprint:
