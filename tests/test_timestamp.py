@@ -312,6 +312,35 @@ def test_a_removed_token_is_missing_not_intact(make_household, tmp_path, tsa):
     assert check_zip(raw).missing == ["SHA256SUMS.tsr"]
 
 
+def test_every_byte_of_a_token_flipped_is_refused_or_leaves_the_signed_content_as_it_was(make_household,
+                                                                                        tmp_path, tsa, capsys):
+    """A flip in the signed content, the signature, the signer's certificate or the fields
+    binding them makes the token invalid; a flip elsewhere (the status, the CA certificate the
+    token carries along) may leave it valid, but then what it says is what the authority signed."""
+    h, result = _pack(make_household, tmp_path, _config(tsa, tsa.ca))
+    # the two files the token is checked against (the others, left out, are reported missing:
+    # no PDF is read 2,000 times)
+    files = {k: v for k, v in _files(result.folder).items() if k in ("SHA256SUMS", "manifest.json")}
+    raw = (result.folder / "SHA256SUMS.tsr").read_bytes()
+    genuine = timestamp.parse(raw)
+    refused = kept = 0
+    for p in range(len(raw)):
+        mutated = raw[:p] + bytes([raw[p] ^ (1 << (p % 8))]) + raw[p + 1:]
+        report = check_files({**files, "SHA256SUMS.tsr": mutated})          # never raises
+        if report.timestamp.invalid:
+            refused += 1
+            continue
+        kept += 1
+        token = timestamp.parse(mutated)
+        assert (token.gen_time, token.imprint, token.serial, token.policy) == \
+            (genuine.gen_time, genuine.imprint, genuine.serial, genuine.policy), p
+        assert report.timestamp.signer == timestamp.signer_summary(genuine.check_signature()), p
+    with capsys.disabled():
+        print(f"\n[timestamp] every byte of a {len(raw)}-byte token flipped: {refused} refused, {kept} left the "
+              "signed content unchanged (status, the CA certificate carried along)")
+    assert refused > len(raw) // 2
+
+
 def test_a_token_signed_outside_its_certificate_validity_is_invalid(tmp_path):
     """An authority whose certificate had already expired when it signed."""
     old = Authority(tmp_path / "old", "expired", datetime.now(timezone.utc) - timedelta(days=30), 2)

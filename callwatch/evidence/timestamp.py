@@ -100,6 +100,16 @@ class Token:
     def check_signature(self) -> x509.Certificate:
         """Raise TokenError unless the TSTInfo is validly signed by the certificate in the token;
         return that certificate."""
+        try:
+            return self._check_signature()
+        except TokenError:
+            raise
+        except Exception as exc:
+            # asn1crypto parses lazily, and cryptography has its own exceptions (InvalidVersion...):
+            # a damaged field of a hostile token surfaces anywhere in here, always as one sentence
+            raise TokenError(f"the token's signature cannot be read ({type(exc).__name__})") from None
+
+    def _check_signature(self) -> x509.Certificate:
         info = self._signer_info()
         cert = self.signer()
         attrs = {a["type"].native: a["values"] for a in (info["signed_attrs"] or [])}
@@ -217,7 +227,7 @@ def parse(raw: bytes) -> Token:
                       imprint=imprint["hashed_message"].native, nonce=info["nonce"].native, _signed=signed)
     except TokenError:
         raise
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as exc:
+    except Exception as exc:           # asn1crypto raises many kinds on hostile DER
         raise TokenError(f"the time-stamp file is not an RFC 3161 response ({type(exc).__name__})") from None
     return token
 
