@@ -428,14 +428,15 @@ def check_zip(raw: bytes, report: VerifyReport | None = None) -> VerifyReport:
 
 def _check_zip(raw: bytes, report: VerifyReport) -> dict[str, bytes]:
     files, top = _read_zip(raw, report.problems)
-    check_files(files, report)
     when = _generated_at(files) if "manifest.json" in files else None
-    if top and when and not report.problems and not report.not_a_pack:
+    if top and when and not report.problems:
+        # before the files: a container already known altered spares reading its PDF
         from callwatch.evidence.pack import zip_bytes
         if zip_bytes(top, files, when) != raw:
             report.problems.append("the zip container was altered outside the files (headers, dates, order or "
                                    "extra bytes); packs made by callwatch 0.1.0 before 2026-11-24 were compressed: "
                                    "check their folder")
+    check_files(files, report)
     return files
 
 
