@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -110,21 +111,43 @@ def _print_results(results):
     for col in ("read", "new", "dup", "merged", "rej"):
         table.add_column(col, justify="right", no_wrap=True)
     table.add_column("result", no_wrap=True)
-    for r in results:
+    def row(r, name):
         status = {"imported": f"#{r.import_id}", "already": "already imported", "skipped": "skipped",
-                  "failed": "[red]FAILED[/]"}[r.status]
-        table.add_row(str(r.path.name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
+                  "failed": Text("FAILED", style="red")}[r.status]     # the console reads no markup
+        if r.members:
+            status = f"zip of {len(r.members)}" if r.status == "imported" else status
+        table.add_row(name, r.format or "-", str(r.read), str(r.new), str(r.duplicate),
                       str(r.merged), str(r.rejected), status)
+
+    for r in results:
+        row(r, str(r.path.name))
+        for m in r.members:          # skipped files of an archive (other products' files) are summed up below
+            if m.status != "skipped":
+                row(m, f"  {m.path.relative_to(r.path)}")
     console.print(table)
     for r in results:
+        for m in r.members:
+            if m.status == "failed":
+                err.print(f"{r.path}: {m.path.relative_to(r.path)}: {m.message}", highlight=False)
+        skipped = {}
+        for m in r.members:
+            if m.status == "skipped":
+                skipped[m.message] = skipped.get(m.message, 0) + 1
+        for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]):
+            console.print(f"{r.path.name}: {n} file(s) inside: {reason}", highlight=False)
+        if r.members and r.status == "imported":
+            console.print(f"{r.path.name}: {r.message}", highlight=False)
+            if r.rejected:
+                console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see callwatch rejects", highlight=False)
+            continue
         if r.status == "failed":
             tried = f"\n  formats tried: {', '.join(r.tried)}" if r.tried else ""
             err.print(f"[red]{escape(str(r.path))}[/]: {escape(r.message + tried)}", highlight=False, markup=True)
         elif r.status in ("already", "skipped"):
             console.print(f"{r.path.name}: {r.message}", highlight=False)
         elif r.rejected:
-            console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see "
-                          f"[bold]callwatch rejects --import {r.import_id}[/]", highlight=False)
+            console.print(escape(f"{r.path.name}: {r.rejected} record(s) rejected; see ") +
+                          f"[bold]callwatch rejects --import {r.import_id}[/]", highlight=False, markup=True)
 
 
 @cli.command("import")
@@ -137,8 +160,10 @@ def import_cmd(env, paths, fmt, as_json):
     """Import call-log exports (files or folders, recursively)."""
     results = run_import(env, paths, fmt, quiet=as_json)
     if as_json:
-        click.echo(json.dumps([{**{k: v for k, v in r.__dict__.items() if k != "path"}, "path": str(r.path)}
-                               for r in results], indent=2, default=str))
+        def as_dict(r):
+            return {**{k: v for k, v in r.__dict__.items() if k not in ("path", "members")}, "path": str(r.path),
+                    "members": [as_dict(m) for m in r.members]}
+        click.echo(json.dumps([as_dict(r) for r in results], indent=2, default=str))
     if any(r.status == "failed" for r in results):
         sys.exit(1)
 
@@ -190,8 +215,10 @@ def rejects_cmd(env, import_id, as_json):
     for r in rows:
         console.print(f"[bold]{escape(r['file'])}[/] " + escape(f"(import #{r['import_id']}), {r['locator']}: {r['reason']}"),
                       highlight=False, soft_wrap=True, markup=True)
-        if r["raw"]:
-            console.print(f"    {r['raw'][:300]}", highlight=False, markup=False, soft_wrap=True)
+        if r["raw"]:        # the record as it stands in the archived file (--json: all of what is kept)
+            raw = r["raw"] if len(r["raw"]) <= 1000 else r["raw"][:1000] + f"... ({len(r['raw']) - 1000} more characters)"
+            console.print("\n".join("    " + line for line in raw.splitlines()), highlight=False, markup=False,
+                          soft_wrap=True)
     console.print(f"{len(rows)} rejected record(s).")
 
 
@@ -220,14 +247,35 @@ def print_findings(result, config):
     table.add_column("id", no_wrap=True)
     table.add_column("severity", no_wrap=True)
     table.add_column("who", overflow="fold", ratio=1)
-    table.add_column("calls", justify="right", no_wrap=True)
+    table.add_column("counted", justify="right", no_wrap=True)
+    table.add_column("leads", justify="right", no_wrap=True)
     table.add_column("why", overflow="fold", ratio=3)
     colour = {"high": "bold red", "medium": "yellow", "low": "white"}
     for f in result.findings:
         table.add_row(str(f["id"]), Text(f["severity"], style=colour[f["severity"]]), f["label"], str(f["stats"]["calls"]),
-                      f["why"])
+                      str(f["stats"].get("leads", {}).get("calls", 0)), f["why"])
     console.print(table)
+    console.print("Counted: calls from numbers you declared, their blocks, or that you confirmed; only they "
+                  "count toward the rules. Leads rest on behaviour or a pattern: see `callwatch review`.",
+                  highlight=False)
     console.print("The calls behind a finding: [bold]callwatch calls --finding ID[/]", highlight=False, markup=True)
+
+
+def findings_json(store, result, config) -> dict:
+    """The `scan --json` document (a contract: tests and other tools read it)."""
+    out = {"scan_id": result.scan_id, "mode": result.mode,
+           "rule_pack": {"id": result.pack.id, "version": result.pack.version},
+           "timezone": config.timezone, "findings": []}
+    for f in result.findings:
+        item = {k: f[k] for k in ("id", "key", "category", "label", "company", "severity", "why",
+                                  "first_utc", "last_utc", "stats", "rules", "rules_if_confirmed")}
+        item["numbers"] = list(store.db.query(
+            "SELECT number, basis, detail, certainty, similarity FROM finding_numbers WHERE finding_id = ? "
+            "ORDER BY number", [f["id"]]))
+        item["breaches"] = list(store.db.query(
+            "SELECT rule_id AS rule, call_id, detail FROM breaches WHERE finding_id = ? ORDER BY id", [f["id"]]))
+        out["findings"].append(item)
+    return out
 
 
 @cli.command("scan")
@@ -239,30 +287,22 @@ def scan_cmd(env, as_json, full):
     """Find campaigns and repeated nuisance calls, and the rules each call breaks."""
     result = run_scan(env, quiet=as_json, full=full)
     if as_json:
-        out = {"scan_id": result.scan_id, "mode": result.mode,
-               "rule_pack": {"id": result.pack.id, "version": result.pack.version},
-               "timezone": env.config.timezone, "findings": []}
         store = env.store()
         try:
-            for f in result.findings:
-                f["numbers"] = list(store.db.query(
-                    "SELECT number, basis, detail, certainty, similarity FROM finding_numbers WHERE finding_id = ?",
-                    [f["id"]]))
-                f["breaches"] = list(store.db.query(
-                    "SELECT rule_id AS rule, call_id, detail FROM breaches WHERE finding_id = ? ORDER BY id", [f["id"]]))
-                out["findings"].append(f)
+            click.echo(json.dumps(findings_json(store, result, env.config), indent=2, ensure_ascii=False))
         finally:
             store.close()
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 
 @cli.command("calls")
 @click.option("--campaign", "--finding", "finding_id", type=int, help="The calls of this finding (see `callwatch scan`).")
 @click.option("--number", help="The calls from or to this number (any notation).")
+@click.option("--json", "as_json", is_flag=True, help="Print the calls as JSON.")
 @click.pass_obj
 @handle_errors
-def calls_cmd(env, finding_id, number):
-    """List calls: local time with zone, UTC, number, outcome, talk time, signals, rules broken."""
+def calls_cmd(env, finding_id, number, as_json):
+    """List calls: local time with zone, UTC, line, number, outcome, talk time, tier, signals, rules broken."""
+    from callwatch import lines
     from callwatch.numbers import Normaliser
     if (finding_id is None) == (number is None):
         raise CallwatchError("give one of --finding ID or --number N")
@@ -270,22 +310,41 @@ def calls_cmd(env, finding_id, number):
     try:
         if finding_id is not None:
             rows = list(store.db.query(
-                "SELECT c.*, fc.signals, (SELECT group_concat(b.rule_id || ': ' || b.detail, char(10)) FROM breaches b "
-                "WHERE b.finding_id = fc.finding_id AND b.call_id = c.id) AS broken, i.original_name AS source "
-                "FROM finding_calls fc JOIN calls c ON c.id = fc.call_id JOIN imports i ON i.id = c.import_id "
-                "WHERE fc.finding_id = ? ORDER BY c.start_ms", [finding_id]))
+                "SELECT c.*, fc.signals, fc.attribution, fc.decision_id, (SELECT group_concat(b.rule_id || ': ' || "
+                "b.detail, char(10)) FROM breaches b WHERE b.finding_id = fc.finding_id AND b.call_id = c.id) AS broken, "
+                "i.original_name AS source FROM finding_calls fc JOIN calls c ON c.id = fc.call_id "
+                "JOIN imports i ON i.id = c.import_id WHERE fc.finding_id = ? ORDER BY c.start_ms, c.id", [finding_id]))
             if not rows:
                 raise CallwatchError(f"no finding {finding_id} in the latest scan (run `callwatch scan`)")
         else:
-            key = Normaliser(env.config.region).normalise(number).key or number
+            key = Normaliser(env.config.region).normalise(number).key
+            if key is None:
+                raise CallwatchError(f"{number!r} is not a telephone number")
             rows = list(store.db.query(
-                "SELECT c.*, NULL AS signals, NULL AS broken, i.original_name AS source FROM calls c "
-                "JOIN imports i ON i.id = c.import_id WHERE c.number = ? ORDER BY c.start_ms", [key]))
+                "SELECT c.*, NULL AS signals, NULL AS attribution, NULL AS decision_id, NULL AS broken, "
+                "i.original_name AS source FROM calls c JOIN imports i ON i.id = c.import_id WHERE c.number = ? "
+                "ORDER BY c.start_ms, c.id", [key]))
     finally:
         store.close()
     from zoneinfo import ZoneInfo
     from datetime import datetime, timezone
     tz = ZoneInfo(env.config.timezone)
+    names = lines.labels(env.config)
+    if as_json:
+        doc = []
+        for r in rows:
+            local = datetime.fromtimestamp(r["start_ms"] / 1000, timezone.utc).astimezone(tz)
+            doc.append({"id": r["id"], "local": local.isoformat(), "utc": r["start_utc"], "direction": r["direction"],
+                        "number": r["number"], "number_raw": r["number_raw"], "presentation": r["presentation"],
+                        "outcome": r["outcome"], "duration_s": r["duration_s"],
+                        "duration_precision_s": r["duration_precision_s"], "own_line": r["own_line"],
+                        "line": r["line"], "line_label": lines.name(r["line"], names), "line_basis": r["line_basis"],
+                        "attribution": r["attribution"], "decision_id": r["decision_id"],
+                        "signals": [s for s in (r["signals"] or "").split(",") if s],
+                        "breaches": [b for b in (r["broken"] or "").splitlines()],
+                        "source": r["source"], "locator": r["locator"]})
+        click.echo(json.dumps({"timezone": env.config.timezone, "calls": doc}, indent=2, ensure_ascii=False))
+        return
     for r in rows:
         local = datetime.fromtimestamp(r["start_ms"] / 1000, timezone.utc).astimezone(tz)
         talk = "-" if r["duration_s"] is None else (
@@ -293,13 +352,132 @@ def calls_cmd(env, finding_id, number):
         who = r["number"] or f"({r['presentation']})"
         line = (f"{local:%Y-%m-%d %H:%M:%S %Z}  {r['start_utc']}  {r['direction']:3} {who:16} {r['outcome']:9} "
                 f"talk {talk}")
+        if r["attribution"]:
+            line += f"  <{r['attribution']}>"
         if r["signals"]:
             line += f"  [{r['signals']}]"
         console.print(line, highlight=False)
-        console.print(f"    source: {r['source']}, {r['locator']}", highlight=False, style="dim")
+        console.print(f"    line: {lines.name(r['line'], names)}; source: {r['source']}, {r['locator']}",
+                      highlight=False, style="dim")
         for broken in (r["broken"] or "").splitlines():
             console.print(f"    breaks {broken}", highlight=False)
-    console.print(f"{len(rows)} call(s); times in {env.config.timezone} and UTC.", highlight=False)
+    console.print(f"{len(rows)} call(s); times in {env.config.timezone} and UTC. Tiers: declared, same-block and "
+                  "confirmed calls count; rotation and probable are leads; excluded calls count in nothing.",
+                  highlight=False)
+
+
+# -- review: what detection cannot settle, decided by the user ---------------------------------
+
+def _after_decision(env, decision):
+    console.print(f"Recorded: {decision.describe()}", highlight=False, soft_wrap=True)
+    result = run_scan(env, quiet=True)
+    for f in result.findings[:5]:
+        console.print(f"  finding {f['id']} {f['label']}: {f['stats']['calls']} counted, "
+                      f"{f['stats'].get('leads', {}).get('calls', 0)} leads, "
+                      f"{f['stats'].get('excluded', {}).get('calls', 0)} excluded", highlight=False)
+
+
+@cli.command("review")
+@click.option("--history", is_flag=True, help="Every decision ever taken (with undone ones), not what awaits you.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_obj
+@handle_errors
+def review_cmd(env, history, as_json):
+    """What awaits your decision: probable links, withheld calls in a campaign's waves, repeated
+    callers and rotating blocks nobody said were canvassing, people you know inside a declared block."""
+    from callwatch.detect import review
+    store = env.store()
+    try:
+        if history:
+            every = review.history(store)
+            live = {d.id for d in review.effective(store)}
+            if as_json:
+                click.echo(json.dumps([{**d.__dict__, "in_force": d.id in live} for d in every], indent=2,
+                                      ensure_ascii=False))
+                return
+            for d in every:
+                console.print(d.describe() + ("" if d.id in live or d.action == "undo" else "  (undone)"),
+                              highlight=False, soft_wrap=True)
+            console.print(f"{len(every)} decision(s).", highlight=False)
+            return
+        items = review.pending(store)
+    finally:
+        store.close()
+    if as_json:
+        click.echo(json.dumps(items, indent=2, ensure_ascii=False))
+        return
+    advice = {"probable-link": "callwatch confirm {number} | callwatch exclude {number} --reason \"...\"",
+              "unknown-campaign": "callwatch confirm --campaign {finding_id} [--company NAME] | "
+                                  "callwatch exclude {number} --reason \"...\"",
+              "repeated-caller": "callwatch confirm --campaign {finding_id} [--company NAME] | "
+                                 "callwatch exclude {number} --reason \"...\"",
+              "withheld-call": "callwatch confirm --call {call_id} | callwatch exclude --call {call_id} --reason \"...\"",
+              "contact-in-block": "callwatch confirm {number} | callwatch exclude {number} --reason \"a person I know\""}
+    for item in items:
+        who = item["number"] or f"call {item.get('call_id')}"
+        console.print(f"[{item['kind']}] {who} in finding {item['finding_id']} ({item['finding']}): {item['why']}",
+                      highlight=False, soft_wrap=True)
+        console.print("    " + advice[item["kind"]].format(**{"number": item["number"], **item}), highlight=False,
+                      soft_wrap=True, style="dim")
+    console.print(f"{len(items)} item(s) await your decision. Nothing here counts toward the rules until you "
+                  "confirm it; `callwatch review --history` lists your decisions.", highlight=False)
+
+
+@cli.command("confirm")
+@click.argument("number", required=False)
+@click.option("--call", "call_id", type=int, help="Confirm one call (e.g. a withheld call) instead of a number.")
+@click.option("--campaign", "--finding", "finding_id", type=int,
+              help="The campaign it belongs to (default: the operator's). Alone: confirm the whole campaign "
+                   "as one caller's canvassing.")
+@click.option("--company", help="With --campaign alone: the company behind it.")
+@click.option("--reason", default="", help="Why (printed in the pack), e.g. \"the agent named the company\".")
+@click.pass_obj
+@handle_errors
+def confirm_cmd(env, number, call_id, finding_id, company, reason):
+    """Confirm that a number, a call or a campaign is the caller's: its calls count toward the rules."""
+    from callwatch.detect import review
+    store = env.store()
+    try:
+        decision = review.confirm(store, env.config, number=number, call_id=call_id, finding_id=finding_id,
+                                  company=company, reason=reason)
+    finally:
+        store.close()
+    _after_decision(env, decision)
+
+
+@cli.command("exclude")
+@click.argument("number", required=False)
+@click.option("--call", "call_id", type=int, help="Exclude one call instead of a number.")
+@click.option("--reason", required=True, help="Why (printed in the pack), e.g. \"service call: technician\".")
+@click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Only the number's calls from this day (local).")
+@click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Only the number's calls to this day (local).")
+@click.pass_obj
+@handle_errors
+def exclude_cmd(env, number, call_id, reason, start, end):
+    """Exclude a number (or only its calls between two dates) or a call: it counts in nothing."""
+    from callwatch.detect import review
+    store = env.store()
+    try:
+        decision = review.exclude(store, env.config, number=number, call_id=call_id, reason=reason,
+                                  start=start.date() if start else None, end=end.date() if end else None)
+    finally:
+        store.close()
+    _after_decision(env, decision)
+
+
+@cli.command("undo")
+@click.argument("decision_id", type=int, required=False)
+@click.pass_obj
+@handle_errors
+def undo_cmd(env, decision_id):
+    """Cancel a decision (default: the latest in force). Both stay on record."""
+    from callwatch.detect import review
+    store = env.store()
+    try:
+        decision = review.undo(store, decision_id)
+    finally:
+        store.close()
+    _after_decision(env, decision)
 
 
 @cli.command("report")
@@ -469,10 +647,13 @@ def source_login_cmd(env, name, password_stdin):
 
 
 @cli.command("status")
+@click.option("--stale-days", type=click.FloatRange(min=0), default=7, show_default=True,
+              help="Warn when a phone's newest exported call is older than this many days.")
 @click.pass_obj
 @handle_errors
-def status_cmd(env):
-    """What the daemon did and will do, what the store holds, the latest findings and snapshot."""
+def status_cmd(env, stale_days):
+    """What the daemon did and will do, what the store holds, each phone's exports, the latest findings and snapshot."""
+    from callwatch.coverage import phone_coverage
     from callwatch.daemon import STATE_FILE
     data_dir = env.config.data_dir
     state_path = data_dir / STATE_FILE
@@ -486,6 +667,7 @@ def status_cmd(env):
                   for t in ("imports", "calls", "rejects", "findings")}
         findings = list(store.db.query("SELECT id, severity, label, why FROM findings ORDER BY "
                                        "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END LIMIT 5"))
+        phones = phone_coverage(store, stale_after_days=stale_days)
     finally:
         store.close()
     if state:
@@ -513,6 +695,12 @@ def status_cmd(env):
                       next_runs.get(job) or "-")
     console.print(table)
     console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)
+    for phone in phones:
+        newest = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(phone.newest_ms / 1000))
+        console.print(f"{phone.label}: {len(phone.exports)} export(s), newest call {newest}", highlight=False,
+                      soft_wrap=True)
+        for warning in phone.warnings():
+            console.print(f"  WARNING: {warning}", highlight=False, soft_wrap=True, style="yellow")
     for f in findings:
         console.print(f"finding {f['id']} [{f['severity']}] {f['label']}", highlight=False)
     snapshots = sorted((data_dir / "snapshots").glob("*.zip")) if (data_dir / "snapshots").exists() else []

@@ -26,8 +26,14 @@ DURATION_FORMATS = ("seconds", "minutes", "h:mm", "m:ss", "h:mm:ss")
 
 @dataclass(frozen=True)
 class Line:
+    """One of the household's lines, and how to recognise the calls it received (callwatch/lines.py)."""
+
     number: str
     label: str
+    holder: str | None = None              # the consumer who holds it (default: the complainant)
+    sources: tuple[str, ...] = ()          # formats, families or live sources that record this line
+    extensions: tuple[str, ...] = ()       # PBX extensions or DIDs that belong to it
+    accounts: tuple[str, ...] = ()         # SIM subscriptions / phone accounts (Android subscription_id)
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,10 @@ class Operator:
     # What a call log cannot show, declared by the user; the rules that depend on it say so.
     purpose: str = "canvassing"        # canvassing (sales, retention) | service (billing, repairs)
     consent_given: bool = False        # express prior consent to calls outside the legal hours
+    # You hold a contract with it (its subscriber): a contract exception may then apply (L223-1's
+    # "contrat en cours", the US established business relationship), and the rules it waives
+    # are not applied. True unless you say otherwise: claiming less is safer than overclaiming.
+    customer: bool = True
 
 
 PURPOSES = ("canvassing", "service")
@@ -49,6 +59,19 @@ class Objection:
     company: str
     date: dt.date
     kind: str = "gdpr-art21"
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A line registered on an opposition list: Bloctel (FR, until 10 August 2026), the TPS (UK),
+    the National Do-Not-Call Registry (US)."""
+
+    list: str                               # bloctel | tps | dnc
+    date: dt.date
+    line: str | None = None                 # the registered number (None: every line)
+
+
+REGISTRATION_LISTS = ("bloctel", "tps", "dnc")
 
 
 @dataclass(frozen=True)
@@ -132,6 +155,7 @@ class Config:
     lines: tuple[Line, ...] = ()
     operator: Operator = Operator()
     objections: tuple[Objection, ...] = ()
+    registrations: tuple[Registration, ...] = ()
     asterisk: Asterisk = Asterisk()
     csv_mappings: tuple[CsvMapping, ...] = ()
     detect: Detect = Detect()
@@ -240,8 +264,8 @@ class _Validator:
 
     def config(self, doc: dict, raw: bytes) -> Config:
         self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "operator",
-                         "objections", "asterisk", "csv_mappings", "detect", "timestamp", "daemon",
-                         "sources"}, "")
+                         "objections", "registrations", "asterisk", "csv_mappings", "detect", "timestamp",
+                         "daemon", "sources"}, "")
         kw: dict = {"path": self.path, "raw": raw}
         if "data_dir" in doc:
             kw["data_dir"] = Path(self.get(doc, "data_dir", str)).expanduser()
@@ -260,9 +284,11 @@ class _Validator:
             self.fail("jurisdiction", f"must be one of {', '.join(JURISDICTIONS)}, not {jur!r}")
         kw["jurisdiction"] = jur
         kw["lines"] = tuple(self.line(t, i) for i, t in enumerate(self.tables(doc, "lines")))
+        self.check_lines(kw["lines"])
         if "operator" in doc:
             kw["operator"] = self.operator(doc["operator"])
         kw["objections"] = tuple(self.objection(t, i) for i, t in enumerate(self.tables(doc, "objections")))
+        kw["registrations"] = tuple(self.registration(t, i) for i, t in enumerate(self.tables(doc, "registrations")))
         if "asterisk" in doc:
             kw["asterisk"] = self.asterisk(doc["asterisk"])
         kw["csv_mappings"] = tuple(self.mapping(t, i) for i, t in enumerate(self.tables(doc, "csv_mappings")))
@@ -366,21 +392,44 @@ class _Validator:
 
     def line(self, t, i):
         w = f"lines[{i}]."
-        self.known(t, {"number", "label"}, w)
+        self.known(t, {"number", "label", "holder", "sources", "extensions", "accounts"}, w)
         number = self.get(t, "number", str, w, required=True)
-        return Line(number=number, label=self.get(t, "label", str, w, default=number))
+        # A shape check only: phonenumbers stays out of the daemon's process (lines.py normalises).
+        if not re.fullmatch(r"\+?[\d\s.()\-]{4,30}", number) or sum(c.isdigit() for c in number) < 4:
+            self.fail(f"{w}number", f"{number!r} is not a telephone number")
+        return Line(number=number, label=self.get(t, "label", str, w, default=number),
+                    holder=self.get(t, "holder", str, w),
+                    sources=tuple(self.get(t, "sources", list, w, default=[])),
+                    extensions=tuple(self.get(t, "extensions", list, w, default=[])),
+                    accounts=tuple(self.get(t, "accounts", list, w, default=[])))
+
+    def check_lines(self, lines):
+        """Two lines may not share a number, a label, an extension or an account: a call must
+        reach one line only."""
+        for what, values in (("number", [re.sub(r"\D", "", ln.number).lstrip("0") for ln in lines]),
+                             ("label", [ln.label for ln in lines]),
+                             ("extension", [e for ln in lines for e in ln.extensions]),
+                             ("account", [a for ln in lines for a in ln.accounts])):
+            seen = set()
+            for v in values:
+                if v in seen:
+                    self.fail("lines", f"two lines have the same {what} {v!r}")
+                seen.add(v)
 
     def operator(self, t):
         if not isinstance(t, dict):
             self.fail("operator", "must be a table ([operator])")
         w = "operator."
-        self.known(t, {"name", "numbers", "prefixes", "caller_name_patterns", "purpose", "consent_given"}, w)
+        self.known(t, {"name", "numbers", "prefixes", "caller_name_patterns", "purpose", "consent_given", "customer"}, w)
         purpose = self.get(t, "purpose", str, w, default="canvassing")
         if purpose not in PURPOSES:
             self.fail(f"{w}purpose", f"must be one of {', '.join(PURPOSES)}, not {purpose!r}")
         consent = t.get("consent_given", False)
         if not isinstance(consent, bool):
             self.fail(f"{w}consent_given", "must be true or false")
+        customer = t.get("customer", True)
+        if not isinstance(customer, bool):
+            self.fail(f"{w}customer", "must be true or false")
         patterns = tuple(self.get(t, "caller_name_patterns", list, w, default=[]))
         for j, pat in enumerate(patterns):
             try:
@@ -390,7 +439,7 @@ class _Validator:
         return Operator(name=self.get(t, "name", str, w, default=""),
                         numbers=tuple(self.get(t, "numbers", list, w, default=[])),
                         prefixes=tuple(self.get(t, "prefixes", list, w, default=[])),
-                        caller_name_patterns=patterns, purpose=purpose, consent_given=consent)
+                        caller_name_patterns=patterns, purpose=purpose, consent_given=consent, customer=customer)
 
     def objection(self, t, i):
         w = f"objections[{i}]."
@@ -400,6 +449,17 @@ class _Validator:
             self.fail(f"{w}kind", f"must be one of {', '.join(OBJECTION_KINDS)}, not {kind!r}")
         return Objection(company=self.get(t, "company", str, w, required=True),
                          date=self.get(t, "date", dt.date, w, required=True), kind=kind)
+
+    def registration(self, t, i):
+        w = f"registrations[{i}]."
+        self.known(t, {"list", "date", "line"}, w)
+        name = self.get(t, "list", str, w, required=True)
+        if name not in REGISTRATION_LISTS:
+            self.fail(f"{w}list", f"must be one of {', '.join(REGISTRATION_LISTS)}, not {name!r}")
+        line = self.get(t, "line", str, w)
+        if line is not None and (not re.fullmatch(r"\+?[\d\s.()\-]{4,30}", line) or sum(c.isdigit() for c in line) < 4):
+            self.fail(f"{w}line", f"{line!r} is not a telephone number")
+        return Registration(list=name, date=self.get(t, "date", dt.date, w, required=True), line=line)
 
     def asterisk(self, t):
         if not isinstance(t, dict):

@@ -32,3 +32,8 @@ class StoreError(CallwatchError):
 class NotACallLog(UnreadableFile):
     """A file that comes with an export but holds no calls (a voicemail recording, a text
     message page, a picture): skipped, not a failure."""
+
+
+class UnknownFormat(UnreadableFile):
+    """No importer recognises the file's content. Inside an archive such a file is skipped (a
+    Takeout zip holds other products' files too); given alone, it is a failure."""

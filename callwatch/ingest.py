@@ -4,16 +4,22 @@ per file, so a file is in the store entirely or not at all.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
+import re
+import shutil
+import tempfile
+import time
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
-from callwatch import __version__, importers
+from callwatch import __version__, importers, zipsafe
 from callwatch.archive import archive_file
-from callwatch.errors import CallwatchError, NotACallLog, UnreadableFile
+from callwatch.errors import CallwatchError, NotACallLog, UnknownFormat, UnreadableFile
 from callwatch.importers.base import Call, ParseContext, Sniff, decode_head, detect_encoding
+from callwatch.lines import LineResolver
 from callwatch.numbers import Normaliser
 from callwatch.store import Store
 from callwatch.times import LocalClock
@@ -21,7 +27,8 @@ from callwatch.times import LocalClock
 log = logging.getLogger(__name__)
 
 BATCH = 20_000
-_CONTAINERS = {b"PK\x03\x04": "a zip archive", b"\x1f\x8b": "a gzip file", b"7z\xbc\xaf": "a 7-Zip archive",
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")          # a zip with members; an empty one
+_CONTAINERS = {b"\x1f\x8b": "a gzip file", b"7z\xbc\xaf": "a 7-Zip archive",
                b"Rar!": "a RAR archive", b"%PDF": "a PDF document"}
 # What exports carry beside their call logs (Takeout's voicemail audio, pictures): skipped.
 _COMPANIONS = {b"ID3": "an MP3 recording", b"OggS": "an Ogg recording", b"fLaC": "a FLAC recording",
@@ -43,6 +50,25 @@ class FileResult:
     rejected: int = 0
     message: str = ""
     tried: tuple[str, ...] = field(default_factory=tuple)
+    members: list[FileResult] = field(default_factory=list)     # a zip's files, each imported on its own
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """Where a file inside an archive came from: recorded in place of the temporary copy's name."""
+
+    name: str
+    path: str
+    container_id: int
+    member: str
+
+
+# WhatsApp's backups on the phone (msgstore.db.crypt12, .crypt14, .crypt15).
+_WHATSAPP_ENCRYPTED = re.compile(r"\.crypt\d{1,2}$", re.I)
+WHATSAPP_ENCRYPTED = ("an encrypted WhatsApp backup: callwatch reads only the decrypted database. Decrypt it "
+                      "first with its key (the 64-digit key of an end-to-end encrypted backup, or the phone's "
+                      "/data/data/com.whatsapp/files/key file for .crypt12/.crypt14) using a decryption tool such as "
+                      "wa-crypt-tools, then import the msgstore.db it writes")
 
 
 def expand(paths: Iterable[os.PathLike | str]) -> Iterator[Path]:
@@ -73,13 +99,14 @@ class Importer:
         self.clock = LocalClock(config.timezone)
         self.normaliser = Normaliser(config.region)
         self._progress = progress or (lambda name, done, total: None)
-        self._own_lines = {}
-        for line in config.lines:
-            facts = self.normaliser.normalise(line.number)
-            self._own_lines[facts.key or line.number] = line.label
+        self.lines = LineResolver(config, self.normaliser)
+        self.source_name: str | None = None
 
-    def import_file(self, path: Path, fmt_name: str | None = None) -> FileResult:
+    def import_file(self, path: Path, fmt_name: str | None = None, source: str | None = None) -> FileResult:
+        """Import one file. ``source``: the live box it was polled from (its ``[[sources]]``
+        name), which a line's ``sources`` may name."""
         path = Path(path)
+        self.source_name = source
         try:
             return self._import(path, fmt_name)
         except NotACallLog as exc:
@@ -87,7 +114,7 @@ class Importer:
         except UnreadableFile as exc:
             return FileResult(path, "failed", message=exc.reason, tried=exc.tried)
 
-    def _import(self, path: Path, fmt_name: str | None) -> FileResult:
+    def _import(self, path: Path, fmt_name: str | None, origin: _Origin | None = None) -> FileResult:
         if not path.exists():
             raise UnreadableFile(path, "no such file")
         if not path.is_file():
@@ -109,6 +136,8 @@ class Importer:
                 raise NotACallLog(path, f"{what}, not a call log: skipped")
         if archived.head.startswith(b"RIFF") and archived.head[8:12] == b"WAVE":
             raise NotACallLog(path, "a WAV recording, not a call log: skipped")
+        if archived.head.startswith(_ZIP) and origin is None:
+            return self._import_zip(path, archived, fmt_name)
         for magic, what in _CONTAINERS.items():
             if archived.head.startswith(magic):
                 raise UnreadableFile(path, f"{what}, not a call-log export: extract it and import the files inside")
@@ -117,7 +146,73 @@ class Importer:
         fmt = self._choose_format(path, sniff, fmt_name)
         if encoding is None and not fmt.binary:
             raise UnreadableFile(path, "binary content, not a text export")
-        return self._load(path, archived, sniff, fmt)
+        return self._load(path, archived, sniff, fmt, origin)
+
+    def _import_zip(self, path: Path, archived, fmt_name: str | None) -> FileResult:
+        """Each file of a zip imported on its own, as if given alone, after the whole zip has passed
+        the checks of zipsafe (a refused zip stores nothing). Files that are not call logs (another
+        Google product's, a voicemail's audio) are skipped; the zip's own hash is their container."""
+        try:
+            zf, members = zipsafe.open_members(archived.path)      # the archived copy: what was hashed
+        except UnreadableFile as exc:
+            raise UnreadableFile(path, exc.reason) from None
+        result = FileResult(path, "imported", "zip", sha256=archived.sha256)
+        unpack_root = self.store.data_dir / "unpacking"
+        try:
+            if not members:
+                raise NotACallLog(path, "a zip archive with no files in it: nothing to import")
+            container_id = self.store.container(archived.sha256, original_name=path.name,
+                                                original_path=str(path.resolve()), size=archived.size,
+                                                archive_path=archived.relative, members=len(members))
+            from callwatch.private import private_dir
+            _remove_stale_unpacking(private_dir(unpack_root))
+            folder = Path(tempfile.mkdtemp(dir=unpack_root))
+            try:
+                for index, member in enumerate(members):
+                    result.members.append(self._import_member(path, zf, member, index, folder, container_id, fmt_name))
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            zf.close()
+        done = [m for m in result.members if m.status in ("imported", "already")]
+        for m in done:
+            result.read += m.read
+            result.new += m.new
+            result.duplicate += m.duplicate
+            result.merged += m.merged
+            result.rejected += m.rejected
+        failed = sum(m.status == "failed" for m in result.members)
+        if done:
+            result.message = f"{len(done)} of its {len(members)} files imported" + (
+                f", {failed} refused" if failed else "")
+        elif failed:
+            result.status, result.message = "failed", f"none of its {len(members)} files could be imported"
+        else:
+            result.status = "skipped"
+            result.message = f"a zip archive of {len(members)} files, none of them a call log: nothing imported"
+        return result
+
+    def _import_member(self, path, zf, member, index, folder, container_id, fmt_name) -> FileResult:
+        shown = path / member.name          # how the file is named in results: inside its zip
+        if member.refused:
+            return FileResult(shown, "failed", message=member.refused)
+        try:
+            extracted = zipsafe.extract(zf, member, folder, index)
+        except UnreadableFile as exc:
+            return FileResult(shown, "failed", message=exc.reason)
+        origin = _Origin(PurePosixPath(member.name).name, f"{path.resolve()}!/{member.name}", container_id, member.name)
+        try:
+            result = self._import(extracted, fmt_name, origin)
+        except UnknownFormat:
+            result = FileResult(shown, "skipped", message="not a call log (no format recognises its content): skipped")
+        except NotACallLog as exc:
+            result = FileResult(shown, "skipped", message=exc.reason)
+        except UnreadableFile as exc:
+            result = FileResult(shown, "failed", message=exc.reason, tried=exc.tried)
+        finally:
+            extracted.unlink(missing_ok=True)
+        result.path = shown
+        return result
 
     def _choose_format(self, path, sniff, fmt_name):
         if fmt_name:
@@ -128,14 +223,16 @@ class Importer:
             return fmt
         winners, tried = importers.recognise(sniff, self.config)
         if not winners:
+            if _WHATSAPP_ENCRYPTED.search(path.name):
+                raise UnreadableFile(path, WHATSAPP_ENCRYPTED)
             what = "binary content" if sniff.encoding is None and not sniff.is_sqlite else "content"
-            raise UnreadableFile(path, f"format not recognised from its {what}", tried)
+            raise UnknownFormat(path, f"format not recognised from its {what}", tried)
         if len(winners) > 1:
             raise UnreadableFile(path, "ambiguous format: looks like " + " and ".join(w.name for w in winners)
                                  + "; choose one with --format", tried)
         return winners[0]
 
-    def _load(self, path: Path, archived, sniff: Sniff, fmt) -> FileResult:
+    def _load(self, path: Path, archived, sniff: Sniff, fmt, origin: _Origin | None = None) -> FileResult:
         store = self.store
         total = archived.size
         ctx = ParseContext(self.clock, self.config,
@@ -143,13 +240,15 @@ class Importer:
         result = FileResult(path, "imported", fmt.name, sha256=archived.sha256)
         with store.transaction():
             import_id = store.create_import(
-                original_name=path.name, original_path=str(path.resolve()), sha256=archived.sha256,
+                original_name=origin.name if origin else path.name,
+                original_path=origin.path if origin else str(path.resolve()), sha256=archived.sha256,
                 size=archived.size, format=fmt.name, family=fmt.family, encoding=sniff.encoding,
-                archive_path=archived.relative, callwatch_version=__version__)
+                archive_path=archived.relative, callwatch_version=__version__,
+                container_id=origin.container_id if origin else None, member=origin.member if origin else None)
             try:
                 # about 150 bytes a record in the text formats: enough to decide on bulk indexing
                 with store.bulk_load(expected_rows=archived.size // 150):
-                    read, rejected = self._store_records(fmt, sniff, ctx, import_id)
+                    read, rejected, span = self._store_records(fmt, sniff, ctx, import_id)
             except (UnreadableFile, Cancelled):
                 raise
             except Exception as exc:    # a reader's failure on strange input fails this file only
@@ -164,14 +263,18 @@ class Importer:
             result.new = new - merged
             result.duplicate = read - rejected - new
             store.finish_import(import_id, {"read": read, "new": result.new, "duplicate": result.duplicate,
-                                            "merged": merged, "rejected": rejected})
+                                            "merged": merged, "rejected": rejected, **span})
         log.info("imported %s as %s: %d read, %d new", path.name, fmt.name, read, result.new)
         return result
 
-    def _store_records(self, fmt, sniff, ctx, import_id) -> tuple[int, int]:
-        """Parse, normalise and insert in batches; returns (records read, records rejected)."""
+    def _store_records(self, fmt, sniff, ctx, import_id) -> tuple[int, int, dict]:
+        """Parse, normalise and insert in batches; returns (records read, records rejected, the span
+        of calls the file holds and the accounts it names: duplicates count, see imports)."""
         store, norm, family = self.store, self.normaliser.normalise, fmt.family
-        calls, rejects, facts_seen = [], [], {}
+        resolve = self.lines.resolve
+        calls, rejects, facts_seen, lines_seen = [], [], {}, set()
+        first = last = None
+        accounts: set[str] = set()
         read = rejected = 0
         last_was_reject = False
         for item in fmt.parse(sniff, ctx):
@@ -190,17 +293,28 @@ class Importer:
                 rejects.append((import_id, item.locator if type(item.locator) is str else "?", problem,
                                 repr(item)[:4096]))
                 continue
+            if first is None or item.start_ms < first:
+                first = item.start_ms
+            if last is None or item.start_ms > last:
+                last = item.start_ms
+            if item.own_account is not None or item.own_number_raw is not None:
+                accounts.add(str(item.own_account or item.own_number_raw)[:200])
             facts = norm(item.number_raw, item.presentation, item.region)
             number = facts.key
             if number is not None and number not in facts_seen:
                 facts_seen[number] = facts
             own = item.own_number_raw
+            line = resolve(own, item.own_account, family, fmt.name, self.source_name)
+            lines_seen.add(line.line)
             if own is not None:
                 own = norm(own).key or own
+            elif item.own_account is not None:
+                own = "account:" + item.own_account
             calls.append((import_id, item.locator, family, item.key, item.source_type, item.start_ms,
                           item.tz, item.time_raw, item.time_flag, item.time_precision_s,
                           item.direction, item.outcome, item.duration_s, item.duration_precision_s,
-                          item.ring_s, item.number_raw, number, facts.presentation, own, item.caller_name))
+                          item.ring_s, item.number_raw, number, facts.presentation, own, item.caller_name,
+                          line.line, line.basis))
             if len(calls) >= BATCH:
                 store.insert_calls(calls)
                 calls.clear()
@@ -209,16 +323,31 @@ class Importer:
         store.insert_calls(calls)
         store.insert_rejects(rejects)
         store.upsert_numbers(facts_seen.values())
+        store.note_lines(lines_seen)
         if last_was_reject and fmt.line_based and not _ends_with_newline(sniff.path):
             store.conn.execute(
                 "UPDATE rejects SET reason = reason || ? WHERE id = (SELECT MAX(id) FROM rejects WHERE import_id = ?)",
                 ["; the file ends inside this record (truncated export?)", import_id])
-        return read, rejected
+        span = {"first_call_ms": first, "last_call_ms": last,
+                "accounts": json.dumps(sorted(accounts)[:50]) if accounts else None}
+        return read, rejected, span
+
+
+def _remove_stale_unpacking(root: Path, older_than_s: float = 24 * 3600) -> None:
+    """Folders left by a zip import that was killed (SIGKILL, power cut); never one in use: only
+    those untouched for a day go (another process may be importing a zip right now)."""
+    cutoff = time.time() - older_than_s
+    for folder in root.iterdir():
+        try:
+            if folder.is_dir() and not folder.is_symlink() and folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
+        except OSError:
+            pass
 
 
 MAX_TEXT = 1000        # characters: no number, name or label of a call is longer
 _TEXTS = ("number_raw", "key", "source_type", "locator")
-_OPTIONAL_TEXTS = ("caller_name", "own_number_raw", "time_raw")
+_OPTIONAL_TEXTS = ("caller_name", "own_number_raw", "own_account", "time_raw")
 _OPTIONAL_INTS = ("duration_s", "ring_s")
 
 

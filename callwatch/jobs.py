@@ -84,7 +84,7 @@ class Jobs:
     def job_inbox(self, paths: list[str]):
         from callwatch.ingest import Importer
         from callwatch.store import Store
-        done, failed, new = 0, 0, 0
+        done, skipped, failed, new = 0, 0, 0, 0
         with Store(self.data_dir) as store:
             importer = Importer(store, self.config, cancel=self.stop)
             for path in map(Path, paths):
@@ -93,16 +93,20 @@ class Jobs:
                 if not path.is_file():             # moved away since the daemon saw it settle
                     continue
                 result = importer.import_file(path)
-                if result.status in ("failed", "skipped"):
+                if result.status == "failed":
                     settle(path, self.inbox, False, f"{result.message}\nformats tried: {', '.join(result.tried)}")
                     failed += 1
+                elif result.status == "skipped":   # holds no call (an SMS backup, a recording): dealt with
+                    settle(path, self.inbox, True)
+                    skipped += 1
                 else:
                     settle(path, self.inbox, True)
                     done += 1
                     new += result.new
         if new and not self.stop.is_set():
             self.run("scan")
-        return "ok" if not failed else "failed", f"{done} imported ({new} new calls), {failed} refused"
+        return ("ok" if not failed else "failed",
+                f"{done} imported ({new} new calls), {skipped} skipped, {failed} refused")
 
     def job_scan(self):
         from callwatch.detect import scan
@@ -183,7 +187,7 @@ class Jobs:
             stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
             path = write_private(private_dir(self.data_dir / "polls") / f"{name}-call-log-{stamp}{suffix}", body)
             with Store(self.data_dir) as store:
-                result = Importer(store, self.config, cancel=self.stop).import_file(path)
+                result = Importer(store, self.config, cancel=self.stop).import_file(path, source=name)
             if result.status == "failed":
                 raise CallwatchError(f"{result.message} (the answer is kept in {path})")
             # The archive holds these bytes now, under their hash; a copy per poll (every 5 minutes,

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import phonenumbers
 from phonenumbers import PhoneNumberFormat, PhoneNumberType, carrier, shortnumberinfo
 
+INVALID = "invalid-in-plan"        # numbers.kind of a number the numbering plan does not know
+
 # Presentation of the calling line, whatever the source calls it.
 ALLOWED, WITHHELD, UNKNOWN, PAYPHONE = "allowed", "withheld", "unknown", "payphone"
 
@@ -58,6 +60,7 @@ _TYPE_NAMES = {
 }
 
 _DIAL_NOISE = re.compile(r"[\s().\-/\u00a0\u202f]")
+_CLIR_CODE = re.compile(r"^[#*]31#")      # GSM code dialled before a number to hide or show one's own
 _TECH_PREFIX = re.compile(r"^(?:sip:|tel:|internet:|isdn:|pots:)\s*", re.IGNORECASE)
 
 
@@ -74,11 +77,14 @@ class NumberFacts:
     npv: str | None = None           # ARCEP verified-number zone when in a reserved range
     note: str | None = None          # why a number is not E.164, or how it was read
     short_code: str | None = None    # digits of a valid national short code (3631, 1023...)
+    out_of_plan: str | None = None   # a number the plan does not know, in international form where it
+                                     # can be read (+33700123456): spoofed caller IDs look like this
 
     @property
     def key(self) -> str | None:
-        """Identity of the number in the store: E.164, or the digits of a short code."""
-        return self.e164 or self.short_code
+        """Identity of the number in the store: E.164, the digits of a short code, or the
+        international form of a number the plan does not know (its calls still group)."""
+        return self.e164 or self.short_code or self.out_of_plan
 
 
 def presentation_of(raw: str) -> str | None:
@@ -114,7 +120,7 @@ class Normaliser:
         if marker is not None:
             return NumberFacts(raw, marker, note="marker in place of a number")
         text = _TECH_PREFIX.sub("", raw.strip())
-        compact = _DIAL_NOISE.sub("", text)
+        compact = _CLIR_CODE.sub("", _DIAL_NOISE.sub("", text))
         if compact.startswith("00") and compact[2:].isdigit():
             compact = "+" + compact[2:]
         if not compact or not re.fullmatch(r"\+?\d+[#*\d]*|[#*]\d[\d#*]*", compact):
@@ -124,7 +130,10 @@ class Normaliser:
         try:
             parsed = phonenumbers.parse(compact, region)
         except phonenumbers.NumberParseException:
-            return NumberFacts(raw, ALLOWED, note="unparseable")
+            digits = re.sub(r"\D", "", compact)
+            form = (("+" if compact.startswith("+") else "") + digits) if len(digits) >= 3 else None
+            return NumberFacts(raw, ALLOWED, kind=INVALID if form else None, note="not a number any plan knows",
+                               out_of_plan=form)
         # number_type() is is_valid_number()'s own test (UNKNOWN = invalid): computing it once
         # instead of three times (validity, type, carrier) halves the cost of a new number.
         ntype = phonenumbers.number_type(parsed)
@@ -144,7 +153,18 @@ class Normaliser:
         if compact.isdigit() and shortnumberinfo.is_valid_short_number_for_region(parsed, region):
             return NumberFacts(raw, ALLOWED, kind="short-code", country=region,
                                note="national short code", short_code=compact)
-        return NumberFacts(raw, ALLOWED, note=f"not a valid number in region {region}")
+        # Not in the plan: kept under its international form so that its calls group (a spoofed
+        # campaign uses exactly such numbers), and flagged; never taken for a valid number.
+        digits = re.sub(r"\D", "", compact)
+        if compact.startswith(("+", "0")) and len(digits) >= 4:
+            # written in a national or international form: +<country><national number>
+            form = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)
+        else:
+            form = digits or None     # bare digits (12345): kept as they are, never given a country
+        country = phonenumbers.region_code_for_country_code(parsed.country_code) if form and form[0] == "+" else None
+        return NumberFacts(raw, ALLOWED, kind=INVALID if form else None,
+                           country=country if country and country != "ZZ" else None,
+                           note=f"not a valid number in region {region}", out_of_plan=form)
 
     def _facts(self, raw: str, parsed, ntype, note: str | None = None) -> NumberFacts:
         e164 = phonenumbers.format_number(parsed, PhoneNumberFormat.E164)

@@ -50,7 +50,7 @@ CALL_COLUMNS = (
     "import_id", "locator", "family", "source_key", "source_type",
     "start_ms", "tz", "time_raw", "time_flag", "time_precision_s",
     "direction", "outcome", "duration_s", "duration_precision_s", "ring_s",
-    "number_raw", "number", "presentation", "own_line", "caller_name",
+    "number_raw", "number", "presentation", "own_line", "caller_name", "line", "line_basis",
 )
 
 MIGRATIONS: list[str] = [
@@ -219,6 +219,54 @@ MIGRATIONS: list[str] = [
     ALTER TABLE breaches ADD COLUMN facts TEXT;
     ALTER TABLE finding_numbers ADD COLUMN facts TEXT;
     """,
+    # 6: which household line each call reached (callwatch/lines.py), the tier of each call of a
+    # finding, and the user's review decisions
+    """
+    ALTER TABLE calls ADD COLUMN line TEXT;          -- the line's E.164 number, or "source:<family>" when unknown
+    ALTER TABLE calls ADD COLUMN line_basis TEXT;    -- own-number | extension | account | source | unmapped
+    UPDATE calls SET line = CASE WHEN own_line LIKE '+%' THEN own_line ELSE 'source:' || family END,
+                     line_basis = CASE WHEN own_line LIKE '+%' THEN 'own-number' ELSE 'unmapped' END;
+    -- every line value calls hold, so a scan reads lines as small codes without scanning for them
+    CREATE TABLE lines_seen (line TEXT PRIMARY KEY);
+    INSERT OR IGNORE INTO lines_seen SELECT DISTINCT line FROM calls;
+    ALTER TABLE finding_calls ADD COLUMN attribution TEXT;   -- declared | same-block | rotation | probable | confirmed | excluded
+    ALTER TABLE finding_calls ADD COLUMN decision_id INTEGER;
+    ALTER TABLE scans ADD COLUMN max_decision_id INTEGER;
+    CREATE TABLE decisions (
+        id INTEGER PRIMARY KEY,
+        at TEXT NOT NULL,                   -- UTC ISO 8601, when the user decided
+        action TEXT NOT NULL CHECK (action IN ('confirm', 'exclude', 'undo')),
+        number TEXT,                        -- the number decided on (E.164 or short code), or
+        call_id INTEGER,                    -- one call
+        finding_key TEXT,                   -- confirm: the campaign (findings.key, stable across scans)
+        company TEXT,                       -- confirm: the company the user names, if any
+        from_utc TEXT,                      -- exclude a number: only its calls in this window
+        to_utc TEXT,
+        reason TEXT NOT NULL DEFAULT '',
+        undoes INTEGER REFERENCES decisions(id)
+    );
+    """,
+    # 7: archives as delivered (a zip's own hash, the container of the files imported from it), and
+    # what `status` needs to follow a phone's successive exports: the span of calls each export
+    # holds (duplicates included: they are what shows that two exports overlap) and the SIM
+    # accounts it names
+    """
+    CREATE TABLE containers (
+        id INTEGER PRIMARY KEY,
+        sha256 TEXT NOT NULL UNIQUE,        -- of the archive's exact bytes
+        original_name TEXT NOT NULL,
+        original_path TEXT,
+        size INTEGER NOT NULL,
+        archive_path TEXT NOT NULL,         -- its archived copy, relative to the data directory
+        members INTEGER NOT NULL,           -- files in it (folders not counted)
+        opened_at TEXT NOT NULL
+    );
+    ALTER TABLE imports ADD COLUMN container_id INTEGER REFERENCES containers(id);
+    ALTER TABLE imports ADD COLUMN member TEXT;              -- the file's path inside its container
+    ALTER TABLE imports ADD COLUMN first_call_ms INTEGER;    -- oldest call in the file (UTC ms)
+    ALTER TABLE imports ADD COLUMN last_call_ms INTEGER;     -- newest call in the file
+    ALTER TABLE imports ADD COLUMN accounts TEXT;            -- JSON list: SIM / phone accounts the file names
+    """,
 ]
 
 
@@ -308,6 +356,18 @@ class Store:
         self.conn.execute(f"UPDATE imports SET {sets}, finished_at = ? WHERE id = ?",
                           [*counts.values(), _now_iso(), import_id])
 
+    def container(self, sha256: str, **fields) -> int:
+        """The id of the container with this hash, recorded now if it is new."""
+        row = self.conn.execute("SELECT id FROM containers WHERE sha256 = ?", [sha256]).fetchone()
+        if row:
+            return row[0]
+        fields.setdefault("opened_at", _now_iso())
+        cols = ", ".join(["sha256", *fields])
+        marks = ", ".join("?" for _ in range(len(fields) + 1))
+        with self.transaction():
+            cur = self.conn.execute(f"INSERT INTO containers ({cols}) VALUES ({marks})", [sha256, *fields.values()])
+        return cur.lastrowid
+
     def imports(self) -> list[dict]:
         return list(self.db.query("SELECT * FROM imports ORDER BY id"))
 
@@ -347,6 +407,9 @@ class Store:
                 for name, columns in self._SECONDARY_INDEXES:
                     self.conn.execute(f"CREATE INDEX {name} ON calls ({columns})")
 
+    def note_lines(self, lines) -> None:
+        self.conn.executemany("INSERT OR IGNORE INTO lines_seen (line) VALUES (?)", [(ln,) for ln in lines])
+
     def insert_rejects(self, rows: list[tuple]) -> None:
         self.conn.executemany("INSERT INTO rejects (import_id, locator, reason, raw) VALUES (?, ?, ?, ?)", rows)
 
@@ -369,7 +432,9 @@ class Store:
         """Fold this import's calls into calls another source already recorded.
 
         Two records are the same call when they come from different families, concern the
-        same other number (or are both withheld), the same direction and, when both name it, the same own line,
+        same other number (or are both withheld), the same direction and the same household line
+        (callwatch/lines.py: an unknown line is its source's own, never a wildcard: two phones
+        ringing together are two calls),
         and their start times differ by less than the coarser precision (plus a few seconds
         of clock skew) with compatible durations. Pairing is one-to-one, closest first. The
         record with the finer precision stays in ``calls``; the other goes to
@@ -392,8 +457,7 @@ class Store:
                   ON {party}
                  AND e.start_ms BETWEEN n.start_ms - ? AND n.start_ms + ?
                 WHERE n.import_id = ? AND e.import_id != n.import_id AND e.family != n.family
-                  AND e.direction = n.direction
-                  AND (e.own_line IS NULL OR n.own_line IS NULL OR e.own_line = n.own_line)
+                  AND e.direction = n.direction AND e.line = n.line
                   AND ABS(n.start_ms - e.start_ms) < (MAX(n.time_precision_s, e.time_precision_s) + ?) * 1000
                   AND (n.duration_s IS NULL OR e.duration_s IS NULL
                        OR ABS(n.duration_s - e.duration_s)

@@ -17,6 +17,15 @@ DAYS = {"en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday
         "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")}
 NUMBER_KINDS_FR = {"mobile": "mobile", "fixed": "fixe", "fixed-or-mobile": "fixe ou mobile", "voip": "VoIP",
                    "toll-free": "gratuit", "premium": "surtaxé", "shared-cost": "à coût partagé"}
+LISTS = {"bloctel": ("Bloctel opposition list", "la liste d'opposition Bloctel"),
+         "tps": ("Telephone Preference Service (TPS)", "le Telephone Preference Service (TPS)"),
+         "dnc": ("National Do Not Call Registry", "le registre américain Do Not Call")}
+
+
+def _list(name, lang_index: int) -> str:
+    return LISTS.get(name, (str(name), str(name)))[lang_index]
+
+
 OBJECTION_KINDS_FR = {"gdpr-art21": "opposition RGPD art. 21", "refusal": "refus pendant un appel"}
 
 
@@ -78,6 +87,18 @@ SENTENCES = {
                    lambda v: f"sonnerie de {v['ring_s']} s ({v['min_s']} s minimum)"),
     "repeat": (lambda v: f"{v['hours']:.1f} h after the abandoned call of {v['previous']}",
                lambda v: f"{_num(v['hours'], 1)} h après l'appel abandonné du {v['previous']}"),
+    "no_consent": (
+        lambda v: "canvassing without your prior consent" + (f" (required since {v['since']})" if v.get("since") else ""),
+        lambda v: "démarchage sans votre consentement préalable" + (f" (exigé depuis le {v['since']})" if v.get("since") else "")),
+    "registered": (
+        lambda v: f"your number is on the {_list(v['list'], 0)} since {v['date']} (binding from {v['effective']})",
+        lambda v: f"votre numéro est inscrit sur {_list(v['list'], 1)} depuis le {v['date']} (opposable à compter du "
+                  f"{v['effective']})"),
+    "abandoned_rate": (
+        lambda v: f"{v['silent']} of the {v['answered']} calls you answered from {v['from']} to {v['to']} were "
+                  f"abandoned ({v['rate']:.0%}; at most {v['max']:.0%} of a campaign's calls may be)",
+        lambda v: f"{v['silent']} des {v['answered']} appels décrochés du {v['from']} au {v['to']} ont été abandonnés "
+                  f"({_num(v['rate'] * 100, 0)} % ; {_num(v['max'] * 100, 0)} % au plus des appels d'une campagne)"),
     # attribution bases (detect/campaigns.py)
     "declared_number": (lambda v: f"declared in the configuration as {v['as']!r}",
                         lambda v: f"déclaré dans la configuration comme « {v['as']} »"),
@@ -101,7 +122,29 @@ SENTENCES = {
         lambda v: f"se comporte comme les numéros déclarés de {v['company']} (heures {_num(v['hours'])}, jours "
                   f"{_num(v['weekdays'])}, issues {_num(v['mix'])}, appels par jour {_num(v['rate'])} : "
                   f"similarité {_num(v['score'])})"),
+    # the user's review (detect/review.py)
+    "user_decision": (
+        lambda v: f"{'confirmed' if v['action'] == 'confirm' else 'excluded'} by you on {v['date']}"
+                  + (f" ({v['reason']})" if v.get("reason") else "") + f" [decision #{v['id']}]",
+        lambda v: f"{'confirmé' if v['action'] == 'confirm' else 'exclu'} par vous le {v['date']}"
+                  + (f" ({v['reason']})" if v.get("reason") else "") + f" [décision n° {v['id']}]"),
 }
+
+# The tiers of an attribution (detect/campaigns.py), in the words a lawyer reads.
+TIERS = {
+    "declared": ("declared by you", "déclaré par vous"),
+    "same-block": ("same block as a number you declared", "même bloc qu'un numéro que vous avez déclaré"),
+    "rotation": ("numbers of one block calling in turn (pattern only)",
+                 "numéros d'un même bloc appelant à tour de rôle (motif seulement)"),
+    "probable": ("probable: behaviour only, not counted", "probable : comportement seulement, non compté"),
+    "confirmed": ("confirmed by you", "confirmé par vous"),
+    "excluded": ("excluded by you", "exclu par vous"),
+}
+
+
+def tier(name: str, lang: str = "en") -> str:
+    pair = TIERS.get(name)
+    return (pair[1] if lang == "fr" else pair[0]) if pair else name
 
 
 def describe(facts: list, lang: str = "en") -> str:

@@ -45,7 +45,9 @@ class FreeboxEmulator:
                 if self.path == "/api/v8/call/log/":
                     if self.headers.get("X-Fbx-App-Auth") not in emulator.sessions:
                         return self._fail(403, "auth_required", "Invalid session token, or no session token sent")
-                    return self._send(200, {"success": True, "result": emulator.calls})
+                    # an empty log comes without "result" at all, as the box sends it
+                    return self._send(200, {"success": True, "result": emulator.calls} if emulator.calls
+                                      else {"success": True})
                 return self._fail(404, "invalid_request", "Invalid request")
 
             def do_POST(self):

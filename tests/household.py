@@ -54,7 +54,7 @@ def build(seed=4):
         wd = day.weekday()
         if wd < 5:
             for _ in range(r.randint(2, 5)):                                  # the operator, two blocks
-                number = (f"01623450{r.randint(10, 40)}" if r.random() < 0.65 else f"09481722{r.randint(10, 30)}")
+                number = (f"01623450{r.randint(10, 40)}" if r.random() < 0.65 else f"01765432{r.randint(10, 30)}")
                 events.append(operator_call(r, day, number))
         if r.random() < 0.9:                                                  # mother, most evenings
             events.append((day.replace(hour=19, minute=30, second=r.randint(0, 59)), "0611223344", 1,

@@ -79,3 +79,27 @@ def test_demo_in_a_given_folder_ends_with_a_verified_pack(tmp_path):
     check = run(tmp_path, "--data-dir", str(tmp_path / "showroom"), "verify", str(zip_path))
     # the demo has no time-stamping authority: files intact, date self-declared (exit 4)
     assert check.exit_code == 4 and "files: intact" in check.output and "4 source export(s) match" in check.output
+
+
+def test_import_table_and_hints_print_no_literal_markup(tmp_path):
+    bad = tmp_path / "notes.txt"
+    bad.write_text("shopping list\n")
+    export = tmp_path / "FRITZ.csv"
+    export.write_bytes((GERMAN + "9;12.10.26 11:20;;0162345012;;Internet: 0123456789;0:01\n").encode("iso-8859-1"))
+    result = run(tmp_path, "import", str(export), str(bad))
+    assert result.exit_code == 1
+    assert "FAILED" in result.output and "callwatch rejects --import 1" in result.output
+    assert "[red]" not in result.output and "[bold]" not in result.output and "[/]" not in result.output
+
+
+def test_rejects_show_the_record_as_it_stands_in_the_file(tmp_path):
+    # a CDR whose context says nothing of its direction: refused, and shown byte for byte
+    line = ('"","0162345015","0999","macro-x","""User 10"" <114>","DAHDI/1-1","","Hangup","",'
+            '"2026-10-12 20:05:00","","2026-10-12 20:05:01",1,0,"FAILED","DOCUMENTATION","1.3",""')
+    cdr = tmp_path / "Master.csv"
+    cdr.write_text(line + "\r\n", encoding="utf-8")
+    assert run(tmp_path, "import", str(cdr)).exit_code == 0
+    shown = run(tmp_path, "rejects")
+    assert "    " + line + "\n" in shown.output                  # not 'User 10 <114>', not re-quoted
+    as_json = json.loads(run(tmp_path, "rejects", "--json").output)
+    assert as_json[0]["raw"] == line

@@ -1,5 +1,6 @@
 """Detection on a household: the operator's campaign, a probable second block, another
-company, and the people who must never be accused."""
+company, and the people who must never be accused. Only declared, same-block and confirmed
+calls count; the rest are leads."""
 
 import json
 import re
@@ -27,22 +28,26 @@ def scanned(make_household):
     return h, result, who
 
 
-def _finding_calls(h, finding):
-    return {r["call_id"] for r in h.store.db.query("SELECT call_id FROM finding_calls WHERE finding_id = ?",
-                                                   [finding["id"]])}
+def _finding_calls(h, finding, tiers=("declared", "same-block", "rotation", "probable", "confirmed")):
+    return {r["call_id"] for r in h.store.db.query(
+        f"SELECT call_id FROM finding_calls WHERE finding_id = ? AND attribution IN ({','.join('?' * len(tiers))})",
+        [finding["id"], *tiers])}
 
 
 def _numbers(h, finding):
     return list(h.store.db.query("SELECT * FROM finding_numbers WHERE finding_id = ?", [finding["id"]]))
 
 
-def test_operator_campaign_holds_its_calls_from_both_blocks(scanned):
+def test_operator_campaign_counts_its_declared_block_and_shows_the_other_apart(scanned):
     h, result, who = scanned
     operator = next(f for f in result.findings if f["key"] == "operator")
-    calls = _finding_calls(h, operator)
-    operator_ids = {i for i, w in who.items() if w == "operator"}
-    assert len(calls & operator_ids) / len(operator_ids) >= 0.95
-    assert {who[i] for i in calls} == {"operator"}
+    counted = _finding_calls(h, operator, ("declared", "same-block", "confirmed"))
+    declared_block = {r["id"] for r in h.store.db.query("SELECT id FROM calls WHERE number LIKE '+33162345%'")}
+    assert declared_block <= {i for i, w in who.items() if w == "operator"}
+    assert len(counted & declared_block) / len(declared_block) >= 0.95 and counted <= declared_block
+    leads = _finding_calls(h, operator, ("probable",))
+    assert leads and {who[i] for i in counted | leads} == {"operator"}
+    assert operator["stats"]["calls"] == len(counted) and operator["stats"]["leads"]["calls"] == len(leads)
     assert operator["severity"] == "high"
 
 
@@ -50,11 +55,17 @@ def test_undeclared_block_is_linked_as_probable_with_its_similarity(scanned):
     h, result, _ = scanned
     operator = next(f for f in result.findings if f["key"] == "operator")
     numbers = _numbers(h, operator)
-    second = [a for a in numbers if a["number"].startswith("+33948172")]
+    second = [a for a in numbers if a["number"].startswith("+33176543")]
     assert second and all(a["certainty"] == "probable" and a["basis"] == "probable" for a in second)
     assert all(a["similarity"] >= 0.8 for a in second) and "similarity" in second[0]["detail"]
     declared = [a for a in numbers if a["number"].startswith("+33162345")]
-    assert declared and all(a["certainty"] == "certain" and a["basis"] == "declared-prefix" for a in declared)
+    assert declared and all(a["certainty"] == "declared" and a["basis"] == "declared-prefix" for a in declared)
+    # the leads' breaches are not in the counts, but what they would add is said
+    (breach_calls,) = h.store.conn.execute(
+        "SELECT COUNT(*) FROM breaches b JOIN calls c ON c.id = b.call_id WHERE b.finding_id = ? "
+        "AND c.number LIKE '+33176543%'", [operator["id"]]).fetchone()
+    assert breach_calls == 0
+    assert operator["rules_if_confirmed"]["fr.d223-9.frequency"] > operator["rules"]["fr.d223-9.frequency"]
 
 
 def test_other_company_is_a_separate_campaign(scanned):
@@ -62,6 +73,9 @@ def test_other_company_is_a_separate_campaign(scanned):
     other = [f for f in result.findings if f["key"] == "block:+33163551"]
     assert len(other) == 1 and other[0]["category"] == "automated"     # 0163: ARCEP reserved range
     assert {who[i] for i in _finding_calls(h, other[0])} == {"other"}
+    # a pattern, not an identity: nothing counted until the user confirms it
+    assert other[0]["rules"] == {} and other[0]["rules_if_confirmed"]
+    assert {n["certainty"] for n in _numbers(h, other[0])} == {"rotation"}
 
 
 def test_family_friends_drivers_doctor_and_user_are_never_in_a_finding(scanned):
@@ -77,12 +91,14 @@ def test_ping_from_abroad_is_other_nuisance_not_the_operator(scanned):
     h, result, who = scanned
     (ping,) = [f for f in result.findings if f["key"] == "number:+2250707123456"]
     assert ping["category"] == "nuisance" and "abroad" in ping["label"]
+    assert ping["rules"] == {} and ping["severity"] == "low"
 
 
 def test_every_finding_says_why_with_figures_and_lists_the_breaking_calls(scanned):
     h, result, _ = scanned
     operator = next(f for f in result.findings if f["key"] == "operator")
-    assert f"{operator['stats']['calls']} calls or attempts" in operator["why"]
+    assert f"{operator['stats']['calls']} calls or attempts counted" in operator["why"]
+    assert f"{operator['stats']['leads']['calls']} more call(s) are leads only" in operator["why"]
     assert "fr.d223-9.frequency" in operator["why"]
     rows = list(h.store.db.query("SELECT rule_id, COUNT(*) AS n FROM breaches WHERE finding_id = ? GROUP BY rule_id",
                                  [operator["id"]]))
@@ -105,7 +121,24 @@ def test_scan_json_and_calls_listing(tmp_path, make_household):
     assert "breaks fr.d223-9.frequency: no. 5 in 30 days" in listing.output
     assert "CEST" in listing.output and "source: calls.xml" in listing.output
     # each call's signals are printed in brackets, as data (once swallowed as console markup)
-    assert re.search(r"talk \S+( s)?  \[(silent|short|ping|robot|withheld)[a-z_, ]*\]", listing.output), listing.output[:2000]
+    assert re.search(r"talk \S+( s)?  <declared>  \[(silent|short|ping|robot|withheld)[a-z_, ]*\]", listing.output), \
+        listing.output[:2000]
+    assert "line: unknown line (android-calllog)" in listing.output
+    # the JSON listing gives each call its own attribution and line
+    listed = json.loads(runner.invoke(cli, ["--config", str(h.config_path), "calls", "--finding", str(operator["id"]),
+                                            "--json"], env=env, catch_exceptions=False).output)
+    tiers = {c["attribution"] for c in listed["calls"]}
+    assert tiers == {"declared", "probable"}
+    assert all(c["line"] == "source:android-calllog" and "own_line" in c for c in listed["calls"])
+    assert len(listed["calls"]) == operator["stats"]["calls"] + operator["stats"]["leads"]["calls"]
+    # the scan --json contract
+    for f in doc["findings"]:
+        assert {"id", "key", "category", "severity", "company", "stats", "rules", "rules_if_confirmed", "numbers",
+                "breaches"} <= set(f)
+        assert all(n["certainty"] in ("declared", "same-block", "rotation", "probable", "confirmed", "excluded")
+                   for n in f["numbers"])
+    counted = {c["id"] for c in listed["calls"] if c["attribution"] in ("declared", "same-block", "confirmed")}
+    assert {b["call_id"] for b in operator["breaches"]} <= counted
 
 
 def _summary(store):

@@ -4,7 +4,8 @@ records or one clear failure for the file, never an exception; the store stays c
 CI runs ``CALLWATCH_FUZZ_EXAMPLES`` (default 200) examples per property; the long run in README
 sets it to 5000. Mutations: bit flips, cuts, random insertions, duplications, NUL bytes, a huge
 field, a 10,000-column line, and re-encoding the whole file (UTF-16, Latin-1, UTF-8 with BOM).
-Seeds: a fixture of each of the 16 formats, the two SQLite ones (Android, iOS) included."""
+Seeds: a fixture of each of the 18 formats, the three SQLite ones (Android, iOS, WhatsApp) included,
+and a Takeout zip (a damaged zip fails whole or imports the members that survive)."""
 
 import json
 import os
@@ -28,6 +29,9 @@ from test_import_sfr import SFR
 from conftest import android_db
 from test_import_android import MODERN
 from test_import_ios import _db as ios_db
+from test_import_smsie import ROWS as SMSIE_ROWS
+from test_import_whatsapp import msgstore
+from test_import_zip import TAKEOUT, _zip
 
 EXAMPLES = int(os.environ.get("CALLWATCH_FUZZ_EXAMPLES", "200"))
 TRIED = {"exports": 0, "databases": 0, "numbers": 0}
@@ -39,11 +43,18 @@ def _sqlite_seeds() -> list[bytes]:
             (i, f"01623450{10 + i}", 1, 1791712800000 + i * 3_600_000, 5 * i, i % 3 + 1) for i in range(1, 40)],
             "_id,number,presentation,date,duration,type")
         ios = ios_db(Path(tmp) / "CallHistory.storedata")
-        return [android.read_bytes(), ios.read_bytes()]
+        whatsapp = msgstore(Path(tmp) / "msgstore.db")
+        return [android.read_bytes(), ios.read_bytes(), whatsapp.read_bytes()]
+
+
+def _takeout_zip() -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        return _zip(Path(tmp) / "takeout.zip", TAKEOUT).read_bytes()
 
 
 SEEDS = [SBR_ALL_TYPES, OPPO, GERMAN, CDR_CSV, json.dumps(ENTRIES), TR064_ROOT, json.dumps(LIVEBOX),
-         json.dumps(BBOX), MONITOR, WRITTEN, page("Missed call from", "missed"), IEXPLORER, AMBIGUOUS, SFR]
+         json.dumps(BBOX), MONITOR, WRITTEN, page("Missed call from", "missed"), IEXPLORER, AMBIGUOUS, SFR,
+         json.dumps(SMSIE_ROWS, indent=2), "\n".join(json.dumps(r) for r in SMSIE_ROWS), _takeout_zip()]
 DB_SEEDS = _sqlite_seeds()
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
@@ -59,7 +70,8 @@ def _reencode(data: bytes, how: str) -> bytes:
 
 @st.composite
 def mutated(draw):
-    data = bytearray(draw(st.sampled_from(SEEDS)).encode("utf-8"))
+    seed = draw(st.sampled_from(SEEDS))
+    data = bytearray(seed if isinstance(seed, bytes) else seed.encode("utf-8"))
     for _ in range(draw(st.integers(0, 6))):
         kind = draw(st.sampled_from(["flip", "cut", "insert", "dup", "nul", "huge", "wide", "encoding"]))
         if not data:
@@ -95,7 +107,8 @@ def test_mutated_exports_never_raise(household, content):
     assert result.status in ("imported", "already", "skipped", "failed")
     if result.status == "imported":
         assert result.read == result.new + result.duplicate + result.merged + result.rejected
-        assert household.count("imports") == before + 1
+        members = [m for m in result.members if m.status == "imported"] if result.members else [result]
+        assert household.count("imports") == before + len(members)
     elif result.status in ("failed", "skipped"):
         assert result.message and household.count("imports") == before
     assert household.store.conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"

@@ -56,6 +56,16 @@ def _with_doctype(xml: str, doctype: str, entity: str) -> str:
     return (head + sep if sep else "") + doctype + body
 
 
+def _declare_small(path):
+    """Rewrite a one-member zip's sizes (local header and central directory) to 1,000 bytes."""
+    raw = bytearray(path.read_bytes())
+    import struct
+    struct.pack_into("<I", raw, 22, 1000)                     # local header: uncompressed size
+    cd = raw.rfind(b"PK\x01\x02")
+    struct.pack_into("<I", raw, cd + 24, 1000)                # central directory: uncompressed size
+    path.write_bytes(bytes(raw))
+
+
 def _corpus(folder):
     files = {}
     for label, seed in (("sbr", SBR_ALL_TYPES), ("oppo", OPPO), ("tr064", TR064_ROOT), ("sfr", SFR)):
@@ -86,6 +96,16 @@ def _corpus(folder):
     buf = zipfile.ZipFile(folder / "bomb.zip", "w", zipfile.ZIP_DEFLATED)
     buf.writestr("calls.csv", b"\0" * (200 * 2**20))
     buf.close()
+    # a bomb whose directory lies about its size (declared 1 kB): inflating must stop, not trust it
+    liar = zipfile.ZipFile(folder / "liar-bomb.zip", "w", zipfile.ZIP_DEFLATED)
+    liar.writestr("calls.csv", b"1" * (100 * 2**20))
+    liar.close()
+    _declare_small(folder / "liar-bomb.zip")
+    with zipfile.ZipFile(folder / "escape.zip", "w") as z:
+        z.writestr("../../escaped.csv", CDR_CSV)
+    with zipfile.ZipFile(folder / "many.zip", "w") as z:
+        for i in range(10_000):
+            z.writestr(f"{i}.csv", "")
     files["bomb.csv.gz"] = gzip.compress(b"\0" * (50 * 2**20), compresslevel=1)
     for name, content in files.items():
         (folder / name).write_bytes(content)
@@ -122,6 +142,10 @@ def test_hostile_inputs_end_cleanly_within_bounded_memory(tmp_path, capsys):
     assert "root:" not in (tmp_path / "data" / "callwatch.db").read_bytes().decode("latin-1")   # no /etc/passwd
     for name in ("bomb.zip", "bomb.csv.gz"):
         assert "archive" in results[name]["message"] or "gzip" in results[name]["message"], results[name]
+    for name, words in (("bomb.zip", "bomb"), ("escape.zip", "'..'"), ("many.zip", "10,000 files")):
+        assert results[name]["status"] == "failed" and words in results[name]["message"], results[name]
+    assert results["liar-bomb.zip"]["read"] == 0 and results["liar-bomb.zip"]["status"] in ("failed", "skipped")
+    assert not (tmp_path / "escaped.csv").exists() and not (folder.parent.parent / "escaped.csv").exists()
     assert results["deep.json"]["status"] == "failed" and "JSON" in results["deep.json"]["message"]
     assert results["huge-field-fritz.csv"]["rejected"] >= 1 and results["huge-field-fritz.csv"]["new"] >= 1
     for name in ("wide-fritz.csv", "wide-cdr.csv", "wide-freeswitch.csv", "wide-iexplorer.csv"):
@@ -129,6 +153,7 @@ def test_hostile_inputs_end_cleanly_within_bounded_memory(tmp_path, capsys):
     assert results["calllog.db"]["status"] in ("failed", "imported")
     conn = sqlite3.connect(tmp_path / "data" / "callwatch.db")
     longest = conn.execute("SELECT MAX(LENGTH(raw)) FROM rejects").fetchone()[0]
+    assert conn.execute("SELECT COUNT(*) FROM imports WHERE container_id IS NOT NULL").fetchone()[0] == 0
     name_len = conn.execute("SELECT MAX(LENGTH(caller_name)) FROM calls").fetchone()[0] or 0
     conn.close()
     assert longest <= 10_000 and name_len <= 10_000       # a huge field is cut in the record, not copied whole

@@ -105,3 +105,30 @@ def test_bad_records_are_rejected_and_good_ones_kept(household):
     assert (r.read, r.new, r.rejected) == (9, 7, 2)
     reasons = sorted(x["reason"] for x in household.store.rejects(r.import_id))
     assert reasons == ["date is not a number: 'yesterday'", "unknown call type 42"]
+
+
+SMS_BACKUP = """<?xml version='1.0' encoding='UTF-8' standalone='yes' ?>
+<!--File Created By SMS Backup & Restore v10.20.002 on 20/11/2026 21:00:00-->
+<?xml-stylesheet type="text/xsl" href="sms.xsl"?>
+<smses count="2" backup_set="8d3c6c62-0f5c-4d8e-9a55-6f5e2d7c1a11" backup_date="1795204800000" type="full">
+  <sms protocol="0" address="0612345678" date="1795200000000" type="1" subject="null" body="Bonjour" toa="null" sc_toa="null" service_center="null" read="1" status="-1" locked="0" date_sent="1795199990000" sub_id="1" readable_date="20 nov. 2026 20:00:00" contact_name="Maman" />
+  <sms protocol="0" address="38000" date="1795201000000" type="1" subject="null" body="Offre" toa="null" sc_toa="null" service_center="null" read="1" status="-1" locked="0" date_sent="1795200990000" sub_id="1" readable_date="20 nov. 2026 20:16:40" contact_name="(Unknown)" />
+</smses>
+"""
+
+
+def test_an_sms_backup_is_skipped_with_what_it_is(household):
+    for fmt in (None, "android-xml"):
+        r = household.import_(household.write("sms-20261120210000.xml", SMS_BACKUP), fmt)
+        assert (r.status, r.message) == ("skipped", "an SMS backup: no calls in it, skipped"), fmt
+    assert household.count() == 0 and household.count("imports") == 0
+
+
+def test_an_sms_backup_dropped_in_the_inbox_is_no_failure_of_the_daemon(household):
+    from callwatch.jobs import Jobs
+    jobs = Jobs(household.config)
+    path = jobs.inbox / "sms-20261120210000.xml"
+    path.write_text(SMS_BACKUP, encoding="utf-8")
+    result, detail = jobs.job_inbox([str(path)])
+    assert (result, detail) == ("ok", "0 imported (0 new calls), 1 skipped, 0 refused")
+    assert (jobs.inbox / "done" / path.name).exists() and not (jobs.inbox / "failed").exists()

@@ -57,3 +57,64 @@ def test_unknown_direction_and_internal_calls_are_rejected_not_guessed(household
     reasons = [x["reason"] for x in household.store.rejects(r.import_id)]
     assert "internal call" in reasons[0]
     assert "cannot tell the direction: context 'macro-x'" in reasons[1]
+
+
+# FreePBX "Reports > CDR Reports" download: the cdr module's header (fputcsv: quoted only where
+# needed), newest first. The inbound calls end in FreePBX's own contexts (ext-local), not in the
+# trunk's: the did column (filled on calls that came in on a DID) tells their direction.
+FREEPBX_REPORT = '''\
+calldate,clid,src,dst,dcontext,channel,dstchannel,lastapp,lastdata,duration,billsec,disposition,amaflags,accountcode,uniqueid,userfield,did,cnum,cnam,outbound_cnum,outbound_cnam,dst_cnam,recordingfile,linkedid,peeraccount,sequence
+2026-10-12 18:00:00,"""Home"" <100>",100,0611223344,from-internal,PJSIP/100-00000006,PJSIP/ovh-00000007,Dial,"PJSIP/0611223344@ovh,300,Tt",609,600,ANSWERED,3,,1791770400.6,,,100,Home,0123456789,,,,1791770400.6,,12
+2026-10-12 14:02:00,"""Anonymous"" <anonymous>",anonymous,100,ext-local,PJSIP/ovh-00000004,PJSIP/100-00000005,Dial,"PJSIP/100,30",25,0,"NO ANSWER",3,,1791762120.4,,0123456789,anonymous,Anonymous,,,,,1791762120.4,,9
+2026-10-12 11:20:07,"""Exemple"" <0162345012>",0162345012,100,ext-local,PJSIP/ovh-00000001,PJSIP/100-00000002,Dial,"PJSIP/100,30",10,2,ANSWERED,3,,1791718807.1,,0123456789,0162345012,Exemple,,,,,1791718807.1,,5
+'''
+
+# The MySQL cdr table (asteriskcdrdb) dumped to CSV: no header, 25 columns and a trailing comma,
+# calldate first as d/m/yyyy H:MM:SS (a day above 12 settles the order).
+CDR_TABLE_DUMP = '''\
+13/10/2026 9:05:00,"""Exemple"" <0162345012>",0162345012,0123456789,from-trunk,PJSIP/ovh-00000011,PJSIP/100-00000012,Dial,"PJSIP/100,30",20,0,NO ANSWER,3,,1791875100.11,,0123456789,,0162345012,Exemple,,,,1791875100.11,,
+12/10/2026 18:00:00,"""Home"" <100>",100,0611223344,from-internal,PJSIP/100-00000006,PJSIP/ovh-00000007,Dial,"PJSIP/0611223344@ovh,300,Tt",609,600,ANSWERED,3,,1791770400.6,,,,100,Home,0123456789,,,1791770400.6,,
+12/10/2026 11:20:07,"""Exemple"" <0162345012>",0162345012,0123456789,from-trunk,PJSIP/ovh-00000001,PJSIP/100-00000002,Dial,"PJSIP/100,30",10,2,ANSWERED,3,,1791718807.1,,0123456789,,0162345012,Exemple,,,,1791718807.1,,
+'''
+
+
+def _freepbx_checks(household):
+    calls = household.calls()
+    by_start = {c["start_utc"]: c for c in calls}
+    answered = by_start["2026-10-12T09:20:07.000Z"]
+    assert (answered["direction"], answered["outcome"], answered["duration_s"], answered["ring_s"],
+            answered["caller_name"], answered["number"]) == ("in", "answered", 2, 8, "Exemple", "+33162345012")
+    assert answered["own_line"] == "+33123456789"              # the DID the call came in on
+    out = by_start["2026-10-12T16:00:00.000Z"]
+    assert (out["direction"], out["outcome"], out["number"], out["duration_s"]) == ("out", "answered", "+33611223344", 600)
+
+
+def test_freepbx_cdr_report_is_recognised_and_read(household):
+    r = household.import_(household.write("cdr__1791800000pbx.csv", FREEPBX_REPORT))
+    assert (r.format, r.read, r.new, r.rejected) == ("asterisk-csv", 3, 3, 0)
+    _freepbx_checks(household)
+    withheld = household.calls("presentation = 'withheld'")[0]
+    assert (withheld["direction"], withheld["outcome"], withheld["time_raw"]) == ("in", "missed", "2026-10-12 14:02:00")
+
+
+def test_mysql_cdr_table_dump_day_first_with_trailing_comma(household):
+    r = household.import_(household.write("cdr.csv", CDR_TABLE_DUMP))
+    assert (r.format, r.read, r.new, r.rejected) == ("asterisk-csv", 3, 3, 0)
+    _freepbx_checks(household)
+    answered = household.calls("time_raw = '12/10/2026 11:20:07'")[0]
+    assert answered["time_flag"] is None                              # settled by "13/10"
+    missed = household.calls("outcome = 'missed'")[0]
+    assert (missed["start_utc"], missed["direction"]) == ("2026-10-13T07:05:00.000Z", "in")
+
+
+def test_an_unsettled_day_month_order_is_flagged(household):
+    rows = CDR_TABLE_DUMP.splitlines()[2].replace("12/10/2026", "5/10/2026") + "\n"    # day or month first?
+    household.import_(household.write("cdr.csv", rows))
+    (call,) = household.calls()
+    assert (call["start_utc"], call["time_flag"]) == ("2026-10-05T09:20:07.000Z", "date-order-assumed:dd/mm")
+
+
+def test_format_asterisk_csv_forced_on_freepbx_files(household):
+    for name, text in (("report.csv", FREEPBX_REPORT), ("dump.csv", CDR_TABLE_DUMP)):
+        r = household.import_(household.write(name, text), "asterisk-csv")
+        assert (r.status, r.read, r.rejected) == ("imported", 3, 0), name

@@ -28,3 +28,31 @@ def test_spreadsheet_resave_without_quotes_or_seconds(household):
     call = household.calls()[0]
     assert (call["time_raw"], call["time_precision_s"], call["start_utc"]) == \
         ("2020/2/10 22:41", 60, "2020-02-10T21:41:00.000Z")
+
+
+def test_a_connected_call_is_answered_whatever_its_hangup_cause(household):
+    rows = (
+        '"Exemple","0162345012","0123456789","public","2026-10-12 11:20:07","2026-10-12 11:20:15",'
+        '"2026-10-12 11:20:50","43","35","NORMAL_UNSPECIFIED","a3c1e0f2-1111-4a2b-9c3d-000000000011","","","PCMA","PCMA"\n'
+        '"","0162345013","0123456789","public","2026-10-12 12:00:00","2026-10-12 12:00:03",'
+        '"2026-10-12 12:00:15","15","12","RECOVERY_ON_TIMER_EXPIRE","a3c1e0f2-1111-4a2b-9c3d-000000000012","","","PCMA","PCMA"\n'
+        '"","0162345014","0123456789","public","2026-10-12 13:00:00","",'
+        '"2026-10-12 13:00:30","30","0","RECOVERY_ON_TIMER_EXPIRE","a3c1e0f2-1111-4a2b-9c3d-000000000013","","","PCMA","PCMA"\n')
+    r = household.import_(household.write("Master.csv", rows))
+    assert (r.read, r.new) == (3, 3)
+    unspecified, timer, never = household.calls()
+    assert (unspecified["outcome"], unspecified["duration_s"], unspecified["source_type"]) == \
+        ("answered", 35, "NORMAL_UNSPECIFIED")
+    assert (timer["outcome"], timer["duration_s"]) == ("answered", 12)
+    assert never["outcome"] == "unknown"               # never answered: the cause alone does not say more
+
+
+def test_a_call_between_two_extensions_is_refused_as_in_asterisk(household):
+    # the same rule in both PBX importers (asterisk_csv.internal_call): counted, with its reason
+    rows = WRITTEN + ('"Home","100","101","default","2026-10-12 20:00:00","2026-10-12 20:00:02","2026-10-12 20:01:00",'
+                      '"60","58","NORMAL_CLEARING","a3c1e0f2-1111-4a2b-9c3d-000000000020","","","PCMA","PCMA"\n')
+    r = household.import_(household.write("Master.csv", rows))
+    assert (r.read, r.new, r.duplicate, r.rejected) == (5, 3, 1, 1)
+    (reject,) = household.store.rejects(r.import_id)
+    assert "internal call between extensions 100 and 101" in reject["reason"]
+    assert reject["raw"].startswith('"Home","100","101","default"')       # the line as it is in the file

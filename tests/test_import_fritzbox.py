@@ -86,3 +86,64 @@ def test_dst_edges_are_flagged_not_shifted(household):
     flags = {c["time_raw"]: (c["time_flag"], c["start_utc"]) for c in household.calls("time_flag IS NOT NULL")}
     assert flags == {"25.10.26 02:30": ("dst-ambiguous", "2026-10-25T00:30:00.000Z"),
                      "29.03.26 02:30": ("dst-nonexistent", "2026-03-29T01:30:00.000Z")}
+
+
+# FRITZ!OS before 04.74 numbered the list 1 incoming, 2 missed, 3 outgoing (no type 4, no
+# rejected calls): here a type-3 call has talk time, which a refused call never has.
+OLD_FIRMWARE = """\
+sep=;
+Typ;Datum;Name;Rufnummer;Nebenstelle;Eigene Rufnummer;Dauer
+3;12.10.26 18:02;Mère;0611223344;Telefon Küche;0123456789;0:12
+3;12.10.26 18:30;;0162345099;Telefon Küche;0123456789;0:00
+1;12.10.26 11:20;;0162345012;Telefon Küche;0123456789;0:01
+2;12.10.26 10:05;;0162345013;;0123456789;0:00
+"""
+
+# Nothing settles it: no type 4, and the type-3 calls have no talk time.
+OLD_OR_NEW = """\
+sep=;
+Type;Date;Name;Number;Extension;Outgoing Caller ID;Duration
+3;12.10.26 18:30;;0162345099;Kitchen;0123456789;0:00
+3;12.10.26 18:31;;0162345099;Kitchen;0123456789;0:00
+1;12.10.26 11:20;;0162345012;Kitchen;0123456789;0:01
+"""
+
+
+def test_old_firmware_type_3_is_outgoing_when_the_file_settles_it(household):
+    r = household.import_(household.write("FRITZ!Box_Anrufliste.csv", OLD_FIRMWARE, encoding="iso-8859-1"))
+    assert (r.format, r.read, r.new, r.rejected) == ("fritzbox-csv", 4, 4, 0)
+    talked, unanswered = household.calls("source_type LIKE '3 %'")
+    assert (talked["direction"], talked["outcome"], talked["number"], talked["duration_s"]) == \
+        ("out", "answered", "+33611223344", 720)
+    assert (unanswered["direction"], unanswered["outcome"]) == ("out", "unknown")
+    assert talked["source_type"] == unanswered["source_type"] == "3 outgoing"      # settled: nothing assumed
+    assert household.count("calls WHERE direction = 'in' AND outcome = 'rejected'") == 0
+
+
+def test_old_or_new_numbering_unsettled_is_read_as_old_and_flagged_on_each_call(household):
+    r = household.import_(household.write("calls.csv", OLD_OR_NEW))
+    assert (r.read, r.new, r.rejected) == (3, 3, 0)
+    threes = household.calls("source_type LIKE '3 %'")
+    assert len(threes) == 2 and all(c["direction"] == "out" for c in threes)
+    assert all("assumed" in c["source_type"] and "no type 4" in c["source_type"] for c in threes)
+    # the English "Outgoing Caller ID" column is the own line
+    assert {c["own_line"] for c in household.calls()} == {"+33123456789"}
+    assert household.calls("source_type = '1 incoming'")[0]["source_type"] == "1 incoming"   # not flagged
+
+
+def test_modern_numbering_with_type_4_keeps_type_3_rejected(household):
+    r = household.import_(household.write("calls.csv", GERMAN))
+    assert r.new == 4
+    assert household.calls("source_type = '3 rejected'")[0]["direction"] == "in"
+
+
+def test_a_list_saved_with_its_http_response_headers_is_read_after_them(household):
+    http = ("HTTP/1.1 200 OK\r\nCache-Control: no-cache\r\nContent-Type: text/csv; charset=ISO-8859-1\r\n"
+            'Content-Disposition: attachment; filename="FRITZ!Box_Anrufliste.csv"\r\n\r\n')
+    path = household.write("anrufliste.csv", (http + GERMAN).encode("iso-8859-1"))
+    r = household.import_(path)
+    assert (r.format, r.read, r.new, r.rejected) == ("fritzbox-csv", 4, 4, 0)
+    missed = household.calls("source_type = '2 missed'")[0]
+    assert missed["locator"].startswith("line 10 (bytes ")       # counted from the file's first byte
+    start, end = (int(x) for x in missed["locator"].split("bytes ")[1].rstrip(")").split("-"))
+    assert path.read_bytes()[start:end] == b"2;12.10.26 10:05;;0162345013;;Internet: 0123456789;0:00\n"

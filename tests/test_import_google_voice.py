@@ -63,3 +63,15 @@ def test_a_whole_takeout_folder_imports_and_skips_what_is_not_a_call(household):
     results = [household.import_(p) for p in expand([household.exports / "Takeout"])]
     assert sorted(r.status for r in results) == ["imported", "skipped", "skipped"]
     assert all("skipped" in r.message for r in results if r.status == "skipped")
+
+
+def test_pages_without_head_or_call_log_title_are_recognised_by_their_markup(household):
+    full = page("Missed call from", "missed", name="Jo")
+    headless = full[full.index("<body>"):]                                  # <head> stripped on saving
+    untitled = full.replace('<span class="album">Call Log for\n</span>\n', "")   # no "Call Log for"
+    bare = untitled[untitled.index('<div class="haudio">'):untitled.rindex("</body>")]   # the call's markup alone
+    resaved = headless.replace('"', "'").replace("rel='tag'", "rel=tag")       # re-saved by an editor
+    for i, text in enumerate((headless, untitled, bare, resaved)):
+        r = household.import_(household.write(f"call-{i}.html", text.replace("05:20:07", f"05:2{i}:07")))
+        assert (r.status, r.format, r.new) == ("imported", "google-voice-html", 1), i
+    assert {(c["outcome"], c["caller_name"]) for c in household.calls()} == {("missed", "Jo")}

@@ -108,14 +108,6 @@ def test_unreadable_files_fail_with_reason_and_formats_tried(household, content,
         assert "fritzbox-csv" in r.tried and "android-xml" in r.tried
 
 
-def test_zip_is_refused_with_advice(household):
-    path = household.exports / "export.zip"
-    with zipfile.ZipFile(path, "w") as z:
-        z.writestr("calls.xml", SBR_ALL_TYPES)
-    r = household.import_(path)
-    assert r.status == "failed" and "zip archive" in r.message and "extract" in r.message
-
-
 @pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
 def test_text_encodings(household, encoding):
     r = household.import_(household.write("fritz.csv", GERMAN, encoding=encoding))

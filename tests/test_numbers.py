@@ -85,3 +85,28 @@ def test_each_distinct_string_is_parsed_once(fr, monkeypatch):
     for _ in range(100):
         n.normalise("0612345678")
     assert len(calls) == 1
+
+
+@pytest.mark.parametrize("raw, key", [
+    ("0700123456", "+33700123456"),          # unallocated in the French plan
+    ("+33 7 00 12 34 56", "+33700123456"),   # the same, written internationally: one identity
+    ("+999123456", "+999123456"),            # no country has code 999
+    ("12345", "12345"),                      # bare digits: no country is guessed
+])
+def test_a_number_out_of_the_plan_keeps_an_identity_and_is_flagged(fr, raw, key):
+    facts = fr.normalise(raw)
+    assert (facts.key, facts.kind, facts.e164) == (key, "invalid-in-plan", None)
+
+
+def test_calls_from_a_spoofed_number_group_under_it(household):
+    xml = ('<?xml version="1.0"?><calls count="2">'
+           '<call number="0700123456" duration="0" date="1791796807000" type="3" presentation="1" />'
+           '<call number="+33700123456" duration="1" date="1791883207000" type="1" presentation="1" /></calls>')
+    household.import_(household.write("calls.xml", xml))
+    assert [c["number"] for c in household.calls()] == ["+33700123456", "+33700123456"]
+    (row,) = household.store.db.query("SELECT kind, note FROM numbers")
+    assert row["kind"] == "invalid-in-plan" and "not a valid number" in row["note"]
+
+
+def test_the_code_hiding_ones_number_is_not_part_of_the_number(fr):
+    assert fr.normalise("#31#0612345678").e164 == "+33612345678"

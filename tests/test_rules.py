@@ -129,7 +129,7 @@ def test_uk_silent_short_ring_and_repeat_within_72_hours(make_household):
     _, _, findings, _ = analyse(h.store, h.config)
     (operator,) = [f for f in findings if f.group.key == "operator"]
     got = {(b.rule_id, operator.calls.at[b.index, "local"].strftime("%m-%d")): b.detail for b in operator.breaches}
-    assert got[("uk.ofcom.silent", "09-07")] == "answered, 1 s of talk"
+    assert not [k for k in got if k[0].startswith("uk.ofcom.abandoned")]     # one answered call: no rate to read
     assert got[("uk.ofcom.ring-time", "09-09")] == "rang 9 s (15 s minimum)"
     assert got[("uk.ofcom.repeat-72h", "09-09")].startswith("47.0 h after the abandoned call of 2026-09-07 10:00 BST")  # written in Paris time
     assert ("uk.ofcom.ring-time", "09-14") not in got and ("uk.ofcom.repeat-72h", "09-14") not in got
@@ -169,3 +169,149 @@ def test_a_uk_household_gets_its_pack_in_english_without_asking(make_household, 
     assert out.exit_code == 0, out.output
     letters = {p.name for p in (tmp_path / "packs").glob("*/letters/*.md")}
     assert "complaint-ofcom-ico.md" in letters and not any("opposition" in n for n in letters)
+
+
+def _lines_household(make_household, jurisdiction, zone, name):
+    from trap_household import CONFIG as TRAP
+    return make_household(TRAP.replace('jurisdiction = "fr"', f'jurisdiction = "{jurisdiction}"')
+                          .replace('"Europe/Paris"', f'"{zone}"'), name=name)
+
+
+def _sbr(rows):
+    """(local Paris datetime, number, type, duration) rows as an SMS Backup & Restore XML (Anne's phone)."""
+    from household import ms
+    calls = "".join(f'<call number="{n}" duration="{d}" date="{ms(t)}" type="{k}" presentation="1" '
+                    f'subscription_id="1" />' for t, n, k, d in rows)
+    return f'<?xml version="1.0"?><calls count="{len(rows)}">{calls}</calls>'
+
+
+def _cdr(rows):
+    """(local datetime, number, answered, talk) rows as Asterisk cdr_csv lines for the home line."""
+    out = []
+    for i, (t, n, answered, talk) in enumerate(rows):
+        s = t.strftime("%Y-%m-%d %H:%M:%S")
+        out.append(f'"","{n}","0123456789","from-trunk","","PJSIP/trunk-{i:08x}","PJSIP/100-{i:08x}","Dial","",'
+                   f'"{s}","{s if answered else ""}","{s}",{talk + 5},{talk if answered else 0},'
+                   f'"{"ANSWERED" if answered else "NO ANSWER"}","DOCUMENTATION","{i}.{i}",""')
+    return "\n".join(out) + "\n"
+
+
+def test_the_monthly_cap_counts_one_consumer_across_the_lines_they_hold(make_household):
+    """D223-9 counts per consumer: Anne's mobile and the home line (both the complainant's) add
+    up; Paul's iPhone is another consumer's line."""
+    h = _lines_household(make_household, "fr", "Europe/Paris", "cap")
+    day = dt.datetime(2026, 9, 7, 11, 0)
+    h.import_(h.write("Master.csv", _cdr([(day + dt.timedelta(days=i), "0162345010", False, 0) for i in range(3)])))
+    h.import_(h.write("anne.xml", _sbr([(day + dt.timedelta(days=3 + i, hours=1), "0162345011", 3, 0)
+                                        for i in range(2)])))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    capped = [operator.calls.at[b.index, "line"] for b in operator.breaches if b.rule_id == "fr.d223-9.frequency"]
+    assert capped == ["+33698765432"]              # the 5th call to the same consumer, on Anne's mobile
+
+
+def test_the_uk_repeat_rule_counts_per_line_and_only_after_an_abandoned_call(make_household):
+    h = _lines_household(make_household, "uk", "Europe/London", "repeat")
+    t = dt.datetime(2026, 9, 7, 11, 0)
+    h.import_(h.write("Master.csv", _cdr([(t, "0162345010", True, 1),                        # silent on home
+                                           (t + dt.timedelta(hours=30), "0162345010", True, 40)])))   # repeat: home
+    h.import_(h.write("anne.xml", _sbr([(t + dt.timedelta(hours=2), "0162345010", 1, 60),    # other line: no
+                                        (t + dt.timedelta(days=5), "0162345010", 3, 0),       # missed, rang briefly
+                                        (t + dt.timedelta(days=5, hours=1), "0162345010", 1, 60)])))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    repeats = [(operator.calls.at[b.index, "line"], b.facts[0][1]["hours"]) for b in operator.breaches
+               if b.rule_id == "uk.ofcom.repeat-72h"]
+    assert repeats == [("+33123456789", 30.0)]
+
+
+def test_a_pack_with_an_unknown_count_per_is_refused(tmp_path):
+    (tmp_path / "x.toml").write_text('[pack]\nid = "x"\n[[rules]]\nid = "x.cap"\nkind = "max_per_window"\n'
+                                     'max_calls = 1\nwindow_days = 1\ncount_per = "street"\ncitation = "c"\n'
+                                     'text_fr = "t"\ntext_en = "t"\nassumes = "a"\n', encoding="utf-8")
+    with pytest.raises(CallwatchError) as exc:
+        rules.load_pack("x", tmp_path)
+    assert "count_per" in str(exc.value)
+
+
+@pytest.mark.parametrize("jurisdiction, rule_id", [("uk", "uk.ofcom.abandoned-rate"), ("us", "us.64-1200-a7.abandoned-rate")])
+def test_the_abandoned_call_rate_is_one_statement_per_period_not_one_per_silent_call(make_household, jurisdiction,
+                                                                                     rule_id):
+    h = make_household(CONFIG.replace('jurisdiction = "fr"', f'jurisdiction = "{jurisdiction}"'), name=jurisdiction)
+    day = dt.datetime(2026, 9, 7, 11, 0)
+    events = [(day + dt.timedelta(days=i), "0162345010", 1, talk, 4, "op")                 # 30 days from 7 Sept:
+              for i, talk in enumerate((1, 2, 60, 1))]                                       # 3 silent of 4 answered
+    events += [(day + dt.timedelta(days=31 + i), "0162345010", 1, 60, 4, "op") for i in range(3)]   # then agents only
+    events += [(day + dt.timedelta(days=70 + i), "0162345010", 1, 1, 4, "op") for i in range(2)]    # 2 answered: too few
+    h.import_(h.write("calls.xml", oppo_xml(events)))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    found = [(operator.calls.at[b.index, "local"].strftime("%m-%d"), b.facts[0][1]) for b in operator.breaches
+             if b.rule_id == rule_id]
+    assert len(found) == 1
+    when, facts = found[0]
+    assert when == "09-10" and (facts["silent"], facts["answered"], facts["rate"]) == (3, 4, 0.75)
+    assert (facts["from"], facts["to"]) == ("2026-09-07", "2026-10-06")
+
+
+def _fr_with(make_household, name, extra="", operator_extra=""):
+    config = CONFIG.replace('prefixes = ["01 62 34 50"]', 'prefixes = ["01 62 34 50"]\n' + operator_extra) + extra
+    return make_household(config, name=name)
+
+
+def _operator_breaches(h, events, rule_id):
+    h.import_(h.write("calls.xml", oppo_xml(events)))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    return {operator.calls.at[b.index, "local"].strftime("%Y-%m-%d"): b.detail for b in operator.breaches
+            if b.rule_id == rule_id}
+
+
+def test_consent_is_required_from_11_august_2026_except_for_a_customer(make_household):
+    events = [(dt.datetime(2026, 8, d, 11, 0), "0162345010", 3, 0, 20, "op") for d in (10, 11)]
+    not_customer = _operator_breaches(_fr_with(make_household, "prospect", operator_extra="customer = false"), events,
+                                      "fr.l223-1.consent")
+    assert set(not_customer) == {"2026-08-11"}                # the day before, the opt-out law applied
+    assert not_customer["2026-08-11"] == "canvassing without your prior consent (required since 2026-08-11)"
+    assert _operator_breaches(_fr_with(make_household, "subscriber"), events, "fr.l223-1.consent") == {}
+
+
+def test_bloctel_binds_thirty_days_after_registration_until_the_opt_in_law(make_household):
+    extra = '\n[[registrations]]\nlist = "bloctel"\ndate = 2026-06-01\n'
+    events = [(dt.datetime(2026, m, d, 11, 0), "0162345010", 3, 0, 20, "op")
+              for m, d in ((7, 1), (7, 2), (8, 10), (8, 11))]
+    got = _operator_breaches(_fr_with(make_household, "bloctel", extra, "customer = false"), events, "fr.l223-1.bloctel")
+    assert set(got) == {"2026-07-02", "2026-08-10"}           # 1 July is day 30; from 11 August the text is gone
+    assert "Bloctel" in got["2026-07-02"] and "binding from 2026-07-01" in got["2026-07-02"]
+    assert _operator_breaches(_fr_with(make_household, "bloctel-subscriber", extra), events, "fr.l223-1.bloctel") == {}
+
+
+def test_an_objection_during_a_call_bars_every_later_call_from_11_august_2026(make_household):
+    events = [(dt.datetime(2026, 10, d, 11, 0), "0162345010", 3, 0, 20, "op") for d in (1, 5)]
+    events += [(dt.datetime(2027, 1, 4, 11, 0), "0162345010", 3, 0, 20, "op")]
+    extra = '\n[[objections]]\ncompany = "Opérateur X"\ndate = 2026-10-01\nkind = "refusal"\n'
+    got = _operator_breaches(_fr_with(make_household, "refused", extra), events, "fr.l221-16.objection")
+    assert set(got) == {"2026-10-05", "2027-01-04"}           # beyond D223-9's sixty days too
+    old = [(dt.datetime(2026, 6, d, 11, 0), "0162345010", 3, 0, 20, "op") for d in (1, 5)]
+    extra_old = extra.replace("2026-10-01", "2026-06-01")
+    assert _operator_breaches(_fr_with(make_household, "refused-before", extra_old), old, "fr.l221-16.objection") == {}
+
+
+def test_registries_and_the_twelve_month_threshold_in_the_us(make_household):
+    config = CONFIG.replace('jurisdiction = "fr"', 'jurisdiction = "us"').replace("Europe/Paris", "America/New_York") \
+        .replace('region = "FR"', 'region = "US"').replace('prefixes = ["01 62 34 50"]', 'prefixes = ["+1212555"]\ncustomer = false')
+    config += '\n[[registrations]]\nlist = "dnc"\ndate = 2026-01-01\n'
+    h = make_household(config, name="us-dnc")
+    # the fixture writes Paris times: 18:00 there is noon in New York, inside 8 a.m.-9 p.m.
+    events = [(dt.datetime(2026, 2, 1, 18, 0), "+12125550101", 3, 0, 20, "op"),      # day 31: not yet
+              (dt.datetime(2026, 2, 2, 18, 0), "+12125550101", 3, 0, 20, "op"),      # breaks 64.1200(c)(2)
+              (dt.datetime(2026, 6, 2, 18, 0), "+12125550101", 3, 0, 20, "op"),      # second in 12 months
+              (dt.datetime(2027, 6, 3, 18, 0), "+12125550101", 3, 0, 20, "op")]      # a year later: first again
+    h.import_(h.write("calls.xml", oppo_xml(events)))
+    _, _, findings, _ = analyse(h.store, h.config)
+    (operator,) = [f for f in findings if f.group.key == "operator"]
+    by_rule = {}
+    for b in operator.breaches:
+        by_rule.setdefault(b.rule_id, []).append(operator.calls.at[b.index, "local"].strftime("%Y-%m-%d"))
+    assert by_rule["us.64-1200-c2.registry"] == ["2026-02-02", "2026-06-02", "2027-06-03"]
+    assert by_rule["us.227-c5.repeat"] == ["2026-06-02"]

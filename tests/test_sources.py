@@ -288,3 +288,34 @@ every_s = 1
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+def test_a_poll_of_an_empty_box_is_a_success_of_zero_calls(fritz, orange, box, tmp_path):
+    # The daemon's poll path itself (Jobs.source, what the job process runs): no failure, no back-off.
+    from callwatch import config as config_mod
+    from callwatch.jobs import Jobs
+    from callwatch.sources import save_secret
+    data = tmp_path / "data"
+    freebox.pair(box.url, data, say=lambda text: None, poll_s=0.01)
+    save_secret(data, "fritz", {"user": fritz.user, "password": fritz.password})
+    save_secret(data, "orange", {"user": "admin", "password": orange.password})
+    cfg = tmp_path / "callwatch.toml"
+    cfg.write_text(f"""
+[[sources]]
+kind = "freebox"
+url = "{box.url}"
+[[sources]]
+kind = "fritzbox"
+name = "fritz"
+url = "{fritz.url}"
+user = "{fritz.user}"
+[[sources]]
+kind = "livebox"
+name = "orange"
+url = "{orange.url}"
+""")
+    jobs = Jobs(config_mod.load(cfg, data))
+    for name in ("freebox", "fritz", "orange"):
+        outcome = jobs.source(name, failures=2)
+        assert (outcome["result"], outcome["failures"], outcome["retry_in"]) == ("ok", 0, 0), (name, outcome)
+        assert outcome["detail"] == "0 calls read, 0 new"

@@ -13,8 +13,8 @@ import json
 import time
 from dataclasses import dataclass
 
-from callwatch import __version__
-from callwatch.detect import campaigns, findings, frame, rules
+from callwatch import __version__, lines
+from callwatch.detect import campaigns, findings, frame, review, rules
 
 
 @dataclass
@@ -34,32 +34,43 @@ def _applicable_objections(group, config):
     return [o for o in config.objections if o.company.casefold() == name]
 
 
-def _evaluate(group, calls, pack, config):
-    declared = {}
-    if group.company and group.company == (config.operator.name or None):
-        declared = {"purpose": config.operator.purpose, "consent_given": config.operator.consent_given}
+def _evaluate(group, df, pack, config):
+    """The finding of one group: its calls with their tiers, the rules broken by the counted
+    calls, and those the leads would add if the user confirmed them."""
+    calls = df.loc[group.index].sort_values(["start_ms", "id"])
+    calls["tier"] = group.tiers(calls)
+    kept = calls[calls["tier"] != campaigns.EXCLUDED]
+    if kept.empty:               # every call excluded by the user: no finding left
+        return None
     # A call dated after its own import (a clock glitch) stays in the finding, flagged
-    # ``future``, but breaks no rule: its date, the very thing the rules judge, is wrong.
-    breaches = rules.evaluate(pack, calls[~calls["future"]], rules.Context(_applicable_objections(group, config),
-                                                        one_caller=group.key != "withheld", declared=declared,
-                                                        holiday_country=pack.holidays))
-    return findings.build(group, calls, breaches, pack)
+    # ``future``, but breaks no rule, counted or lead: its date, what the rules judge, is wrong.
+    dated = kept[~kept["future"]]
+    counted = dated[dated["tier"].isin(campaigns.COUNTED)]
+    # Another company than the operator: nothing says the household is its customer.
+    declared = {"customer": False}
+    if group.category == campaigns.OPERATOR:
+        declared = {"purpose": config.operator.purpose, "consent_given": config.operator.consent_given,
+                    "customer": config.operator.customer}
+    ctx = rules.Context(_applicable_objections(group, config), declared=declared, holiday_country=pack.holidays,
+                        registrations=lines.registrations(config))
+    breaches = rules.evaluate(pack, counted, ctx)
+    if_confirmed = rules.evaluate(pack, dated, ctx) if len(dated) > len(counted) else breaches
+    return findings.build(group, calls, breaches, if_confirmed, pack)
 
 
 def analyse(store, config, pack: rules.RulePack | None = None):
-    """Compute every finding from every call, without storing them."""
+    """Compute every finding from every call and the user's decisions, without storing them."""
     pack = pack or rules.load_pack(config.jurisdiction)
-    df = frame.load_calls(store, config.timezone)
+    df = frame.load_calls(store, config.timezone, consumers=lines.holders(config))
     df = frame.add_signals(df, config.detect, pack.holidays)
     names = frame.caller_names(store) if config.operator.caller_name_patterns else {}
-    groups, known = campaigns.group_calls(df, config, names)
-    result = []
-    for group in groups:
-        calls = df.loc[sorted(group.index, key=lambda i: (df.at[i, "start_ms"], df.at[i, "id"]))]
-        if not calls.empty:
-            result.append(_evaluate(group, calls, pack, config))
+    decisions = review.effective(store)
+    groups, known = campaigns.group_calls(df, config, names, review.other_companies(decisions))
+    decided = review.apply(groups, df, decisions)
+    campaigns.add_withheld_leads(groups[0], df, decided)
+    result = [f for f in (_evaluate(group, df, pack, config) for group in groups if group.index) if f is not None]
     order = {"high": 0, "medium": 1, "low": 2}
-    result.sort(key=lambda f: (order[f.severity], -f.stats["calls"]))
+    result.sort(key=lambda f: (order[f.severity], -f.stats["calls"], -f.stats["leads"]["calls"]))
     return pack, df, result, known
 
 
@@ -89,31 +100,34 @@ def scan(store, config, full: bool = False) -> ScanResult:
 def stored_findings(store) -> list[dict]:
     rows = list(store.db.query(
         "SELECT * FROM findings ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, "
-        "json_extract(stats, '$.calls') DESC, id"))
+        "json_extract(stats, '$.calls') DESC, json_extract(stats, '$.leads.calls') DESC, id"))
     for r in rows:
         r["stats"] = json.loads(r["stats"])
         r["rules"] = r["stats"].pop("rules", {})
+        r["rules_if_confirmed"] = r["stats"].pop("rules_if_confirmed", dict(r["rules"]))
     return rows
 
 
-def _max_ids(conn) -> tuple[int, int]:
+def _max_ids(conn) -> tuple[int, int, int]:
     return (conn.execute("SELECT IFNULL(MAX(id), 0) FROM calls").fetchone()[0],
-            conn.execute("SELECT IFNULL(MAX(id), 0) FROM imports").fetchone()[0])
+            conn.execute("SELECT IFNULL(MAX(id), 0) FROM imports").fetchone()[0],
+            review.last_id(conn))
 
 
-def _record_scan(store, config, pack, mode, considered, changed, seen: tuple[int, int] | None = None) -> int:
+def _record_scan(store, config, pack, mode, considered, changed, seen: tuple[int, int, int] | None = None) -> int:
     conn = store.conn
-    max_call, max_import = seen or _max_ids(conn)
+    max_call, max_import, max_decision = seen or _max_ids(conn)
     return conn.execute(
         "INSERT INTO scans (at, rule_pack, rule_pack_version, config_sha256, calls_considered, callwatch_version, "
-        "mode, max_call_id, max_import_id, findings_changed) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "mode, max_call_id, max_import_id, findings_changed, max_decision_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), pack.id, pack.version, config.fingerprint,
-         int(considered), __version__, mode, max_call, max_import, changed]).lastrowid
+         int(considered), __version__, mode, max_call, max_import, changed, max_decision]).lastrowid
 
 
 def _store_finding(conn, scan_id, f, finding_id: int | None = None) -> int:
+    stats = {**f.stats, "rules": f.rule_counts, "rules_if_confirmed": f.rules_if_confirmed}
     values = [scan_id, f.group.key, f.group.category, f.group.label, f.group.company, f.severity, f.why,
-              f.stats["first_utc"], f.stats["last_utc"], json.dumps({**f.stats, "rules": f.rule_counts})]
+              f.stats["period_first_utc"], f.stats["period_last_utc"], json.dumps(stats, ensure_ascii=False)]
     if finding_id is None:
         finding_id = conn.execute(
             "INSERT INTO findings (scan_id, key, category, label, company, severity, why, first_utc, last_utc, stats) "
@@ -129,8 +143,11 @@ def _store_finding(conn, scan_id, f, finding_id: int | None = None) -> int:
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
         [(finding_id, a.number, a.basis, a.detail, a.certainty, a.similarity, json.dumps(a.facts, ensure_ascii=False))
          for a in f.group.attributions.values()])
-    conn.executemany("INSERT INTO finding_calls (finding_id, call_id, signals) VALUES (?, ?, ?)",
-                     zip([finding_id] * len(f.calls), f.calls["id"].tolist(), frame.signal_texts(f.calls)))
+    decisions = f.group.decisions
+    conn.executemany("INSERT INTO finding_calls (finding_id, call_id, signals, attribution, decision_id) "
+                     "VALUES (?, ?, ?, ?, ?)",
+                     zip([finding_id] * len(f.calls), f.calls["id"].tolist(), frame.signal_texts(f.calls),
+                         f.calls["tier"].tolist(), [decisions.get(label) for label in f.calls.index]))
     call_ids = f.calls["id"]
     conn.executemany("INSERT INTO breaches (finding_id, rule_id, call_id, detail, facts) VALUES (?, ?, ?, ?, ?)",
                      [(finding_id, b.rule_id, int(call_ids.at[b.index]), b.detail, json.dumps(b.facts, ensure_ascii=False))
@@ -150,28 +167,36 @@ def _incremental_in(store, config, pack) -> ScanResult | None:
     conn, d = store.conn, config.detect
     last = next(store.db.query("SELECT * FROM scans ORDER BY id DESC LIMIT 1"), None)
     if (last is None or last["max_call_id"] is None or last["config_sha256"] != config.fingerprint
-            or last["rule_pack"] != pack.id or last["rule_pack_version"] != pack.version):
+            or last["rule_pack"] != pack.id or last["rule_pack_version"] != pack.version
+            or last["max_decision_id"] is None          # a scan from before tiers and decisions
+            or last["max_decision_id"] != review.last_id(conn)):
         return None
     new = conn.execute(
-        "SELECT id, number, direction, caller_name FROM calls WHERE id > ? UNION "
-        "SELECT c.id, c.number, c.direction, c.caller_name FROM call_sources s JOIN calls c ON c.id = s.call_id "
-        "WHERE s.import_id > ?", [last["max_call_id"], last["max_import_id"]]).fetchall()
-    owner, blocks_owned, op_id, declared_blocks = {}, set(), None, {}
-    for r in store.db.query("SELECT n.number, n.basis, f.id, f.key FROM finding_numbers n "
+        "SELECT id, number, direction, caller_name, outcome, duration_s FROM calls WHERE id > ? UNION "
+        "SELECT c.id, c.number, c.direction, c.caller_name, c.outcome, c.duration_s FROM call_sources s "
+        "JOIN calls c ON c.id = s.call_id WHERE s.import_id > ?", [last["max_call_id"], last["max_import_id"]]).fetchall()
+    owner, blocks_owned, op_id, declared_blocks, tier_of = {}, set(), None, {}, {}
+    for r in store.db.query("SELECT n.number, n.basis, n.certainty, f.id, f.key FROM finding_numbers n "
                             "JOIN findings f ON f.id = n.finding_id"):
         owner[r["number"]] = r["id"]
+        tier_of[r["number"]] = r["certainty"]
         blk = campaigns.block_of(r["number"], d.block_suffix_digits)
         if r["key"] == "operator":
-            op_id = r["id"]
             if r["basis"] in ("declared-number", "declared-prefix", "caller-name") and blk:
                 declared_blocks[blk] = r["number"]
         elif blk and r["basis"] in ("rotation", "reserved-range"):
             blocks_owned.add(blk)
+    row = conn.execute("SELECT id FROM findings WHERE key = 'operator'").fetchone()
+    op_id = row[0] if row else None
+    decided = {r[0] for r in conn.execute("SELECT number FROM decisions WHERE number IS NOT NULL")}
     declared = campaigns.Declared(config)
     affected: dict[int, list] = {}
     withheld_seen = False
     unowned: set[str] = set()
-    for _call_id, number, direction, caller_name in new:
+    talking: set[str] = set()           # numbers with a new conversation: contacts now?
+    for _call_id, number, direction, caller_name, outcome, duration in new:
+        if number in decided:                 # a decision on this number may cover this call: apply it in full
+            return None
         if direction == "out":
             if number in owner:            # the user called a number of a finding: a contact now?
                 return None
@@ -179,11 +204,19 @@ def _incremental_in(store, config, pack) -> ScanResult | None:
         if number is None:
             withheld_seen = True
             continue
+        talk = outcome == "answered" and (duration or 0) >= 60
         if number in owner:
+            if talk and tier_of[number] != campaigns.DECLARED:
+                talking.add(number)
             affected.setdefault(owner[number], [])
             continue
-        att = declared.attribution(number, [caller_name] if caller_name else ()) or \
-            campaigns.same_block(number, declared_blocks, d.block_suffix_digits)
+        att = declared.attribution(number, [caller_name] if caller_name else ())
+        if att is None:
+            att = campaigns.same_block(number, declared_blocks, d.block_suffix_digits)
+            if att is not None:
+                talking.add(number)        # in a declared block: unless the household knows it
+        elif att.basis == "declared-prefix":
+            talking.add(number)
         if att is not None:
             if op_id is None:
                 return None
@@ -195,18 +228,21 @@ def _incremental_in(store, config, pack) -> ScanResult | None:
         unowned.add(number)
     if unowned and _could_stand_alone(store, config, pack, unowned):
         return None
-    if withheld_seen:
-        if "withheld" not in owner:
-            count = conn.execute("SELECT COUNT(*) FROM calls WHERE number IS NULL AND direction = 'in'").fetchone()[0]
-            if count >= campaigns.MIN_CALLS_FOR_LINK:
-                return None
-        else:
-            affected.setdefault(owner["withheld"], [])
+    if talking and _any_contact(store, config, pack, talking):
+        return None
+    if withheld_seen and op_id is not None:
+        affected.setdefault(op_id, [])     # a withheld call may be a lead of the operator campaign
     considered = 0
     for finding_id, additions in affected.items():
         considered += _reevaluate(store, config, pack, finding_id, additions)
     scan_id = _record_scan(store, config, pack, "incremental", considered, len(affected))
     return ScanResult(scan_id, "incremental", pack, stored_findings(store), len(affected), considered)
+
+
+def _any_contact(store, config, pack, numbers) -> bool:
+    """Whether any of these numbers is now someone the household knows (the full scan's test)."""
+    df = frame.add_signals(frame.load_calls(store, config.timezone, sorted(numbers)), config.detect, pack.holidays)
+    return bool(set(campaigns.contacts(df)) & set(numbers))
 
 
 def _block_could_rotate(conn, config, number, blocks_owned) -> bool:
@@ -236,18 +272,42 @@ def _could_stand_alone(store, config, pack, numbers) -> bool:
 
 
 def _reevaluate(store, config, pack, finding_id, additions) -> int:
+    """One finding again, from its stored numbers and per-call tiers (the decisions already
+    applied to it), with the new calls of its numbers and, for the operator, the withheld leads."""
     row = next(store.db.query("SELECT * FROM findings WHERE id = ?", [finding_id]))
-    group = campaigns.Group(row["key"], row["category"], row["label"], row["company"])
+    stats = json.loads(row["stats"])
+    group = campaigns.Group(row["key"], row["category"], row["label"], row["company"],
+                            confirmed_by_user=bool(stats.get("confirmed_by_user")), review=stats.get("review") or {})
     for n in store.db.query("SELECT * FROM finding_numbers WHERE finding_id = ?", [finding_id]):
         facts = json.loads(n["facts"]) if n["facts"] else [["text", {"en": n["detail"]}]]    # before schema 5
         group.attributions[n["number"]] = campaigns.Attribution(n["number"], n["basis"], facts, n["certainty"],
                                                                 n["similarity"])
     for att in additions:
         group.attributions[att.number] = att
-    numbers = [n for n in group.attributions if n != "withheld"]
-    with_withheld = "withheld" in group.attributions
-    df = frame.load_calls(store, config.timezone, numbers, withheld=with_withheld)
+    numbers = list(group.attributions)
+    operator = row["key"] == "operator"
+    df = frame.load_calls(store, config.timezone, numbers, withheld=operator, consumers=lines.holders(config))
     df = frame.add_signals(df, config.detect, pack.holidays)
-    calls = df[df["incoming"] & (df["number"].isin(numbers) | (df["withheld"] if with_withheld else False))]
-    _store_finding(store.conn, row["scan_id"], _evaluate(group, calls, pack, config), finding_id)
-    return int(len(calls))
+    label_of = dict(zip(df["id"].tolist(), df.index))
+    decided = set()
+    for call_id, tier, decision_id in store.conn.execute(
+            "SELECT fc.call_id, fc.attribution, fc.decision_id FROM finding_calls fc WHERE fc.finding_id = ? "
+            "AND (fc.decision_id IS NOT NULL)", [finding_id]):
+        label = label_of.get(call_id)
+        if label is not None:
+            group.call_tiers[label] = tier
+            group.decisions[label] = decision_id
+            decided.add(label)
+    inc = df[df["incoming"]]
+    group.index = list(inc.index[inc["number"].isin(numbers)]) + [label for label in decided
+                                                                    if not inc.at[label, "number"] in numbers]
+    if operator:
+        campaigns.add_withheld_leads(group, df, decided)
+    finding = _evaluate(group, df, pack, config)
+    if finding is None:          # nothing left but calls the user excluded
+        for table in ("breaches", "finding_calls", "finding_numbers"):
+            store.conn.execute(f"DELETE FROM {table} WHERE finding_id = ?", [finding_id])
+        store.conn.execute("DELETE FROM findings WHERE id = ?", [finding_id])
+    else:
+        _store_finding(store.conn, row["scan_id"], finding, finding_id)
+    return int(len(group.index))

@@ -7,6 +7,8 @@ Signals (boolean columns), on incoming calls:
   talk time finely enough (precision <= silent_max_s); a FRITZ!Box "0:01" is never silent;
 * ``short``: answered with talk time under a minute at minute precision ("0:01"): short,
   not provably silent;
+* ``missed``: not answered (missed, rejected, blocked); a call that reached voicemail is not
+  "missed" (a caller who leaves a message is not a nuisance by that alone);
 * ``ping``: missed after ringing less than ``ping_max_ring_s``, where ring time is known;
 * ``withheld``: no number presented (withheld, unknown, payphone);
 * ``weekend``, ``holiday`` (the rule pack's calendar), local ``hour``/``minute``/``weekday``;
@@ -31,20 +33,27 @@ _CHUNK = 200_000
 FUTURE_MARGIN_MS = 24 * 3600 * 1000
 
 
-def _codes(column: str, values: list[str]) -> str:
-    whens = " ".join(f"WHEN '{v}' THEN {i}" for i, v in enumerate(values))
-    return f"CASE {column} {whens} ELSE {len(values) - 1} END"
+def _codes(column: str, values: list[str], missing: int | None = None) -> str:
+    """A CASE turning a text column into the index of its value (else ``missing``, by default
+    the last value's index)."""
+    whens = " ".join("WHEN '{}' THEN {}".format(v.replace("'", "''"), i) for i, v in enumerate(values))
+    return f"CASE {column} {whens} ELSE {len(values) - 1 if missing is None else missing} END" if values \
+        else str(-1 if missing is None else missing)
 
 
-def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool = False) -> pd.DataFrame:
+def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool = False,
+               consumers: dict[str, str] | None = None) -> pd.DataFrame:
     """Calls as compact columns (integers, categoricals), with local time columns: every call,
     or (``only`` given) only the calls of those numbers, plus incoming withheld ones if asked.
+    ``line`` is the household line each call reached; ``consumer`` the person holding it
+    (``consumers``: line -> holder, from callwatch.lines.holders; a line not listed is its own).
 
     SQLite hands over small integers only (codes for outcome, presentation and number), read
     in chunks straight into numpy: a million calls cost tens of megabytes, not a gigabyte of
     Python strings."""
     conn = store.conn
     numbers = pd.read_sql_query("SELECT rowid AS code, number, kind, npv, country FROM numbers", conn)
+    lines = [r[0] for r in conn.execute("SELECT line FROM lines_seen ORDER BY line")]
     where = ""
     if only is not None:
         conn.execute("CREATE TEMP TABLE IF NOT EXISTS scan_numbers (number TEXT PRIMARY KEY)")
@@ -56,12 +65,12 @@ def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool =
     cur = conn.execute(
         f"SELECT c.id, c.start_ms, c.direction = 'in', {_codes('c.outcome', OUTCOMES)}, "
         f"IFNULL(c.duration_s, -1), c.duration_precision_s, IFNULL(c.ring_s, -1), IFNULL(n.rowid, 0), "
-        f"{_codes('c.presentation', PRESENTATIONS)}, c.import_id "
+        f"{_codes('c.presentation', PRESENTATIONS)}, {_codes('c.line', lines, missing=-1)}, c.import_id "
         f"FROM calls c LEFT JOIN numbers n ON n.number = c.number {where} ORDER BY c.start_ms, c.id")
     chunks = []
     while rows := cur.fetchmany(_CHUNK):
         chunks.append(np.array(rows, dtype=np.int64))
-    a = np.concatenate(chunks) if chunks else np.empty((0, 10), dtype=np.int64)
+    a = np.concatenate(chunks) if chunks else np.empty((0, 11), dtype=np.int64)
     lookup = np.full(int(numbers["code"].max() or 0) + 2 if len(numbers) else 2, -1, dtype=np.int64)
     lookup[numbers["code"].to_numpy(dtype=np.int64)] = np.arange(len(numbers))   # int even when empty
     pos = lookup[a[:, 7]]                                   # -1 where the call has no number
@@ -83,8 +92,14 @@ def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool =
         "number": pd.Categorical.from_codes(pos, categories=pd.Index(numbers["number"])),
         "presentation": pd.Categorical.from_codes(a[:, 8], categories=PRESENTATIONS),
         "kind": by_number("kind"), "npv": by_number("npv"), "country": by_number("country"),
-        "future": a[:, 1] > import_times(conn)[a[:, 9]] + FUTURE_MARGIN_MS,
+        "future": a[:, 1] > import_times(conn)[a[:, 10]] + FUTURE_MARGIN_MS,
     })
+    line_codes = a[:, 9]                                    # -1: a call stored before lines were
+    df["line"] = pd.Categorical.from_codes(line_codes, categories=pd.Index(lines, dtype=object))
+    holder = [(consumers or {}).get(ln, ln) for ln in lines]
+    people = pd.Index(sorted(set(holder)), dtype=object)
+    per_line = np.append(people.get_indexer(holder), -1)    # index -1 (no line) reads the last: -1
+    df["consumer"] = pd.Categorical.from_codes(per_line[line_codes], categories=people)
     utc = pd.to_datetime(df["start_ms"], unit="ms", utc=True)
     local = utc.dt.tz_convert(zone)
     df["utc"] = utc
@@ -125,7 +140,7 @@ def add_signals(df: pd.DataFrame, detect, holiday_country: str) -> pd.DataFrame:
     df["incoming"] = incoming
     df["silent"] = incoming & answered & dur.notna() & (dur <= detect.silent_max_s) & fine
     df["short"] = incoming & answered & dur.notna() & ~fine & (dur <= prec)
-    df["missed"] = incoming & df["outcome"].isin(["missed", "rejected", "blocked", "voicemail"])
+    df["missed"] = incoming & df["outcome"].isin(["missed", "rejected", "blocked"])
     ring = df["ring_s"]
     df["ping"] = incoming & (df["outcome"] == "missed") & ring.notna() & (ring < detect.ping_max_ring_s)
     df["withheld"] = incoming & (df["presentation"] != "allowed")

@@ -43,6 +43,11 @@ class Rule:
     assumes: str                          # in English
     params: dict = field(default_factory=dict)
     assumes_fr: str | None = None
+    valid_from: dt.date | None = None     # the law in force: a call is judged by the text of its own day
+    valid_until: dt.date | None = None    # (local date, inclusive)
+
+    def in_force(self, day: dt.date) -> bool:
+        return (self.valid_from is None or day >= self.valid_from) and (self.valid_until is None or day <= self.valid_until)
 
     def text(self, lang: str = "en") -> str:
         return self.text_fr if lang == "fr" else self.text_en
@@ -89,10 +94,23 @@ def load_pack(jurisdiction: str, rules_dir: Path | None = None) -> RulePack:
         if r["kind"] not in KINDS:
             raise CallwatchError(f"{path}: rules[{i}].kind: unknown kind {r['kind']!r} "
                                  f"(known: {', '.join(sorted(KINDS))})")
-        texts = ("id", "kind", "citation", "text_fr", "text_en", "assumes", "assumes_fr")
+        texts = ("id", "kind", "citation", "text_fr", "text_en", "assumes", "assumes_fr", "valid_from", "valid_until")
         params = {k: v for k, v in r.items() if k not in texts}
+        if params.get("count_per", "household") not in COUNT_PER:
+            raise CallwatchError(f"{path}: rules[{i}].count_per: must be one of {', '.join(COUNT_PER)}")
+        bounds = []
+        for key in ("valid_from", "valid_until"):
+            value = r.get(key)
+            if isinstance(value, str):
+                try:
+                    value = dt.date.fromisoformat(value)
+                except ValueError:
+                    raise CallwatchError(f"{path}: rules[{i}].{key}: not a date like 2026-08-11") from None
+            if value is not None and not isinstance(value, dt.date):
+                raise CallwatchError(f"{path}: rules[{i}].{key}: not a date like 2026-08-11")
+            bounds.append(value)
         rules.append(Rule(r["id"], r["kind"], r["citation"], r["text_fr"], r["text_en"], r["assumes"], params,
-                          r.get("assumes_fr")))
+                          r.get("assumes_fr"), *bounds))
     return RulePack(pack.get("id", jurisdiction), str(pack.get("version", "?")), pack.get("name", jurisdiction),
                     pack.get("holidays", ""), tuple(rules), path)
 
@@ -151,8 +169,10 @@ def max_per_window(rule, calls, ctx):
 
 
 def _objections(rule, ctx):
+    """The objections this rule reads: of its kinds, and made while it was in force (a text
+    attaches effects to an objection made under it, not to one made before it existed)."""
     kinds = set(rule.params["objection_kinds"])
-    return [o for o in ctx.objections if o.kind in kinds]
+    return [o for o in ctx.objections if o.kind in kinds and rule.in_force(o.date)]
 
 
 def _effective(rule, date: dt.date) -> dt.date:
@@ -216,9 +236,12 @@ def short_ring(rule, calls, ctx):
 
 
 def repeat_after_abandoned(rule, calls, ctx):
+    """A call within ``hours`` of an abandoned call to the same line. Abandoned (Ofcom): the call
+    was answered and no agent came, i.e. silent, measured to the second; a short unanswered
+    ring is not an abandoned call, nor is a minute-precision "0:01" (not provably silent)."""
     limit_ms = float(rule.params["hours"]) * 3600_000
     t = calls["start_ms"].to_numpy()
-    abandoned = (calls["silent"] | calls["ping"]).to_numpy()
+    abandoned = calls["silent"].to_numpy()
     # position of the latest abandoned call strictly before each call
     marks = np.where(abandoned, np.arange(len(t)), -1)
     latest = np.maximum.accumulate(marks)
@@ -231,6 +254,65 @@ def repeat_after_abandoned(rule, calls, ctx):
             for i in hit]
 
 
+def without_consent(rule, calls, ctx):
+    """Every canvassing call is a breach when the law requires the consumer's prior consent and
+    the consumer declared none (``consent_given``); the contract exception is ``waived_by_customer``."""
+    since = str(rule.valid_from) if rule.valid_from else None
+    return [Breach(rule.id, label, [["no_consent", {"since": since}]]) for label in calls.index]
+
+
+def after_registration(rule, calls, ctx):
+    """Calls to a line registered on an opposition list (Bloctel, TPS, the US Do-Not-Call
+    Registry) once the list's delay has passed since the registration."""
+    delay = int(rule.params.get("delay_days", 0))
+    out = []
+    for reg in ctx.registrations:
+        if reg.list != rule.params["list"]:
+            continue
+        effective = reg.date + dt.timedelta(days=delay)
+        mask = calls["day"] > _day(effective)
+        if reg.line is not None:
+            mask &= (calls["line"] == reg.line).to_numpy()
+        facts = [["registered", {"list": reg.list, "date": str(reg.date), "effective": str(effective)}]]
+        out += [Breach(rule.id, label, facts) for label in calls.index[mask]]
+    return _first_per_call(out)
+
+
+def abandoned_rate(rule, calls, ctx):
+    """A campaign's abandoned-call rate as this household saw it, period by period: the share of
+    its answered calls that were abandoned (answered, no agent: silent, to the second). Ofcom
+    measures it per campaign (3 % at most); one household's share above it is evidence of a
+    campaign-wide rate, stated once per period on the period's last abandoned call, never one
+    breach per silent call."""
+    width, cap = int(rule.params.get("window_days", 30)), float(rule.params["max_rate"])
+    least = int(rule.params.get("min_answered", 3))
+    answered = calls[calls["outcome"] == "answered"]
+    if answered.empty:
+        return []
+    first = int(answered["day"].iloc[0])
+    period = (answered["day"].to_numpy() - first) // width
+    out = []
+    for p in np.unique(period):
+        part = answered[period == p]
+        silent = part[part["silent"]]
+        if len(part) >= least and len(silent) and len(silent) / len(part) > cap:
+            start = days_to_date(first + int(p) * width)
+            out.append(Breach(rule.id, silent.index[-1], [["abandoned_rate", {
+                "silent": int(len(silent)), "answered": int(len(part)),
+                "rate": round(len(silent) / len(part), 3), "max": cap, "from": str(start),
+                "to": str(start + dt.timedelta(days=width - 1))}]]))
+    return out
+
+
+def repeat_of_breaches(rule, calls, ctx):
+    """The second and later calls, within ``window_days``, among the calls that broke any of the
+    rules ``of`` (evaluated before this one in the pack): e.g. 47 U.S.C. 227(c)(5), more than one
+    violating call in twelve months."""
+    broken = set().union(*(ctx.found.get(rid, set()) for rid in rule.params["of"])) if rule.params["of"] else set()
+    hit = calls[calls.index.isin(list(broken))]
+    return [Breach(rule.id, b.index, b.facts) for b in max_per_window(rule, hit, ctx)]
+
+
 def _first_per_call(breaches):
     seen, out = set(), []
     for b in breaches:
@@ -241,34 +323,71 @@ def _first_per_call(breaches):
 
 
 KINDS = {f.__name__: f for f in (allowed_window, max_per_window, after_objection, cooldown_after, withheld,
-                                 automated_from_ordinary_number, silent_call, short_ring, repeat_after_abandoned)}
+                                 automated_from_ordinary_number, silent_call, short_ring, repeat_after_abandoned,
+                                 without_consent, after_registration, abandoned_rate, repeat_of_breaches)}
 
 
 @dataclass
 class Context:
     objections: list          # the user's objections that apply to this campaign's company
-    one_caller: bool = True   # False for calls grouped without a common caller (withheld calls)
-    declared: dict = field(default_factory=dict)   # facts the user declared: purpose, consent_given
+    declared: dict = field(default_factory=dict)   # facts the user declared: purpose, consent_given, customer
     holiday_country: str = ""  # the pack's calendar, to name a holiday in the report's language
+    registrations: tuple = ()  # the household's opposition-list registrations (config.Registration)
+    found: dict = field(default_factory=dict)   # rule id -> labels of the calls it found (filled by evaluate)
 
 
 def applies(rule: Rule, ctx: Context) -> bool:
-    """A rule marked ``needs_purpose`` or ``waived_by_consent`` applies only if the user's
-    declarations (for this campaign's company) allow it."""
+    """A rule marked ``needs_purpose``, ``waived_by_consent`` or ``waived_by_customer`` applies
+    only if the user's declarations (for this campaign's company) allow it: a customer of the
+    company may fall under a contract exception (L223-1's "contrat en cours", the US
+    established business relationship), so such rules are not applied to the company's calls."""
     need = rule.params.get("needs_purpose")
     if need and ctx.declared.get("purpose", "canvassing") != need:
         return False
+    if rule.params.get("waived_by_customer") and ctx.declared.get("customer"):
+        return False
     return not (rule.params.get("waived_by_consent") and ctx.declared.get("consent_given"))
+
+
+COUNT_PER = ("household", "consumer", "line")
 
 
 def evaluate(pack: RulePack, calls: pd.DataFrame, ctx: Context) -> list[Breach]:
     """Breaches of every rule of the pack by the calls of one campaign (sorted by time).
 
-    Rules marked ``per_caller = true`` (caps, objections) count a single company's calls;
-    they are not applied to calls grouped only because they share no number."""
+    Each rule sees only the calls of the days it was in force (``valid_from``, ``valid_until``):
+    a call is judged by the law of its own date. A rule's ``count_per`` says whose calls it counts
+    together: ``consumer`` (the lines of one holder: D223-9's "un même consommateur"), ``line``
+    (one number: Ofcom's repeat to "that number"), or ``household`` (every line; the default)."""
     out = []
+    ctx.found = {}
     for rule in pack.rules:
-        if (rule.params.get("per_caller") and not ctx.one_caller) or not applies(rule, ctx):
-            continue
-        out += KINDS[rule.kind](rule, calls, ctx)
+        if applies(rule, ctx):
+            found = _evaluate_rule(rule, _in_force(rule, calls), ctx)
+            ctx.found[rule.id] = {b.index for b in found}
+            out += found
     return out
+
+
+def _in_force(rule: Rule, calls: pd.DataFrame) -> pd.DataFrame:
+    if not (rule.valid_from or rule.valid_until):
+        return calls
+    day = calls["day"].to_numpy()
+    keep = np.ones(len(calls), dtype=bool)
+    if rule.valid_from:
+        keep &= day >= _day(rule.valid_from)
+    if rule.valid_until:
+        keep &= day <= _day(rule.valid_until)
+    return calls[keep]
+
+
+def _evaluate_rule(rule: Rule, calls: pd.DataFrame, ctx: Context) -> list[Breach]:
+    per = rule.params.get("count_per", "household")
+    if per == "household" or calls.empty:
+        return KINDS[rule.kind](rule, calls, ctx)
+    found = []
+    for _key, part in calls.groupby(per, observed=True, dropna=False, sort=True):
+        found += KINDS[rule.kind](rule, part, ctx)
+    position = {label: i for i, label in enumerate(calls.index)}
+    found.sort(key=lambda b: position[b.index])           # in call order, whoever's calls they are
+    return found

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from callwatch.detect import rules as rules_mod
+from callwatch import lines as lines_mod
+from callwatch.detect import review, rules as rules_mod
+from callwatch.detect.campaigns import COUNTED, LEADS
 from callwatch.errors import CallwatchError
 from callwatch.numbers import Normaliser
 
@@ -22,8 +24,8 @@ SEVERITY_ORDER = "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 E
 class PackData:
     finding: dict
     numbers: list[dict]
-    calls: list[dict]
-    breaches: dict[str, list[dict]]          # rule id -> [{call_id, detail}]
+    calls: list[dict]                        # the counted calls (declared, same-block, confirmed): every figure
+    breaches: dict[str, list[dict]]          # rule id -> [{call_id, detail}], on counted calls only
     rules: dict[str, rules_mod.Rule]
     pack: rules_mod.RulePack
     sources: list[dict]
@@ -31,6 +33,10 @@ class PackData:
     generated_at: datetime                   # aware, UTC
     period: tuple[date | None, date | None]
     objections: list = field(default_factory=list)
+    leads: list[dict] = field(default_factory=list)      # rotation / probable calls: shown apart, never counted
+    excluded: list[dict] = field(default_factory=list)   # calls the user excluded, with the decision
+    decisions: list = field(default_factory=list)        # review.Decision in force that concern this finding
+    line_names: dict = field(default_factory=dict)       # line key -> label
     future_calls: list[dict] = field(default_factory=list)   # dated after their import: shown apart
 
     @property
@@ -46,8 +52,16 @@ class PackData:
         text = re.sub(r"[^A-Za-z0-9+]+", "-", _ascii(self.subject)).strip("-").lower()
         return text[:40] or "finding"
 
+    def line_name(self, line: str | None, lang: str = "en") -> str:
+        return lines_mod.name(line, self.line_names, lang)
+
+    def rules_if_confirmed(self) -> dict[str, int]:
+        """Per rule: the breaches found on the counted calls and the leads together (the scan's
+        figure, for the calls of the finding; a pack cut to a period says so beside it)."""
+        return dict(self.finding["stats"].get("rules_if_confirmed") or {})
+
     def figures(self) -> dict:
-        """The summary figures, computed from the calls themselves."""
+        """The summary figures, computed from the counted calls themselves."""
         calls = self.calls
         days = Counter(c["local_date"] for c in calls)
         signals = Counter(s for c in calls for s in c["signals"].split(",") if s)
@@ -108,25 +122,34 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
     scan = next(db.query("SELECT * FROM scans WHERE id = ?", [finding["scan_id"]]))
     pack = rules_mod.load_pack(scan["rule_pack"])
     tz = ZoneInfo(config.timezone)
-    calls = []
+    names = lines_mod.labels(config)
+    calls, leads, excluded, future = [], [], [], []
     for r in db.query(
-            "SELECT c.*, fc.signals, i.original_name AS source, i.sha256 AS source_sha256, i.started_at AS imported_at "
-            "FROM finding_calls fc "
-            "JOIN calls c ON c.id = fc.call_id JOIN imports i ON i.id = c.import_id "
-            "WHERE fc.finding_id = ? ORDER BY c.start_ms, c.id", [finding["id"]]):
+            "SELECT c.*, fc.signals, fc.attribution, fc.decision_id, i.original_name AS source, "
+            "i.sha256 AS source_sha256, i.started_at AS imported_at FROM finding_calls fc JOIN calls c ON c.id = fc.call_id "
+            "JOIN imports i ON i.id = c.import_id WHERE fc.finding_id = ? ORDER BY c.start_ms, c.id", [finding["id"]]):
+        if r["attribution"] is None:
+            raise CallwatchError("the latest scan was made by an older callwatch, before calls had attribution "
+                                 "tiers: run `callwatch scan --full`")
         local = datetime.fromtimestamp(r["start_ms"] / 1000, timezone.utc).astimezone(tz)
         if (start and local.date() < start) or (end and local.date() > end):
             continue
-        calls.append({**r, "local": local.strftime("%Y-%m-%d %H:%M:%S"), "local_date": local.strftime("%Y-%m-%d"),
-                      "local_time": local.strftime("%H:%M:%S"), "zone": local.strftime("%Z"),
-                      "weekday": local.strftime("%A"), "utc": r["start_utc"]})
-    # A call dated after the import that brought it (a device clock glitch: detect/frame.py) is
-    # listed apart, out of the call table, the figures and the charts (a 2100 date would stretch
-    # a chart over 75 years).
-    future = [c for c in calls if "future" in c["signals"].split(",")]
-    if future:
-        calls = [c for c in calls if "future" not in c["signals"].split(",")]
+        call = {**r, "local": local.strftime("%Y-%m-%d %H:%M:%S"), "local_date": local.strftime("%Y-%m-%d"),
+                "local_time": local.strftime("%H:%M:%S"), "zone": local.strftime("%Z"),
+                "weekday": local.strftime("%A"), "utc": r["start_utc"]}
+        if "future" in r["signals"].split(","):
+            # dated after the import that brought it (a device clock glitch: detect/frame.py): listed
+            # apart from every tier, out of the tables, figures and charts (a 2100 date would stretch
+            # a chart over 75 years)
+            future.append(call)
+            continue
+        (calls if r["attribution"] in COUNTED else leads if r["attribution"] in LEADS else excluded).append(call)
     if not calls:
+        if leads:
+            raise CallwatchError(
+                f"finding {finding['id']} ({finding['label']}) has no counted call in the period: its "
+                f"{len(leads)} call(s) rest on behaviour or a pattern only. Confirm what you can defend first "
+                "(`callwatch review`, `callwatch confirm`)")
         raise CallwatchError("the finding has no call in the period asked" + (
             f" (its {len(future)} call(s) there are dated after their own import: a device clock error)"
             if future else ""))
@@ -144,7 +167,7 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
             by_call.setdefault(b["call_id"], []).append(rid)
     for c in calls:
         c["rules"] = by_call.get(c["id"], [])
-    used = {c["import_id"] for c in calls + future}
+    used = {c["import_id"] for c in calls + leads + excluded + future}
     sources = [s for s in store.imports() if s["id"] in used]
     numbers = [{**n, "facts": json.loads(n["facts"]) if n["facts"] else None}
                for n in db.query("SELECT * FROM finding_numbers WHERE finding_id = ? ORDER BY certainty, number",
@@ -152,6 +175,11 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
     company = (finding["company"] or "").casefold()
     objections = [o for o in config.objections if company and o.company.casefold() == company]
     finding = {**finding, "stats": json.loads(finding["stats"])}
+    numbers_here = {n["number"] for n in numbers}
+    call_ids = {c["id"] for c in calls + leads + excluded}
+    decisions = [d for d in review.effective(store)
+                 if d.number in numbers_here or d.call_id in call_ids
+                 or (d.number is None and d.call_id is None and d.finding_key == finding["key"])]
     return PackData(finding, numbers, calls, breaches, {r.id: r for r in pack.rules}, pack, sources, config,
                     (at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0),
-                    (start, end), objections, future)
+                    (start, end), objections, leads, excluded, decisions, names, future)

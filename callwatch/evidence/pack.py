@@ -54,9 +54,9 @@ TOKEN_NAME = "SHA256SUMS.tsr"
 # for that reason alone, and `verify --store` says so.
 RENDERING_LIBRARIES = ("fpdf2", "matplotlib")
 
-CSV_COLUMNS = ("call_id", "local_date", "local_time", "time_zone", "weekday", "utc", "number", "presentation",
-               "outcome", "talk_s", "talk_precision_s", "ring_s", "signals", "rules_broken", "source_file",
-               "source_sha256", "locator")
+CSV_COLUMNS = ("call_id", "local_date", "local_time", "time_zone", "weekday", "utc", "called_line", "number",
+               "presentation", "outcome", "talk_s", "talk_precision_s", "ring_s", "attribution", "signals",
+               "rules_broken", "source_file", "source_sha256", "locator")
 
 
 @dataclass
@@ -81,10 +81,11 @@ def csv_rows(data: PackData) -> list[list[str]]:
     rows = []
     for c in data.calls:
         rows.append([str(c["id"]), c["local_date"], c["local_time"], c["zone"], c["weekday"], c["utc"],
-                     c["number"] or f"({c['presentation']})", c["presentation"], c["outcome"],
-                     "" if c["duration_s"] is None else str(c["duration_s"]), str(c["duration_precision_s"]),
-                     "" if c["ring_s"] is None else str(c["ring_s"]), c["signals"], " ".join(c["rules"]),
-                     c["source"], c["source_sha256"], c["locator"]])
+                     data.line_name(c["line"]), c["number"] or f"({c['presentation']})", c["presentation"],
+                     c["outcome"], "" if c["duration_s"] is None else str(c["duration_s"]),
+                     str(c["duration_precision_s"]), "" if c["ring_s"] is None else str(c["ring_s"]),
+                     c["attribution"], c["signals"], " ".join(c["rules"]), c["source"], c["source_sha256"],
+                     c["locator"]])
     return rows
 
 
@@ -107,8 +108,19 @@ def findings_json(data: PackData) -> bytes:
         "rules_broken": [{"id": rid, "citation": data.rules[rid].citation, "text_en": data.rules[rid].text_en,
                           "text_fr": data.rules[rid].text_fr, "assumes": data.rules[rid].assumes,
                           "assumes_fr": data.rules[rid].assumes_fr,
+                          "in_force": {"from": str(data.rules[rid].valid_from) if data.rules[rid].valid_from else None,
+                                       "until": str(data.rules[rid].valid_until) if data.rules[rid].valid_until else None},
+                          "count_per": data.rules[rid].params.get("count_per"),
                           "calls": bs} for rid, bs in data.breaches.items()],
+        "counted_tiers": ["declared", "same-block", "confirmed"],
+        "rules_if_confirmed": data.rules_if_confirmed(),
         "numbers": [{k: n[k] for k in ("number", "basis", "detail", "certainty", "similarity")} for n in data.numbers],
+        "leads": [_brief(data, c) for c in data.leads],
+        "excluded": [{**_brief(data, c), "decision_id": c["decision_id"]} for c in data.excluded],
+        "decisions": [{"id": d.id, "at": d.at, "action": d.action, "number": d.number, "call_id": d.call_id,
+                       "finding_key": d.finding_key, "company": d.company, "from_utc": d.from_utc,
+                       "to_utc": d.to_utc, "reason": d.reason} for d in data.decisions],
+        "lines": {line: data.line_name(line) for line in sorted({c["line"] for c in data.calls if c["line"]})},
         "objections": [{"company": o.company, "date": o.date.isoformat(), "kind": o.kind} for o in data.objections],
         # a device clock error: dated after their own import, counted nowhere else
         "calls_dated_after_import": [{"call_id": c["id"], "utc": c["utc"], "number": c["number"],
@@ -116,6 +128,12 @@ def findings_json(data: PackData) -> bytes:
                                       "source_file": c["source"], "locator": c["locator"]} for c in data.future_calls],
     }
     return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _brief(data: PackData, c: dict) -> dict:
+    return {"call_id": c["id"], "local": f"{c['local']} {c['zone']}", "utc": c["utc"], "called_line": data.line_name(c["line"]),
+            "number": c["number"], "presentation": c["presentation"], "outcome": c["outcome"],
+            "attribution": c["attribution"], "signals": c["signals"]}
 
 
 def make(store, config, out_dir: Path, *, finding_id: int | None = None, number: str | None = None,

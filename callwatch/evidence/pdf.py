@@ -14,7 +14,7 @@ from fpdf import FPDF
 from callwatch import __version__
 from callwatch.evidence import charts, letters as letters_mod
 from callwatch.evidence.data import PackData
-from callwatch.wording import describe
+from callwatch.wording import describe, tier
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
@@ -36,6 +36,7 @@ LABELS = {
         "rulepack": "Règles appliquées", "summary": "Synthèse", "rules": "Règles enfreintes",
         "attribution": "Attribution des numéros", "calls": "Tableau des appels", "method": "Méthode et limites",
         "integrity": "Intégrité et sources", "attestation": "Attestation", "letters": "Annexe : projets de lettres",
+        "leads": "Pistes non comptées", "decisions": "Vos décisions",
         "page": "page", "date_basis": "Date auto-déclarée : l'heure d'établissement est celle de l'ordinateur qui a "
                                       "produit ce dossier ; aucun horodatage par un tiers de confiance.",
     },
@@ -45,6 +46,7 @@ LABELS = {
         "summary": "Summary", "rules": "Rules broken", "attribution": "Attribution of the numbers",
         "calls": "Table of calls", "method": "Method and limits", "integrity": "Integrity and sources",
         "attestation": "Attestation", "letters": "Appendix: draft letters", "page": "page",
+        "leads": "Leads, not counted", "decisions": "Your decisions",
         "date_basis": "Self-declared date: the generation time is the clock of the computer that made this pack; "
                       "no trusted time-stamping authority was used.",
     },
@@ -55,6 +57,7 @@ WORDS = {
     "fr": {"local": "heure locale", "number": "numéro", "detail": "détail", "outcome": "issue", "talk": "durée",
            "signals": "signaux", "source": "source", "basis": "fondement", "certainty": "certitude",
            "source export": "export source", "format": "format", "bytes": "octets", "imported (UTC)": "importé (UTC)",
+           "line": "ligne", "attribution": "attribution",
            "assumes": "Suppose : ",
            # outcomes
            "answered": "décroché", "missed": "manqué", "rejected": "rejeté", "blocked": "bloqué",
@@ -65,7 +68,7 @@ WORDS = {
            # attribution bases and certainty (detect/campaigns.py)
            "declared-number": "numéro déclaré", "declared-prefix": "préfixe déclaré", "caller-name": "nom présenté",
            "same-block": "même bloc", "rotation": "rotation", "reserved-range": "tranche réservée",
-           "single-number": "numéro seul", "probable": "probable", "certain": "certain"},
+           "single-number": "numéro seul", "probable": "probable", "certain": "certain", "user": "vous"},
     "en": {"assumes": "Assumes: "},
 }
 
@@ -99,7 +102,17 @@ METHOD = {
            "il ne montre ni l'objet de l'appel ni l'identité réelle de l'appelant (un numéro peut être usurpé). "
            "L'attribution de chaque numéro est indiquée avec sa base ; un lien « probable » repose sur le "
            "comportement et n'est pas une certitude.",
-           "Les règles supposent ce que le journal ne peut montrer ; chaque règle l'indique (« suppose »)."],
+           "Les règles supposent ce que le journal ne peut montrer ; chaque règle l'indique (« suppose »).",
+           "Chaque chiffre qui compte pour une règle repose sur les seuls appels dont l'attribution est « déclaré par "
+           "vous » (un numéro, un préfixe ou un nom que vous avez indiqué), « même bloc » qu'un numéro déclaré, ou "
+           "« confirmé par vous ». Les pistes (numéros d'un bloc appelant à tour de rôle, liens par le seul "
+           "comportement, appels masqués ressemblant à la campagne) sont montrées à part et n'entrent dans aucun "
+           "chiffre. Les numéros de personnes que vous appelez ou avec qui vous parlez longuement ne sont jamais "
+           "attribués par bloc ni par comportement.",
+           "Les règles qui comptent par consommateur (art. D223-9 : quatre appels ou tentatives par trente jours) "
+           "additionnent les appels reçus sur les lignes d'un même titulaire ; un appel reçu sur deux téléphones à la "
+           "fois compte deux fois seulement s'ils ont des titulaires différents, une fois par titulaire. Ligne de "
+           "chaque appel : {lines}."],
     "en": ["The calls come from the household's own device and box exports, imported unchanged; every source "
            "file is kept and identified by its SHA-256 (Integrity section).",
            "Every time is given in local time ({zone}) and in UTC. Exports that write local time without a zone "
@@ -110,7 +123,15 @@ METHOD = {
            "A call log shows that a call happened, when, from which presented number and for how long; it does not "
            "show what the call was about or who really called (a number can be spoofed). Each number's attribution "
            "is given with its basis; a \"probable\" link rests on behaviour and is not a certainty.",
-           "Rules assume facts a log cannot show; each rule says what it assumes."],
+           "Rules assume facts a log cannot show; each rule says what it assumes.",
+           "Every figure that counts toward a rule rests only on calls whose attribution is \"declared by you\" (a "
+           "number, prefix or name you gave), \"same block\" as a declared number, or \"confirmed by you\". Leads "
+           "(numbers of one block calling in turn, links by behaviour alone, withheld calls that look like the "
+           "campaign) are shown apart and enter no figure. Numbers of people you call or talk with at length are "
+           "never attributed by block or behaviour.",
+           "Rules that count per consumer (e.g. four calls or attempts in 30 days) add up the calls received on "
+           "the lines of one holder; a call ringing two phones at once counts once per holder. Line of each call: "
+           "{lines}."],
 }
 
 
@@ -238,6 +259,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     doc.para(letters_mod.summary_fr(data) if lang == "fr" else data.finding["why"])
     doc.grid([("", "")] + [(label, str(figures[key])) for key, label in FIGURE_LABELS[lang]], (90, 92), size=8.5,
              header=False)
+    doc.para(_counted_statement(data, lang), size=8.5)
 
     # charts
     C = CHART_LABELS[lang]
@@ -256,7 +278,8 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
         rule = data.rules[rid]
         doc.set_font("DejaVu", "B", 9.5)
         doc.multi_cell(0, 5, f"{rid} — {len(bs)}", new_x="LMARGIN", new_y="NEXT")
-        doc.para(f"{rule.text(lang)}\n{rule.citation}\n{_word(lang, 'assumes')}{rule.assumption(lang)}", size=8, height=4)
+        doc.para(f"{rule.text(lang)}\n{rule.citation}\n{_word(lang, 'assumes')}{rule.assumption(lang)}"
+                 + _in_force_text(rule, lang) + _counting(rule, lang), size=8, height=4)
         worded = [describe(b["facts"], lang) if b["facts"] else b["detail"] for b in bs]
         head = ["#", _word(lang, "local"), "UTC", _word(lang, "number")]
         if len(set(worded)) == 1:           # the same for every call (an objection date): say it once
@@ -274,12 +297,42 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
 
     # attribution
     doc.heading(L["attribution"])
-    rows = [tuple(_word(lang, w) for w in ("number", "basis", "certainty", "detail"))]
+    rows = [tuple(_word(lang, w) for w in ("number", "basis", "attribution", "detail"))]
     for n in data.numbers:
         rows.append((n["number"], _word(lang, n["basis"]),
-                     _word(lang, n["certainty"]) + (f" ({n['similarity']:.2f})" if n["similarity"] else ""),
+                     tier(n["certainty"], lang) + (f" ({n['similarity']:.2f})" if n["similarity"] else ""),
                      describe(n["facts"], lang) if n["facts"] else n["detail"]))
-    doc.grid(rows, (28, 24, 24, 106), size=7)
+    doc.grid(rows, (28, 22, 38, 94), size=7)
+
+    # leads, apart
+    if data.leads:
+        doc.heading(L["leads"])
+        doc.para(("Ces appels ressemblent à la campagne mais leur attribution ne repose que sur un motif ou un "
+                  "comportement : ils n'entrent dans aucun chiffre de ce dossier. Pour qu'ils comptent, vous devez "
+                  "les confirmer (callwatch review)." if lang == "fr" else
+                  "These calls look like the campaign but their attribution rests only on a pattern or on behaviour: "
+                  "they enter no figure of this pack. For them to count, you must confirm them (callwatch review)."),
+                 size=8)
+        rows = [tuple(_word(lang, w) for w in ("#", "local", "number", "line", "outcome", "attribution", "signals"))]
+        for c in data.leads:
+            rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({_word(lang, c['presentation'])})",
+                         data.line_name(c["line"], lang), _word(lang, c["outcome"]), tier(c["attribution"], lang),
+                         " ".join(_word(lang, sig) for sig in c["signals"].split(",") if sig)))
+        doc.grid(rows, (10, 33, 25, 26, 16, 46, 26), size=6.5)
+
+    # the user's decisions
+    if data.decisions or data.excluded:
+        doc.heading(L["decisions"])
+        for d in data.decisions:
+            doc.para("• " + _decision_text(d, lang), size=8)
+        if data.excluded:
+            doc.para((f"{len(data.excluded)} appel(s) exclu(s) par vous, retirés de tout chiffre :" if lang == "fr" else
+                      f"{len(data.excluded)} call(s) excluded by you, removed from every figure:"), size=8)
+            rows = [tuple(_word(lang, w) for w in ("#", "local", "number", "line", "outcome"))]
+            for c in data.excluded:
+                rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({_word(lang, c['presentation'])})",
+                             data.line_name(c["line"], lang), _word(lang, c["outcome"])))
+            doc.grid(rows, (12, 45, 35, 45, 45), size=6.5)
 
     # calls
     doc.heading(L["calls"])
@@ -289,21 +342,25 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     refs = {src["sha256"]: f"S{i}" for i, src in enumerate(data.sources, start=1)}
     doc.para(("Sources : " if lang == "fr" else "Sources: ")
              + "; ".join(f"{ref} = {src['original_name']}" for src, ref in zip(data.sources, refs.values())), size=8)
-    rows = [tuple(_word(lang, w) for w in ("#", "local", "UTC", "number", "outcome", "talk", "signals", "source"))]
+    rows = [tuple(_word(lang, w) for w in ("#", "local", "UTC", "line", "number", "outcome", "talk", "signals",
+                                           "source"))]
     for c in data.calls:
         talk = "" if c["duration_s"] is None else (f"{c['duration_s']} s" if c["duration_precision_s"] == 1
                                                    else f"{c['duration_s']} s ±{c['duration_precision_s']}")
-        rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})",
+        rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", data.line_name(c["line"], lang),
+                     c["number"] or f"({c['presentation']})",
                      _word(lang, c["outcome"]), talk, " ".join(_word(lang, sig) for sig in c["signals"].split(",") if sig),
                      f"{refs[c['source_sha256']]} {c['locator']}"))
-    doc.grid(rows, (9, 31, 29, 24, 15, 13, 17, 44), size=6.3)
+    doc.grid(rows, (9, 29, 27, 18, 23, 14, 12, 15, 35), size=6.2)
     if data.future_calls:
         _future_calls(doc, data, refs, lang)
 
     # method
     doc.heading(L["method"])
+    line_list = "; ".join(f"{data.line_name(ln, lang)}" + (f" ({ln})" if ln in data.line_names else "")
+                          for ln in sorted({c["line"] for c in data.calls if c["line"]}))
     for text in METHOD[lang]:
-        doc.para("• " + text.format(zone=zone), size=8.5)
+        doc.para("• " + text.format(zone=zone, lines=line_list or "—"), size=8.5)
 
     # integrity
     doc.heading(L["integrity"])
@@ -344,6 +401,70 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                    mime_type="application/json", associated_file_relationship="Source",
                    modification_date=data.generated_at)
     return _fix_xmp_dates(bytes(doc.output()), data.generated_at)
+
+
+def _in_force_text(rule, lang: str) -> str:
+    """Which text applied: a call is judged by the law in force on its own day."""
+    start, end = rule.valid_from, rule.valid_until
+    if not (start or end):
+        return ""
+    if lang == "fr":
+        span = (f"du {start} au {end}" if start and end else f"depuis le {start}" if start else f"jusqu'au {end}")
+        return f"\nTexte appliqué aux appels reçus {span} (chaque appel est jugé selon la loi en vigueur à sa date)."
+    span = (f"from {start} to {end}" if start and end else f"from {start}" if start else f"until {end}")
+    return f"\nApplied to calls received {span} (each call is judged by the law in force on its date)."
+
+
+def _counting(rule, lang: str) -> str:
+    per = rule.params.get("count_per")
+    if rule.kind not in ("max_per_window", "repeat_after_abandoned") or per is None:
+        return ""
+    text = {"consumer": ("Compté par consommateur : les appels reçus sur les lignes d'un même titulaire ensemble.",
+                         "Counted per consumer: the calls received on the lines of one holder together."),
+            "line": ("Compté par ligne : chaque numéro du foyer à part.", "Counted per line: each of the household's numbers apart."),
+            "household": ("Compté pour le foyer : toutes ses lignes ensemble.", "Counted for the household: all its lines together.")}
+    return "\n" + text[per][0 if lang == "fr" else 1]
+
+
+def _counted_statement(data: PackData, lang: str) -> str:
+    """Both figures, never added together: the breaches on counted calls, and what the leads
+    would add if the user confirmed them."""
+    counted = sum(len(bs) for bs in data.breaches.values())
+    more = {rid: n - len(data.breaches.get(rid, [])) for rid, n in data.rules_if_confirmed().items()
+            if n > len(data.breaches.get(rid, []))}
+    if lang == "fr":
+        text = (f"{counted} manquement(s) relevé(s) sur les {len(data.calls)} appels des numéros déclarés, de leurs "
+                f"blocs ou confirmés par vous (un appel peut enfreindre plusieurs règles).")
+        if data.leads:
+            text += (f" {len(data.leads)} autre(s) appel(s) ne sont que des pistes, non comptées"
+                     + (" ; s'ils étaient confirmés : " + ", ".join(f"{n} de plus pour {rid}" for rid, n in more.items())
+                        if more else "") + ".")
+        return text
+    text = (f"{counted} breach(es) found on the {len(data.calls)} calls from declared numbers, their blocks, or "
+            f"numbers you confirmed (one call may break several rules).")
+    if data.leads:
+        text += (f" {len(data.leads)} more call(s) are leads only, not counted"
+                 + ("; if they were confirmed: " + ", ".join(f"{n} more for {rid}" for rid, n in more.items())
+                    if more else "") + ".")
+    return text
+
+
+def _decision_text(d, lang: str) -> str:
+    target = (d.number if d.number else (f"appel n° {d.call_id}" if lang == "fr" else f"call #{d.call_id}")
+              if d.call_id is not None else (f"la campagne {d.finding_key}" if lang == "fr" else f"campaign {d.finding_key}"))
+    window = ""
+    if d.from_utc:
+        window = (f", appels du {d.from_utc[:10]} au {d.to_utc[:10]} (UTC)" if lang == "fr"
+                  else f", calls from {d.from_utc[:10]} to {d.to_utc[:10]} (UTC)")
+    if lang == "fr":
+        verb = "confirmé" if d.action == "confirm" else "exclu"
+        company = f" comme {d.company}" if d.company else ""
+        return (f"Décision n° {d.id} du {d.date} : {target} {verb}{company} par vous{window}"
+                + (f" ; motif : {d.reason}" if d.reason else "") + ".")
+    verb = "confirmed" if d.action == "confirm" else "excluded"
+    company = f" as {d.company}" if d.company else ""
+    return (f"Decision #{d.id} of {d.date}: {target} {verb}{company} by you{window}"
+            + (f"; reason: {d.reason}" if d.reason else "") + ".")
 
 
 def _future_calls(doc, data: PackData, refs: dict, lang: str) -> None:

@@ -28,13 +28,14 @@ class Format:
 
 
 def _built_in() -> list[Format]:
-    from callwatch.importers import (android_db, android_xml, asterisk_csv, bbox_json, freebox_json,
+    from callwatch.importers import (android_db, android_smsie, android_xml, asterisk_csv, bbox_json, freebox_json,
                                      freeswitch_csv, fritzbox_csv, fritzbox_monitor, fritzbox_xml, google_voice_html, ios_callhistory,
-                                     ios_csv, livebox_json, sfr_xml)
+                                     ios_csv, livebox_json, sfr_xml, whatsapp_db)
     return [android_xml.FORMAT, android_xml.OPPO_FORMAT, android_db.FORMAT, fritzbox_csv.FORMAT,
             fritzbox_xml.FORMAT, asterisk_csv.FORMAT, freebox_json.FORMAT, livebox_json.FORMAT, bbox_json.FORMAT,
             ios_callhistory.FORMAT, ios_csv.IEXPLORER, ios_csv.IMAZING, freeswitch_csv.FORMAT, google_voice_html.FORMAT,
-            sfr_xml.FORMAT, fritzbox_monitor.FORMAT]
+            sfr_xml.FORMAT, fritzbox_monitor.FORMAT, android_smsie.FORMAT,
+            whatsapp_db.FORMAT]
 
 
 def available(config=None) -> list[Format]:

@@ -36,8 +36,11 @@ def _int(value, name):
         raise BadRecord(f"{name} is not a number: {str(value)[:40]!r}") from None
 
 
-def make_call(*, number, date, duration, type_, presentation, name, ring, locator, country=None) -> Call:
-    """One Android call-log row as a Call. Raises BadRecord with the reason."""
+def make_call(*, number, date, duration, type_, presentation, name, ring, locator, country=None,
+              own=None, account=None) -> Call:
+    """One Android call-log row as a Call. Raises BadRecord with the reason. ``own``: the
+    phone account's own number (phone_account_address); ``account``: its SIM subscription
+    (subscription_id: an ICCID, or a slot index on some phones)."""
     code = _int(type_, "type")
     if code not in TYPES:
         raise BadRecord(f"unknown call type {code}")
@@ -63,7 +66,16 @@ def make_call(*, number, date, duration, type_, presentation, name, ring, locato
     return Call(
         start_ms=start_ms, direction=direction, outcome=outcome, number_raw=number, locator=locator,
         key=f"{start_ms}|{identity_number}|{code}|{'' if seconds is None else seconds}",
-        source_type=f"{code} {label}", duration_s=seconds,
+        source_type=f"{code} {label}", time_raw=str(date).strip(), duration_s=seconds,
         ring_s=_int(ring, "ring_time") if ring not in (None, "") else None,
         presentation=pres, caller_name=(name or "").strip() or None,
-        region=country.strip().upper() if isinstance(country, str) and country.strip() else None)
+        region=country.strip().upper() if isinstance(country, str) and country.strip() else None,
+        own_number_raw=_text(own), own_account=_text(account))
+
+
+def _text(value) -> str | None:
+    """A column's value as text, or None when empty (SQLite may hand over integers)."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text if text and text not in ("-1", "null") else None

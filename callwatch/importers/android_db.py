@@ -36,18 +36,19 @@ def _parse(sniff, ctx):
         missing = _NEEDED - cols
         if missing:
             raise UnreadableFile(sniff.path, f"table calls lacks column(s) {', '.join(sorted(missing))}")
-        wanted = ["_id", "number", "date", "duration", "type", "presentation", "name", "deleted", "countryiso"]
+        wanted = ["_id", "number", "date", "duration", "type", "presentation", "name", "deleted", "countryiso",
+                  "phone_account_address", "subscription_id"]
         select = ", ".join(c if c in cols else f"NULL AS {c}" for c in wanted)
         count = 0
         try:
             for row in conn.execute(f"SELECT {select} FROM calls ORDER BY _id"):
-                rid, number, date, duration, type_, presentation, name, deleted, country = row
+                rid, number, date, duration, type_, presentation, name, deleted, country, own, account = row
                 count += 1
                 loc = f"calls._id={rid}"
                 try:
                     call = make_call(number=number, date=date, duration=duration, type_=type_,
                                      presentation=presentation, name=name, ring=None, locator=loc,
-                                     country=country)
+                                     country=country, own=own, account=account)
                 except BadRecord as exc:
                     yield Reject(loc, str(exc), repr(row)[:4000])
                     continue

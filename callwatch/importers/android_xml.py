@@ -13,12 +13,13 @@ from __future__ import annotations
 import re
 import xml.sax
 
-from callwatch.errors import UnreadableFile
+from callwatch.errors import NotACallLog, UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.android_common import FAMILY, IDENTITY, BadRecord, make_call
 from callwatch.importers.base import XML_PROLOGUE, Reject, stream_xml
 
 _SBR_ROOT = re.compile(XML_PROLOGUE + r"<calls[\s>/]", re.S)
+_SMS_ROOT = re.compile(XML_PROLOGUE + r"<smses[\s>/]", re.S)      # the same app's messages backup
 _OPPO_ROOT = re.compile(XML_PROLOGUE + r"<CallLog[\s>/]", re.S)
 
 
@@ -27,6 +28,8 @@ def _recognise_sbr(sniff) -> int:
         return 0
     if _SBR_ROOT.match(sniff.stripped):
         return 90 if "<call " in sniff.text or "count=" in sniff.text else 70
+    if _SMS_ROOT.match(sniff.stripped):
+        return 50           # an SMS backup lands beside the calls one: parsed only to be skipped
     return 0
 
 
@@ -56,17 +59,19 @@ class _Handler(xml.sax.handler.ContentHandler):
             call = make_call(number=get("number"), date=get("date"), duration=get("duration"),
                              type_=get("type"), presentation=get("presentation"),
                              name=get("contact_name") or get("name"), ring=get("ring_time"), locator=loc,
-                             country=get("countryiso"))
+                             country=get("countryiso"), own=get("phone_account_address"),
+                             account=get("subscription_id"))
             if call.caller_name == "(Unknown)":
                 call.caller_name = None
             self.sink.append(call)
         except BadRecord as exc:
-            raw = " ".join(f'{k}="{v}"' for k, v in list(attrs.items())[:40])
-            self.sink.append(Reject(loc, str(exc), f"<{name} {raw[:4000]} />"))
+            self.sink.append(Reject(loc, str(exc), self.original.element(self.start_byte(), name)))
 
 
 def _parse(element):
     def parse(sniff, ctx):
+        if _SMS_ROOT.match(sniff.stripped):
+            raise NotACallLog(sniff.path, "an SMS backup: no calls in it, skipped")
         records: list = []
         handler = _Handler(element, records)
         yield from stream_xml(sniff, handler, records)

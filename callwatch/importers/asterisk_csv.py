@@ -1,18 +1,32 @@
-"""Asterisk CDR CSV (``/var/log/asterisk/cdr-csv/Master.csv``, ``cdr-custom/Master.csv``).
+"""Asterisk CDR CSV (``/var/log/asterisk/cdr-csv/Master.csv``, ``cdr-custom/Master.csv``), and
+the CDRs of FreePBX, the most used Asterisk distribution.
 
-Two column orders exist, usually without a header line:
+Column orders, usually without a header line:
 
 * ``cdr_csv``: accountcode, src, dst, dcontext, clid, channel, dstchannel, lastapp, lastdata,
   start, answer, end, duration, billsec, disposition, amaflags[, uniqueid, userfield, ...]
 * ``cdr_custom`` (the sample mapping): clid, src, dst, dcontext, channel, dstchannel, lastapp,
   lastdata, start, answer, end, duration, billsec, disposition, amaflags, accountcode,
   uniqueid, userfield[, sequence]
+* the ``cdr`` table of a database (cdr_mysql/cdr_odbc; FreePBX's ``asteriskcdrdb``) dumped to
+  CSV: calldate, clid, src, dst, dcontext, channel, dstchannel, lastapp, lastdata, duration,
+  billsec, disposition, amaflags, accountcode, uniqueid, userfield, then columns that vary with
+  the installation (FreePBX: did, recordingfile, cnum, cnam, outbound_cnum, ...; 23 to 26 in
+  all), often with a trailing comma. Only the first sixteen are read by position.
 
-A header naming the columns, if present, wins. Times are the PBX's local time without a
-zone. ``billsec`` is talk time, ``duration`` is from the start of the call to hang-up
-(ringing included). The direction comes from the dialplan context (configurable) or, failing
-that, from the user's extensions. One call ringing several phones writes one CDR per leg
-with the same ``uniqueid``: they are one call, and the best leg (answered) is kept.
+A header naming the columns, if present, wins: FreePBX's "CDR Reports" download (cdr module,
+``cdr_export_csv``) writes ``calldate,clid,src,dst,dcontext,...,uniqueid,userfield,did,cnum,cnam,
+outbound_cnum,outbound_cnam,dst_cnam,recordingfile,linkedid,peeraccount,sequence``, newest first.
+
+Times are the PBX's local time without a zone: ``YYYY-MM-DD HH:MM:SS``, or ``d/m/yyyy H:MM:SS``
+in a dump that went through a spreadsheet or a regional export (day or month first is read from
+the file when a day above 12 settles it, else from the region, and flagged). ``billsec`` is talk
+time, ``duration`` is from the start of the call to hang-up (ringing included). The direction
+comes from the dialplan context (configurable); failing that, from FreePBX's ``did`` (set on a
+call that came in on one of the household's numbers) and ``outbound_cnum`` (set on a call that
+left through an outbound route) when the export has them by name; then from the user's
+extensions. One call ringing several phones writes one CDR per leg with the same ``uniqueid``:
+they are one call, and the best leg (answered) is kept.
 """
 
 from __future__ import annotations
@@ -21,7 +35,7 @@ import re
 
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, VOICEMAIL, Call,
-                                      csv_calls, first_csv_row)
+                                      csv_calls, day_first, first_csv_row)
 
 CDR_CSV = ("accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
            "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
@@ -29,17 +43,21 @@ CDR_CSV = ("accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchann
 CDR_CUSTOM = ("clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata",
               "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
               "accountcode", "uniqueid", "userfield", "sequence")
+CDR_TABLE = ("start", "clid", "src", "dst", "dcontext", "channel", "dstchannel", "lastapp", "lastdata",
+             "duration", "billsec", "disposition", "amaflags", "accountcode", "uniqueid", "userfield")
 _DISPOSITIONS = {"ANSWERED": ANSWERED, "NO ANSWER": MISSED, "NOANSWER": MISSED, "BUSY": REJECTED,
                  "FAILED": UNKNOWN_OUTCOME, "CONGESTION": UNKNOWN_OUTCOME}
-_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}")
+_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})")
 _CLID = re.compile(r'^\s*"?(?P<name>[^"<]*?)"?\s*<(?P<num>[^>]*)>\s*$')
 
 
 def _layout_of(fields: list[str]) -> tuple[str, dict[str, int]] | None:
     lowered = [f.strip().lower() for f in fields]
-    if "start" in lowered and "billsec" in lowered and "disposition" in lowered:
-        return "header", {name: i for i, name in enumerate(lowered)}
-    for name, order in (("cdr_csv", CDR_CSV), ("cdr_custom", CDR_CUSTOM)):
+    if ("start" in lowered or "calldate" in lowered) and "billsec" in lowered and "disposition" in lowered:
+        cols = {name: i for i, name in reversed(list(enumerate(lowered)))}
+        cols.setdefault("start", cols.get("calldate"))
+        return "header", cols
+    for name, order in (("cdr_csv", CDR_CSV), ("cdr_custom", CDR_CUSTOM), ("cdr_table", CDR_TABLE)):
         start, disp = order.index("start"), order.index("disposition")
         if len(fields) > disp and _TIME.fullmatch(fields[start].strip()) \
                 and fields[disp].strip().upper() in _DISPOSITIONS:
@@ -65,12 +83,28 @@ def _parse(sniff, ctx):
         if reader is None:                           # the first record tells the column order
             layout = _layout_of(fields)
             if layout is None:
-                raise ValueError("neither the cdr_csv nor the cdr_custom column order")
-            reader = _RowReader(layout[1], ctx)
+                raise ValueError("not one of the CDR column orders (cdr_csv, cdr_custom, the cdr table) "
+                                 "and no header naming calldate or start, billsec and disposition")
+            reader = _RowReader(layout[1], ctx, sniff)
             if layout[0] == "header":
                 return None
         return reader.call(fields, loc)
     return csv_calls(sniff, ctx, ",", read)
+
+
+def internal_call(src: str, dst: str, extensions) -> None:
+    """Refuse a call between two of the household's own extensions (ValueError, the reason).
+
+    The one rule of both PBX importers (Asterisk, FreeSWITCH). Such a call (the kitchen phone
+    calling the office) never leaves the house: it has no other party, nothing a caller did and
+    nothing the law regulates. Stored as a call it would make the extension a number the
+    household calls, hence "someone it talks to" to the detectors, and swell its outgoing calls.
+    So it is refused as a record, counted with its reason, never dropped unseen: read = new +
+    duplicate + merged + rejected still holds and `callwatch rejects` lists each one. Only when
+    both ends are declared extensions ([asterisk] extensions): without that list nothing is
+    internal, and a call keeps the direction its context gives."""
+    if extensions and src in extensions and dst in extensions:
+        raise ValueError(f"internal call between extensions {src} and {dst} (not a call with the outside world)")
 
 
 def _peer(channel: str) -> str:
@@ -82,24 +116,32 @@ def _peer(channel: str) -> str:
 class _RowReader:
     """Turns CDR rows of one column layout into calls (a million rows: kept lean)."""
 
-    def __init__(self, cols: dict[str, int], ctx):
+    def __init__(self, cols: dict[str, int], ctx, sniff):
         cfg = ctx.config.asterisk
         self.incoming, self.outgoing = set(cfg.incoming_contexts), set(cfg.outgoing_contexts)
         self.extensions = set(cfg.extensions)
         self.to_utc, self.tzname = ctx.clock.to_utc_ms, ctx.clock.name
+        self.sniff, self.region, self.order = sniff, ctx.config.region, None   # order: (day first?, flag)
         c = cols
         self.i_start, self.i_disp, self.i_bill, self.i_dur = c["start"], c["disposition"], c["billsec"], c["duration"]
         self.i_src, self.i_dst, self.i_ctx, self.i_clid = c["src"], c["dst"], c["dcontext"], c["clid"]
         self.i_chan, self.i_dchan, self.i_app = c["channel"], c["dstchannel"], c["lastapp"]
         self.i_uid = c.get("uniqueid")
+        self.i_did, self.i_outcnum = c.get("did"), c.get("outbound_cnum")       # FreePBX, by name only
+
+    def _field(self, f, i) -> str:
+        return f[i].strip() if i is not None and i < len(f) else ""
 
     def direction(self, f, src, dst, context):
         ext = self.extensions
-        if ext and src in ext and dst in ext:
-            raise ValueError("internal call between two extensions (not a call from outside)")
+        internal_call(src, dst, ext)
         if context in self.incoming:
             return IN
         if context in self.outgoing:
+            return OUT
+        if self._field(f, self.i_did):
+            return IN
+        if self._field(f, self.i_outcnum):
             return OUT
         if ext and (src in ext) != (dst in ext):
             return OUT if src in ext else IN
@@ -109,12 +151,26 @@ class _RowReader:
                          f"incoming_contexts or outgoing_contexts, and no extension matches src, dst "
                          f"or the channels")
 
+    def _slashed(self, start: str):
+        """UTC ms and flag of a d/m/yyyy (or m/d/yyyy) H:MM:SS time."""
+        m = _TIME.fullmatch(start.strip())
+        if not m or m.group(1) is None:
+            raise ValueError(f"start {start[:40]!r} is not YYYY-MM-DD HH:MM:SS or d/m/yyyy H:MM:SS")
+        if self.order is None:                       # once, from the whole file
+            self.order = day_first(self.sniff, self.i_start, self.region)
+        first, assumed = self.order
+        a, b, y, h, mi, s = (int(g) for g in m.groups()[:6])
+        day, month = (a, b) if first else (b, a)
+        start_ms, flag = self.to_utc(y, month, day, h, mi, s)
+        return start_ms, flag or assumed
+
     def call(self, f, loc) -> Call:
         start = f[self.i_start]
-        if len(start) != 19 or start[4] != "-" or start[13] != ":":
-            raise ValueError(f"start {start[:40]!r} is not YYYY-MM-DD HH:MM:SS")
-        start_ms, flag = self.to_utc(int(start[0:4]), int(start[5:7]), int(start[8:10]),
-                                     int(start[11:13]), int(start[14:16]), int(start[17:19]))
+        if len(start) == 19 and start[4] == "-" and start[13] == ":":      # the common case, kept lean
+            start_ms, flag = self.to_utc(int(start[0:4]), int(start[5:7]), int(start[8:10]),
+                                         int(start[11:13]), int(start[14:16]), int(start[17:19]))
+        else:
+            start_ms, flag = self._slashed(start)
         disposition = f[self.i_disp]
         outcome = _DISPOSITIONS.get(disposition)
         if outcome is None:
@@ -132,11 +188,11 @@ class _RowReader:
         name = (m.group("name").strip() or None) if m else None
         if direction == IN:
             number = src or (m.group("num").strip() if m else "")
-            own = dst
+            own = self._field(f, self.i_did) or dst              # FreePBX: the DID reached, dst the extension
             if outcome == ANSWERED and f[self.i_app].strip().lower() == "voicemail":
                 outcome = VOICEMAIL
         else:
-            number, own, name = dst, src, None
+            number, own, name = dst, self._field(f, self.i_outcnum) or src, None
         uid = f[self.i_uid].strip() if self.i_uid is not None and self.i_uid < len(f) else ""
         return Call(start_ms, direction, outcome, number, loc, uid or f"{start}|{src}|{f[self.i_chan].strip()}",
                     disposition, self.tzname, start, flag, 1, billsec, 1, total - billsec, None,
@@ -145,6 +201,6 @@ class _RowReader:
 
 FORMAT = Format(
     name="asterisk-csv", family="asterisk",
-    description="Asterisk CDR CSV (cdr_csv or cdr_custom column order)",
+    description="Asterisk CDR CSV (cdr_csv, cdr_custom, the cdr table dumped; FreePBX CDR Reports)",
     identity="uniqueid (all legs of one call share it); without it: start, src, channel",
     recognise=_recognise, parse=_parse, line_based=True)

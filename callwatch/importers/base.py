@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -39,7 +39,7 @@ class Call:
     key: str                         # natural identity inside FAMILY
     source_type: str                 # the source's own type code or label, kept verbatim
     tz: str = "UTC"                  # zone the time was read in ("UTC" when the source gives UTC)
-    time_raw: str | None = None      # the time as written, when it was local text
+    time_raw: str | None = None      # the time as the source wrote it: local text, or a timestamp's digits
     time_flag: str | None = None     # dst-ambiguous, dst-nonexistent
     time_precision_s: int = 1        # 60 for minute-resolution sources
     duration_s: int | None = None    # talk time
@@ -204,8 +204,10 @@ OVERLONG = "\x00\n"
 
 
 def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
-                progress: Callable[[int], None] | None = None) -> Iterator[tuple[list[str] | None, str, str]]:
-    """(fields, locator, raw text) per CSV record; fields None when the line cannot be read."""
+                progress: Callable[[int], None] | None = None
+                ) -> Iterator[tuple[list[str] | None, str, str, tuple[int, int]]]:
+    """(fields, locator, problem, (first byte, end byte)) per CSV record; fields None, and the
+    problem said, when the line cannot be read."""
     reader_lines = LineReader(path, encoding, progress)
     lines = iter(reader_lines)
     start = 0
@@ -222,7 +224,7 @@ def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
             return
         except csv.Error as exc:
             end = reader_lines.end
-            yield None, f"line {line_no + 1} (bytes {start}-{end})", f"unreadable CSV: {exc}"
+            yield None, f"line {line_no + 1} (bytes {start}-{end})", f"unreadable CSV: {exc}", (start, end)
             line_no = skip_lines + rows.line_num
             start = end
             continue
@@ -230,25 +232,75 @@ def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
         first_line = line_no + 1
         line_no = skip_lines + rows.line_num
         loc = f"line {first_line} (bytes {start}-{end})"
-        start = end
+        span, start = (start, end), end
         if "\x00" in "".join(fields):          # one C pass; a generator per field costs more per row
             if reader_lines.overlong:
-                yield None, loc, f"line of {reader_lines.overlong:,} bytes, longer than {MAX_LINE:,}: not read"
+                yield None, loc, f"line of {reader_lines.overlong:,} bytes, longer than {MAX_LINE:,}: not read", span
                 reader_lines.overlong = 0
             else:
-                yield None, loc, "NUL byte in the record (a damaged line?)"
+                yield None, loc, "NUL byte in the record (a damaged line?)", span
             continue
-        yield fields, loc, ""
+        yield fields, loc, "", span
 
 
-def raw_of(fields: list[str] | None, delimiter: str = ",") -> str:
-    """The record as text again, for the rejects table (bounded: 4 KB)."""
-    if fields is None:
-        return ""
-    buf = io.StringIO()
-    csv.writer(buf, delimiter=delimiter, lineterminator="").writerow(fields)
-    text = buf.getvalue()
-    return text if len(text) <= 4096 else text[:4096] + "...[truncated]"
+RAW_LIMIT = 4096       # bytes of a refused record kept in the rejects table
+
+
+class Original:
+    """A refused record's text exactly as it stands in the archived file, read back by its byte
+    offsets: the rejects table is evidence of what was refused, so it holds the file's own bytes
+    (decoded in the file's encoding; undecodable bytes as \\xNN), never the record rebuilt from
+    its parsed fields. The file is opened at the first reject only; at most RAW_LIMIT bytes."""
+
+    def __init__(self, sniff):
+        self.path = sniff.path
+        enc = sniff.encoding or "utf-8"
+        if enc == "utf-16":                 # a BOM says which: the pieces read back carry none
+            enc = "utf-16-be" if sniff.head.startswith(codecs.BOM_UTF16_BE) else "utf-16-le"
+        self.encoding = {"utf-8-sig": "utf-8"}.get(enc, enc)
+        self._fh = None
+
+    def _read(self, start: int, size: int) -> bytes:
+        if self._fh is None:
+            self._fh = open(self.path, "rb")
+        self._fh.seek(start)
+        return self._fh.read(size)
+
+    def _text(self, data: bytes, final: bool) -> str:
+        return codecs.getincrementaldecoder(self.encoding)(errors="backslashreplace").decode(data, final)
+
+    def span(self, start: int, end: int) -> str:
+        """Bytes [start, end) as text, without the line ending that closes a CSV record."""
+        size = end - start
+        text = self._text(self._read(start, min(size, RAW_LIMIT)), size <= RAW_LIMIT)
+        if size > RAW_LIMIT:
+            return text + f"...[{size - RAW_LIMIT:,} more bytes]"
+        return text.rstrip("\r\n")
+
+    def element(self, start: int, name: str) -> str:
+        """The XML element that starts at byte ``start``: up to its '/>' or its end tag."""
+        text = self._text(self._read(start, RAW_LIMIT + 1), False)
+        end, quote = None, None
+        for i, ch in enumerate(text):
+            if quote:
+                quote = None if ch == quote else quote
+            elif ch in "\"'":
+                quote = ch
+            elif ch == ">":
+                end = i + 1
+                if text[i - 1] != "/":        # not empty: runs to its end tag
+                    m = re.compile(rf"</{re.escape(name)}\s*>").search(text, end)
+                    end = m.end() if m else None
+                break
+        if end is None or end > RAW_LIMIT:
+            return text[:RAW_LIMIT] + "...[truncated]"
+        return text[:end]
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
 
 
 def parse_hms(text: str) -> int:
@@ -283,18 +335,107 @@ def json_raw(entry) -> str:
     return json.dumps(entry, ensure_ascii=False)[:4000]
 
 
-def json_entries(entries, prefix: str, id_field: str, read):
+class _NotThere(Exception):
+    pass
+
+
+_JSON_WS = re.compile(r"[ \t\n\r]*")
+
+
+def _json_elements(text: str, pos: int, decode) -> list[tuple[int, int]]:
+    """(start, end) of each element of the JSON array at ``pos``."""
+    pos = _JSON_WS.match(text, pos).end()
+    if text[pos:pos + 1] != "[":
+        raise _NotThere
+    spans, pos = [], _JSON_WS.match(text, pos + 1).end()
+    while text[pos:pos + 1] != "]":
+        _value, end = decode(text, pos)
+        spans.append((pos, end))
+        pos = _JSON_WS.match(text, end).end()
+        if text[pos:pos + 1] == ",":
+            pos = _JSON_WS.match(text, pos + 1).end()
+    return spans
+
+
+def _json_spans(text: str, pos: int, where: tuple, decode) -> list[tuple[int, int]]:
+    """Spans of the entries of the array reached from ``pos`` along ``where``: member names, or
+    "*" for every element of an array (their arrays joined, as an importer flattens them)."""
+    if not where:
+        return _json_elements(text, pos, decode)
+    step, rest = where[0], where[1:]
+    if step == "*":
+        out = []
+        for start, _end in _json_elements(text, pos, decode):
+            try:
+                out += _json_spans(text, start, rest, decode)
+            except _NotThere:
+                pass
+        return out
+    pos = _JSON_WS.match(text, pos).end()
+    if text[pos:pos + 1] != "{":
+        raise _NotThere
+    found, pos = None, _JSON_WS.match(text, pos + 1).end()
+    while text[pos:pos + 1] != "}":
+        key, pos = decode(text, pos)
+        pos = _JSON_WS.match(text, _JSON_WS.match(text, pos).end() + 1).end()       # past the colon
+        if key == step:
+            found = pos                 # the last one, as json.load keeps it
+        _value, pos = decode(text, pos)
+        pos = _JSON_WS.match(text, pos).end()
+        if text[pos:pos + 1] == ",":
+            pos = _JSON_WS.match(text, pos + 1).end()
+    if found is None:
+        raise _NotThere
+    return _json_spans(text, found, rest, decode)
+
+
+MAX_JSON_READ_BACK = 32 * 1024 * 1024      # a box's call list is a few hundred kB
+
+
+class JsonOriginal:
+    """The text of a JSON export's call entries as they stand in the file, for their rejects
+    (the file's own text, never the entry re-serialised). ``where`` leads from the document to the
+    list: member names, "*" for each element of an array. The file is read again, and walked, at
+    the first reject only; if the walk does not find as many entries as were parsed, a reject
+    falls back to the entry written out again, marked so."""
+
+    def __init__(self, sniff, where: tuple, count: int):
+        self.sniff, self.where, self.count, self._spans, self._text = sniff, where, count, None, ""
+
+    def __call__(self, i: int, entry) -> str:
+        import json
+        if self._spans is None:
+            try:
+                if self.sniff.size > MAX_JSON_READ_BACK:      # the parsed document is in memory already
+                    raise _NotThere
+                with open(self.sniff.path, encoding=self.sniff.encoding or "utf-8", errors="replace") as fh:
+                    self._text = fh.read()
+                self._spans = _json_spans(self._text, 0, self.where, json.JSONDecoder().raw_decode)
+            except (_NotThere, ValueError, IndexError, RecursionError):
+                self._spans = []
+            if len(self._spans) != self.count:
+                self._spans = []
+        if not self._spans:
+            return json_raw(entry) + "  [written out again: not found in the file]"
+        start, end = self._spans[i]
+        text = self._text[start:end]
+        return text if len(text) <= RAW_LIMIT else text[:RAW_LIMIT] + f"...[{len(text) - RAW_LIMIT:,} more characters]"
+
+
+def json_entries(entries, prefix: str, id_field: str, read, original: JsonOriginal | None = None):
     """Calls or rejects for a list of JSON call entries. ``read(entry, locator)`` returns a Call
-    or raises ValueError, whose message becomes the reject's reason."""
+    or raises ValueError, whose message becomes the reject's reason; ``original`` gives a refused
+    entry's text as it stands in the file."""
+    raw = original or (lambda i, entry: json_raw(entry))
     for i, entry in enumerate(entries):
         loc = f"{prefix}[{i}]" + (f" {id_field}={entry.get(id_field)}" if isinstance(entry, dict) else "")
         if not isinstance(entry, dict):
-            yield Reject(loc, "entry is not an object", json_raw(entry))
+            yield Reject(loc, "entry is not an object", raw(i, entry))
             continue
         try:
             yield read(entry, loc)
         except ValueError as exc:
-            yield Reject(loc, str(exc), json_raw(entry))
+            yield Reject(loc, str(exc), raw(i, entry))
 
 
 def unix_seconds(value, name: str) -> int:
@@ -322,6 +463,32 @@ def first_csv_row(sniff, delimiter: str = ",") -> list[str] | None:
         return None
 
 
+# Regions that write dates month first (12/31/26); everywhere else a slashed date is day first.
+MONTH_FIRST_REGIONS = {"US", "CA", "PH", "FM", "MH", "PW"}
+_SLASHED_DATE = re.compile(r"\s*(\d{1,2})/(\d{1,2})/\d{2,4}\b")
+
+
+def day_first(sniff, column: int, region: str, delimiter: str = ",") -> tuple[bool, str | None]:
+    """Whether the slashed dates (5/10/2026) in ``column`` of a CSV export are day first, and the
+    flag each call must carry when the file does not say: a day above 12 anywhere in the file
+    settles it (flag None); otherwise the region's custom decides, flagged
+    ``date-order-assumed:dd/mm`` (or ``mm/dd``)."""
+    with open(sniff.path, encoding=sniff.encoding or "utf-8", errors="replace", newline="") as fh:
+        try:
+            for f in csv.reader(fh, delimiter=delimiter):
+                m = _SLASHED_DATE.match(f[column]) if len(f) > column else None
+                if m:
+                    a, b = int(m.group(1)), int(m.group(2))
+                    if a > 12 >= b:
+                        return True, None
+                    if b > 12 >= a:
+                        return False, None
+        except csv.Error:               # a damaged line: the rows before it have had their say
+            pass
+    first = region not in MONTH_FIRST_REGIONS
+    return first, f"date-order-assumed:{'dd/mm' if first else 'mm/dd'}"
+
+
 def sqlite_open(path):
     """An export database opened read-only and immutable: reading never writes to it."""
     import sqlite3
@@ -344,7 +511,11 @@ def sqlite_columns(path, table: str) -> set[str]:
 def stream_xml(sniff, handler, records: list, wrap: str | None = None):
     """Parse an XML export in chunks with defusedxml (any entity or external reference refused),
     yielding what ``handler`` appends to ``records`` as it goes. ``wrap`` names an element to
-    wrap bare fragments in (several top-level elements are not one XML document)."""
+    wrap bare fragments in (several top-level elements are not one XML document).
+
+    The handler is given ``start_byte()``, the file offset where the element being started
+    begins (call it in ``startElement``), and ``original``, which reads a refused element back
+    from the file by that offset (``original.element(start, name)``)."""
     import xml.sax
     import xml.sax.expatreader
 
@@ -356,6 +527,9 @@ def stream_xml(sniff, handler, records: list, wrap: str | None = None):
     parser.setFeature(xml.sax.handler.feature_namespaces, False)
     parser.setContentHandler(handler)
     handler.setDocumentLocator(xml.sax.expatreader.ExpatLocator(parser))   # feed() never sets it
+    shift = len(f"<{wrap}>") if wrap else 0
+    handler.start_byte = lambda: parser._parser.CurrentByteIndex - shift   # the locator's own way in
+    handler.original = original = Original(sniff)
 
     def drain():
         out = records[:]
@@ -378,7 +552,10 @@ def stream_xml(sniff, handler, records: list, wrap: str | None = None):
     except DefusedXmlException as exc:
         raise UnreadableFile(sniff.path, f"XML declares entities or a DTD, which are refused for safety "
                                          f"({type(exc).__name__})") from None
-    yield from drain()
+    try:
+        yield from drain()
+    finally:          # the last records are worked on while the generator waits here
+        original.close()
 
 
 # What may stand before an XML export's root: a declaration, comments, processing instructions
@@ -398,23 +575,27 @@ def csv_calls(sniff, ctx, delimiter: str, read, *, skip_lines: int = 0, number_l
     alike (a dialler's double ring): the n-th such record in the file gets "#n" on its key, so
     both stay, and the same pair in an overlapping export maps onto them again."""
     seen: dict[str, int] = {}
-    for fields, loc, problem in csv_records(sniff.path, sniff.encoding, delimiter, skip_lines=skip_lines,
-                                            progress=ctx.progress):
-        if fields is None:
-            yield Reject(loc, problem, "")
-            continue
-        if not (fields and fields[0].strip()) and not any(f.strip() for f in fields):
-            continue
-        try:
-            call = read(fields, loc)
-        except (ValueError, IndexError, KeyError) as exc:
-            reason = str(exc) if isinstance(exc, ValueError) else "too few fields or a missing column"
-            yield Reject(loc, reason, raw_of(fields, delimiter))
-            continue
-        if call is None:
-            continue
-        if number_lookalikes:
-            seen[call.key] = n = seen.get(call.key, 0) + 1
-            if n > 1:
-                call.key += f"#{n}"
-        yield call
+    original = Original(sniff)
+    try:
+        for fields, loc, problem, span in csv_records(sniff.path, sniff.encoding, delimiter, skip_lines=skip_lines,
+                                                      progress=ctx.progress):
+            if fields is None:
+                yield Reject(loc, problem, original.span(*span))
+                continue
+            if not (fields and fields[0].strip()) and not any(f.strip() for f in fields):
+                continue
+            try:
+                call = read(fields, loc)
+            except (ValueError, IndexError, KeyError) as exc:
+                reason = str(exc) if isinstance(exc, ValueError) else "too few fields or a missing column"
+                yield Reject(loc, reason, original.span(*span))
+                continue
+            if call is None:
+                continue
+            if number_lookalikes:
+                seen[call.key] = n = seen.get(call.key, 0) + 1
+                if n > 1:
+                    call.key += f"#{n}"
+            yield call
+    finally:
+        original.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, count_of_seconds,
-                                      json_entries, load_json, unix_seconds)
+                                      json_entries, JsonOriginal, load_json, unix_seconds)
 
 
 def _recognise(sniff) -> int:
@@ -26,10 +26,12 @@ def _entries(doc):
 
 
 def _parse(sniff, ctx):
-    entries = _entries(load_json(sniff))
+    doc = load_json(sniff)
+    entries = _entries(doc)
     if entries is None:
         raise UnreadableFile(sniff.path, 'no call list: expected [{"calllog": [...]}]')
-    return json_entries(entries, "calllog", "id", _read)
+    where = ("*", "calllog") if isinstance(doc, list) else ("calllog",)
+    return json_entries(entries, "calllog", "id", _read, JsonOriginal(sniff, where, len(entries)))
 
 
 def _read(e, loc) -> Call:
@@ -46,7 +48,7 @@ def _read(e, loc) -> Call:
     number = "" if e.get("number") is None else str(e.get("number"))
     return Call(start_ms=when * 1000, direction=IN if kind == "in" else OUT, outcome=outcome, number_raw=number,
                 locator=loc, key=f"{when}|{number}|{kind}|{seconds}", source_type=f"{kind}/answered={int(answered)}",
-                duration_s=seconds)
+                time_raw=str(when), duration_s=seconds)
 
 
 FORMAT = Format(

@@ -10,14 +10,18 @@ under two ids; the identity leaves ``id`` out so that such twins count once.
 
 from __future__ import annotations
 
+import re
+
 from callwatch.errors import UnreadableFile
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, UNKNOWN_OUTCOME, Call, count_of_seconds,
-                                      json_entries, load_json, unix_seconds)
+                                      json_entries, JsonOriginal, load_json, unix_seconds)
 _TYPES = {"missed": (IN, MISSED), "accepted": (IN, ANSWERED), "outgoing": (OUT, None)}
 
 
 def _entries(doc):
+    if isinstance(doc, dict) and doc.get("success") is True and set(doc) == {"success"}:
+        return []                   # an empty log: the box leaves "result" out
     if isinstance(doc, dict) and "result" in doc:
         if doc.get("success") is False:
             return None
@@ -27,6 +31,12 @@ def _entries(doc):
     return None
 
 
+# An empty call log, as polled: {"success": true} (or with an empty result). A successful read of
+# 0 calls, not an unknown format. Open-source clients read it so too (fbxtools: a missing "result"
+# is an empty log).
+_EMPTY = re.compile(r'\{\s*"success"\s*:\s*true\s*(?:,\s*"result"\s*:\s*\[\s*\]\s*)?\}\s*')
+
+
 def _recognise(sniff) -> int:
     text = sniff.stripped
     if not text.startswith(("{", "[")):
@@ -34,14 +44,18 @@ def _recognise(sniff) -> int:
     keys = ('"datetime"', '"type"', '"number"', '"duration"')
     if all(k in text for k in keys) and ('"line_id"' in text or '"contact_id"' in text):
         return 85
+    if _EMPTY.fullmatch(text):
+        return 60
     return 0
 
 
 def _parse(sniff, ctx):
-    entries = _entries(load_json(sniff))
+    doc = load_json(sniff)
+    entries = _entries(doc)
     if entries is None:
         raise UnreadableFile(sniff.path, "no call list: expected a list or {success, result: [...]}")
-    return json_entries(entries, "result", "id", _read)
+    where = ("result",) if isinstance(doc, dict) else ()
+    return json_entries(entries, "result", "id", _read, JsonOriginal(sniff, where, len(entries)))
 
 
 def _read(entry, loc) -> Call:
@@ -62,7 +76,7 @@ def _read(entry, loc) -> Call:
         name = None
     return Call(start_ms=when * 1000, direction=direction, outcome=outcome, number_raw=number, locator=loc,
                 key=f"{when}|{number}|{kind}|{seconds}|{entry.get('line_id', '')}",
-                source_type=kind, duration_s=talk, ring_s=ring, caller_name=name)
+                source_type=kind, time_raw=str(when), duration_s=talk, ring_s=ring, caller_name=name)
 
 
 FORMAT = Format(

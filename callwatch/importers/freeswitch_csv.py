@@ -7,7 +7,13 @@
 Times are the switch's local time. Files re-saved by a spreadsheet lose their quotes and
 write ``2020/2/10 22:41`` (no seconds: minute precision). Direction from the dialplan context
 (FreeSWITCH's ``public`` = from outside, ``default`` = from the user's phones; more in
-``[asterisk]`` contexts) or the user's extensions. One uuid is one call: repeated rows count once.
+``[asterisk]`` contexts) or the user's extensions; a call between two of the user's extensions is
+refused with its reason, by the rule the Asterisk importer applies (``asterisk_csv.internal_call``).
+One uuid is one call: repeated rows count once.
+
+Outcome: a call with an ``answer_stamp`` and talk time (``billsec`` > 0) was answered, whatever
+the hangup cause says of how it ended (NORMAL_UNSPECIFIED, RECOVERY_ON_TIMER_EXPIRE, a media
+timeout...: the cause is kept in ``source_type``). Otherwise the cause decides where it is known.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import re
 
 from callwatch.importers import Format
+from callwatch.importers.asterisk_csv import internal_call
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, csv_calls,
                                       first_csv_row)
 
@@ -48,9 +55,13 @@ def _call(f, loc, clock, incoming, outgoing, extensions) -> Call:
     start_ms, flag = clock.to_utc_ms(int(y), int(mo), int(d), int(h), int(mi), int(s or 0))
     duration, billsec = int(float(f[7])), int(float(f[8]))
     cause = f[9].strip().upper()
-    outcome = _CAUSES.get(cause, UNKNOWN_OUTCOME)
-    if outcome == ANSWERED and not billsec:
-        outcome = MISSED if cause == "NORMAL_CLEARING" and not f[5].strip() else outcome
+    if f[5].strip() and billsec > 0:          # answered and talked: answered is answered
+        outcome = ANSWERED
+    else:
+        outcome = _CAUSES.get(cause, UNKNOWN_OUTCOME)
+        if outcome == ANSWERED and not billsec:
+            outcome = MISSED if cause == "NORMAL_CLEARING" and not f[5].strip() else outcome
+    internal_call(src, dst, extensions)
     if context in incoming:
         direction = IN
     elif context in outgoing:

@@ -21,11 +21,17 @@ _TYPES = {"1": (IN, ANSWERED, "incoming"), "2": (IN, MISSED, "missed"), "3": (OU
           "11": (OUT, None, "active outgoing")}
 
 
+# A box with no call in its list: the root and its timestamp only (0 calls, not an unknown format).
+_EMPTY = re.compile(XML_PROLOGUE + r"<root>\s*<timestamp>\d*</timestamp>\s*</root>\s*", re.S)
+
+
 def _recognise(sniff) -> int:
     text = sniff.stripped
     if re.match(XML_PROLOGUE + r"(<root>\s*(<timestamp>[^<]*</timestamp>\s*)?)?<Call>", text, re.S) \
             and "<Type>" in text and "<Date>" in text:
         return 90
+    if _EMPTY.fullmatch(text):
+        return 60
     return 0
 
 
@@ -33,6 +39,7 @@ class _Handler(xml.sax.handler.ContentHandler):
     def __init__(self, sink):
         super().__init__()
         self.sink, self.record, self.field, self.text, self.count, self.where = sink, None, None, [], 0, ""
+        self.start = 0                 # where the current <Call> begins in the file
         self.locator = None
 
     def setDocumentLocator(self, locator):
@@ -43,6 +50,7 @@ class _Handler(xml.sax.handler.ContentHandler):
             self.count += 1
             self.record = {}
             self.where = f"<Call> #{self.count} (line {self.locator.getLineNumber()})"
+            self.start = self.start_byte()
         elif self.record is not None:
             self.field, self.text = name, []
 
@@ -52,7 +60,7 @@ class _Handler(xml.sax.handler.ContentHandler):
 
     def endElement(self, name):
         if name == "Call" and self.record is not None:
-            self.sink.append((self.where, self.record))
+            self.sink.append((self.where, self.record, lambda start=self.start: self.original.element(start, "Call")))
             self.record = None
         elif self.record is not None and name == self.field:
             self.record[name] = "".join(self.text).strip()
@@ -63,31 +71,30 @@ def _parse(sniff, ctx):
     records: list = []
     seen: dict[str, int] = {}
     wrap = None if sniff.stripped.startswith(("<?xml", "<root")) else "root"   # bare <Call> fragments
-    for where, record in stream_xml(sniff, _Handler(records), records, wrap):
-        yield from _calls([(where, record)], ctx, seen)
+    for item in stream_xml(sniff, _Handler(records), records, wrap):
+        yield from _calls([item], ctx, seen)
 
 
 def _calls(records, ctx, seen):
-    for where, r in records:
-        raw = "".join(f"<{k}>{v}</{k}>" for k, v in r.items())[:4000]
+    for where, r, original in records:
         code = r.get("Type", "")
         if code not in _TYPES:
-            yield Reject(where, f"unknown call type {code!r}", raw)
+            yield Reject(where, f"unknown call type {code!r}", original())
             continue
         direction, outcome, label = _TYPES[code]
         when, dur = r.get("Date", ""), r.get("Duration", "")
         m, d = _DATE.fullmatch(when), _DUR.fullmatch(dur)
         if not m:
-            yield Reject(where, f"Date {when[:40]!r} is not dd.mm.yy HH:MM", raw)
+            yield Reject(where, f"Date {when[:40]!r} is not dd.mm.yy HH:MM", original())
             continue
         if not d:
-            yield Reject(where, f"Duration {dur[:40]!r} is not H:MM", raw)
+            yield Reject(where, f"Duration {dur[:40]!r} is not H:MM", original())
             continue
         day, month, year, hour, minute = (int(g) for g in m.groups())
         try:
             start_ms, flag = ctx.clock.to_utc_ms(year + (2000 if year < 100 else 0), month, day, hour, minute, 0)
         except ValueError as exc:
-            yield Reject(where, str(exc), raw)
+            yield Reject(where, str(exc), original())
             continue
         seconds = (int(d.group(1)) * 60 + int(d.group(2))) * 60
         if direction == IN:

@@ -1,4 +1,6 @@
 """Google Voice, Google Takeout: one HTML file per call (``Voice/Calls/<number> - <Type> - <UTC>.html``).
+Recognised by the whole page, or by the call's own markup when the page lost its ``<head>`` or its
+"Call Log for" title on the way (a published time with a kind label or the other party's hCard).
 
 The call's kind is in the ``rel="tag"`` labels (``#missed``, ``#received``, ``#placed``,
 ``#voicemail``, ``#recorded``) and in the text ("Missed call from"...); the other party in
@@ -27,12 +29,22 @@ _ISO_DURATION = re.compile(r"PT(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?")
 MAX_BYTES = 8 * 1024 * 1024
 
 
+# The call's own microformat markup, which survives a page saved without its <head> or its
+# "Call Log for" title: the published time, and a kind label (rel="tag" to voice#missed...) or the
+# other party's hCard (vcard with a tel link).
+_PUBLISHED = re.compile(r"<abbr\s[^>]*class=[\"']?[^\"'>]*\bpublished\b", re.I)
+_KIND_TAG = re.compile(r"rel=[\"']?tag\b[^>]*href=[\"']?[^\"'>]*voice#(?:" + "|".join(_KINDS) + r")\b", re.I)
+_HCARD = re.compile(r"class=[\"']?[^\"'>]*\bvcard\b[\s\S]*?class=[\"']?[^\"'>]*\btel\b", re.I)
+
+
 def _recognise(sniff) -> int:
     text = sniff.text
     if 'class="haudio"' in text and "Call Log for" in text and 'class="published"' in text:
         return 85
     if 'class="hChatLog' in text or ("Google Voice" in text and 'class="message"' in text):
         return 50           # a Takeout text-message page: parsed only to be skipped with its reason
+    if _PUBLISHED.search(text) and (_KIND_TAG.search(text) or _HCARD.search(text)):
+        return 80
     return 0
 
 

@@ -51,6 +51,7 @@ def _parse(sniff, ctx):
             start_ms = int(round((date + APPLE_EPOCH_S) * 1000))
             yield Call(start_ms=start_ms, direction=direction, outcome=outcome, number_raw=address or "", locator=loc,
                        key=uid or f"{start_ms}|{address}|{originated}", source_type=_KINDS.get(kind, f"type {kind}"),
+                       time_raw=str(date),
                        duration_s=seconds, caller_name=name or None,
                        region=country.upper() if isinstance(country, str) and len(country) == 2 else None)
     except sqlite3.DatabaseError as exc:

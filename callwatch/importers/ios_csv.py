@@ -13,12 +13,11 @@ from __future__ import annotations
 import re
 
 from callwatch.importers import Format
-from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, Call, csv_calls, first_csv_row, parse_hms
+from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, Call, csv_calls, day_first, first_csv_row, parse_hms
 
 _TYPES = {"incoming": IN, "outgoing": OUT, "missed": IN, "received": IN, "dialed": OUT}
 _ISO = re.compile(r"(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})")
 _SLASH = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{2,4}) (\d{1,2}):(\d{2})(?::(\d{2}))?")
-MONTH_FIRST_REGIONS = {"US", "CA", "PH", "FM", "MH", "PW"}
 
 
 def _kind(value: str):
@@ -75,24 +74,8 @@ def _recognise_imazing(sniff) -> int:
     return 0
 
 
-def _date_order(sniff, region: str) -> tuple[bool, bool]:
-    """(day first?, settled by the file?)"""
-    import csv
-    with open(sniff.path, encoding=sniff.encoding or "utf-8", errors="replace", newline="") as fh:
-        for f in csv.reader(fh):
-            m = _SLASH.fullmatch(f[1].strip()) if len(f) > 1 else None
-            if m:
-                a, b = int(m.group(1)), int(m.group(2))
-                if a > 12 >= b:
-                    return True, True
-                if b > 12 >= a:
-                    return False, True
-    return region not in MONTH_FIRST_REGIONS, False
-
-
 def _parse_imazing(sniff, ctx):
-    day_first, settled = _date_order(sniff, ctx.config.region)
-    assumed = None if settled else f"date-order-assumed:{'dd/mm' if day_first else 'mm/dd'}"
+    first, assumed = day_first(sniff, 1, ctx.config.region)
 
     def read(fields, loc):
         kind, when = _kind(fields[0]), fields[1].strip()
@@ -100,7 +83,7 @@ def _parse_imazing(sniff, ctx):
         if not m:
             raise ValueError(f"date {when[:40]!r} is not dd/mm/yy HH:MM")
         a, b, y, h, mi, s = m.groups()
-        day, month = (int(a), int(b)) if day_first else (int(b), int(a))
+        day, month = (int(a), int(b)) if first else (int(b), int(a))
         year = int(y) + (2000 if len(y) == 2 else 0)
         start_ms, flag = ctx.clock.to_utc_ms(year, month, day, int(h), int(mi), int(s or 0))
         return _call(kind, fields[3].strip(), fields[4].strip() if len(fields) > 4 else "", start_ms,
