@@ -20,6 +20,7 @@ from rich.text import Text
 
 from callwatch import __version__, config as config_mod, importers
 from callwatch.errors import CallwatchError, storage_fault
+from callwatch.evidence.verify import EXIT_HELP as VERIFY_EXIT_HELP
 from callwatch.shown import install_log_filter, shown
 
 if TYPE_CHECKING:
@@ -536,67 +537,68 @@ def report_cmd(env, finding_id, number, start, end, lang, out_dir, at):
 
 
 def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang=None, out_dir=Path("."), at=None):
-    from datetime import timezone
-    from callwatch.evidence import data as evidence_data, pack as evidence_pack
+    from callwatch.evidence import pack as evidence_pack
     if at is not None and at.tzinfo is None:
         from zoneinfo import ZoneInfo
         at = at.replace(tzinfo=ZoneInfo(env.config.timezone))
     store = env.store()
     try:
         with err.status("building the evidence pack..."):
-            gathered = evidence_data.gather(store, env.config, finding_id=finding_id, number=number,
-                                            start=start, end=end, at=at.astimezone(timezone.utc) if at else None)
-            result = evidence_pack.build(gathered, out_dir, lang or env.config.report_language)
+            result = evidence_pack.make(store, env.config, out_dir, finding_id=finding_id, number=number,
+                                        start=start, end=end, lang=lang, at=at)
     finally:
         store.close()
     # soft_wrap: hashes and paths must stay on one line, whole, to be copied
     console.print(f"Evidence pack: [bold]{escape(str(result.folder))}[/]", highlight=False, soft_wrap=True, markup=True)
     console.print(f"          zip: {result.zip_path}", highlight=False, soft_wrap=True)
     console.print(f"  fingerprint: {result.fingerprint} (SHA-256 of manifest.json)", highlight=False, soft_wrap=True)
+    console.print(f"         root: {result.root} (SHA-256 of SHA256SUMS"
+                  + (", time-stamped: SHA256SUMS.tsr)" if result.timestamped else ", not time-stamped)"),
+                  highlight=False, soft_wrap=True)
     console.print(f"Check it with: callwatch verify {result.zip_path}", highlight=False, soft_wrap=True)
     return result
 
 
-@cli.command("verify")
+@cli.command("verify", epilog=VERIFY_EXIT_HELP)
 @click.argument("pack", type=click.Path(exists=True))
 @click.option("--no-store", is_flag=True, help="Do not check the archived source exports in the data directory.")
+@click.option("--store", "rebuild", is_flag=True,
+              help="Also make the pack again from the store (same finding, period, --at, language) and compare "
+                   "every file byte for byte.")
 @click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False),
-              help="CA certificate of the time-stamping authority (default: [timestamp] ca_file).")
+              help="CA certificate(s) of the time-stamping authority (default: [timestamp] ca_file).")
 @click.pass_obj
 @handle_errors
-def verify_cmd(env, pack, no_store, tsa_ca):
-    """Check an evidence pack (folder or zip): every file and, with the store, every source export."""
+def verify_cmd(env, pack, no_store, rebuild, tsa_ca):
+    """Check an evidence pack (folder or zip) and say what it proves, one line per level: files,
+    time-stamp, its signature, its authority, and with --store the rebuild."""
     from callwatch.evidence.verify import verify
     from callwatch import identity
+    if no_store and rebuild:
+        raise click.UsageError("--store and --no-store contradict each other")
     store = None
     if not no_store:
         identity.check_present(env.config.data_dir, identity.DB_NAME)    # a lost store is said, not skipped
+    if rebuild and not (env.config.data_dir / "callwatch.db").exists():
+        raise CallwatchError(f"--store: no call store in {env.config.data_dir}")
     if not no_store and (env.config.data_dir / "callwatch.db").exists():
         store = env.store()
     try:
         ca = Path(tsa_ca) if tsa_ca else env.config.timestamp.ca_file
-        report = verify(Path(pack), store, ca)
+        report = verify(Path(pack), store, ca, rebuild_config=env.config if rebuild else None)
     finally:
         if store is not None:
             store.close()
-    console.print(f"fingerprint: {report.fingerprint}", highlight=False, soft_wrap=True)
-    for name in report.changed:
-        err.print(f"[red]CHANGED[/]  {escape(name)}", highlight=False, markup=True)
-    for name in report.missing:
-        err.print(f"[red]MISSING[/]  {escape(name)}", highlight=False, markup=True)
-    for name in report.extra:
-        err.print(f"[red]EXTRA[/]    {escape(name)}", highlight=False, markup=True)
-    for name in report.sources_bad:
-        err.print(f"[red]SOURCE[/]   {escape(name)}", highlight=False, markup=True)
-    for problem in report.problems:
-        err.print(f"[red]PROBLEM[/]  {escape(problem)}", highlight=False, markup=True)
-    if report.timestamp:
-        console.print(f"time-stamp: {report.timestamp}", highlight=False, soft_wrap=True)
-    if report.ok:
-        extra = f", {report.sources_checked} source export(s) match the archive" if report.sources_checked else ""
-        console.print(f"[green]intact[/]: {report.checked} files match{escape(extra)}.", highlight=False, markup=True)
-    else:
-        sys.exit(1)
+    if report.fingerprint:
+        console.print(f"fingerprint: {report.fingerprint} (SHA-256 of manifest.json)", highlight=False, soft_wrap=True)
+    if report.root:
+        console.print(f"       root: {report.root} (SHA-256 of SHA256SUMS)", highlight=False, soft_wrap=True)
+    for good, line in report.lines():
+        if good:
+            console.print(line, highlight=False, soft_wrap=True)
+        else:
+            err.print(line, highlight=False, soft_wrap=True)
+    sys.exit(report.exit_code)
 
 
 @cli.command("formats")

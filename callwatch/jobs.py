@@ -153,13 +153,12 @@ class Jobs:
         return ("ok" if sent else "failed"), "digest sent" if sent else "digest not delivered"
 
     def job_snapshot(self):
-        from callwatch.evidence import data as evidence_data, pack as evidence_pack
+        from callwatch.evidence import pack as evidence_pack
         from callwatch.store import Store
         with Store(self.data_dir) as store:
             if store.conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone() is None:
                 return "nothing", "no finding to document"
-            gathered = evidence_data.gather(store, self.config)
-            result = evidence_pack.build(gathered, private_dir(self.data_dir / "snapshots"), self.config.report_language)
+            result = evidence_pack.make(store, self.config, private_dir(self.data_dir / "snapshots"))
         return "ok", f"{result.zip_path.name} fingerprint {result.fingerprint}"
 
     def job_maintenance(self):

@@ -169,8 +169,8 @@ def test_a_pack_re_zipped_by_the_user_is_reported_as_re_zipped_not_as_tampered(s
     result = run(scanned, "verify", str(scanned / "rezipped.zip"))
     assert result.exit_code == 1
     assert "re-zipped: the files inside are intact" in result.text
-    assert not any(word in result.output for word in ("CHANGED", "MISSING", "EXTRA", "not a file of the pack"))
+    assert not any(word in result.output for word in ("changed:", "missing:", "extra:", "not a file of the pack"))
     rezip(scanned / "doctored.zip", lambda p: p.read_bytes() + (b"\r\n" if p.name == "calls.csv" else b""))
     result = run(scanned, "verify", str(scanned / "doctored.zip"))
-    assert result.exit_code == 1 and "CHANGED calls.csv" in result.text and "re-zipped" not in result.text
+    assert result.exit_code == 1 and "changed: calls.csv" in result.text and "re-zipped" not in result.text
     assert run(scanned, "verify", str(original)).exit_code == 0

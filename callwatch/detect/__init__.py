@@ -42,7 +42,10 @@ def _evaluate(group, df, pack, config):
     kept = calls[calls["tier"] != campaigns.EXCLUDED]
     if kept.empty:               # every call excluded by the user: no finding left
         return None
-    counted = kept[kept["tier"].isin(campaigns.COUNTED)]
+    # A call dated after its own import (a clock glitch) stays in the finding, flagged
+    # ``future``, but breaks no rule, counted or lead: its date, what the rules judge, is wrong.
+    dated = kept[~kept["future"]]
+    counted = dated[dated["tier"].isin(campaigns.COUNTED)]
     # Another company than the operator: nothing says the household is its customer.
     declared = {"customer": False}
     if group.category == campaigns.OPERATOR:
@@ -51,7 +54,7 @@ def _evaluate(group, df, pack, config):
     ctx = rules.Context(_applicable_objections(group, config), declared=declared, holiday_country=pack.holidays,
                         registrations=lines.registrations(config))
     breaches = rules.evaluate(pack, counted, ctx)
-    if_confirmed = rules.evaluate(pack, kept, ctx) if len(kept) > len(counted) else breaches
+    if_confirmed = rules.evaluate(pack, dated, ctx) if len(dated) > len(counted) else breaches
     return findings.build(group, calls, breaches, if_confirmed, pack)
 
 

@@ -66,7 +66,7 @@ WORDS = {
            "voicemail": "messagerie", "unknown": "inconnu",
            # signals (frame.SIGNAL_NAMES)
            "silent": "silencieux", "short": "court", "ping": "bref", "withheld": "masqué", "weekend": "week-end",
-           "holiday": "férié",
+           "holiday": "férié", "future": "daté après import",
            # attribution bases and certainty (detect/campaigns.py)
            "declared-number": "numéro déclaré", "declared-prefix": "préfixe déclaré", "caller-name": "nom présenté",
            "same-block": "même bloc", "rotation": "rotation", "reserved-range": "tranche réservée",
@@ -224,7 +224,10 @@ class _Doc(FPDF):
 
 
 def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path, lang: str,
-           token_info=None) -> bytes:
+           authority: str | None = None) -> bytes:
+    """authority: the time-stamping authority (URL without credentials) asked once this PDF is
+    made, or None. The PDF cannot show the token's time: the token stamps a list that holds
+    this PDF's hash, so it only exists after the PDF."""
     lang = lang if lang in LABELS else "en"
     L = LABELS[lang]
     doc = _Doc(fingerprint, lang)
@@ -251,7 +254,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
              (L["rulepack"], f"{data.pack.name} ({data.pack.id}, version {data.pack.version})"),
              (L["fingerprint"], fingerprint)]
     doc.grid([("", "")] + cover, (45, 137), size=9, header=False, mono_cols=())
-    doc.para(_date_statement(token_info, lang) or L["date_basis"], size=8)
+    doc.para(_date_statement(authority, lang) or L["date_basis"], size=8)
 
     # summary
     doc.heading(L["summary"])
@@ -351,6 +354,8 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                      _word(lang, c["outcome"]), talk, " ".join(_word(lang, sig) for sig in c["signals"].split(",") if sig),
                      f"{refs[c['source_sha256']]} {c['locator']}"))
     doc.grid(rows, (9, 29, 27, 18, 23, 14, 12, 15, 35), size=6.2)
+    if data.future_calls:
+        _future_calls(doc, data, refs, lang)
 
     # method
     doc.heading(L["method"])
@@ -371,12 +376,9 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
               "To verify: `callwatch verify <folder or zip>` recomputes every hash; or `sha256sum -c SHA256SUMS` in the "
               "folder. The call table (calls.csv) and the manifest are attached inside this PDF."), size=8)
 
-    statement = _date_statement(token_info, lang)
+    statement = _date_statement(authority, lang)
     if statement:
-        doc.para(statement + (f" Série {token_info[1].serial}, politique {token_info[1].policy}, {token_info[1].tsa}."
-                              if lang == "fr" else
-                              f" Serial {token_info[1].serial}, policy {token_info[1].policy}, {token_info[1].tsa}."),
-                 size=8)
+        doc.para(statement, size=8)
 
     # attestation
     doc.heading(L["attestation"])
@@ -475,15 +477,37 @@ def _decision_text(d, lang: str) -> str:
             + (f"; reason: {d.reason}" if d.reason else "") + ".")
 
 
-def _date_statement(token_info, lang: str) -> str | None:
-    if not token_info:
+def _future_calls(doc, data: PackData, refs: dict, lang: str) -> None:
+    """Calls dated after the import that brought them: a device clock error. Listed apart,
+    counted in no figure, rule or chart."""
+    n = len(data.future_calls)
+    doc.para((f"{n} appel(s) de ce numéro portent une date postérieure à l'import du fichier qui les contient : "
+              "l'horloge de l'appareil était fausse. Ils sont listés ici tels qu'exportés, hors du tableau, des chiffres, "
+              "des graphiques et des règles." if lang == "fr" else
+              f"{n} call(s) of this finding are dated after the import of the file that holds them: the device's clock "
+              "was wrong. They are listed here as exported, outside the table, the figures, the charts and the rules."),
+             size=8)
+    rows = [tuple(_word(lang, w) for w in ("#", "UTC", "number", "imported (UTC)", "source"))]
+    for c in data.future_calls:
+        rows.append((str(c["id"]), c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})", c["imported_at"],
+                     f"{refs[c['source_sha256']]} {c['locator']}"))
+    doc.grid(rows, (12, 36, 30, 36, 68), size=6.3)
+
+
+def _date_statement(authority: str | None, lang: str) -> str | None:
+    # Never "qualified": that is an eIDAS legal status this tool cannot establish.
+    if not authority:
         return None
-    url, info = token_info
     if lang == "fr":
-        return (f"Horodatage qualifié : le manifeste (dont l'empreinte figure ci-dessus) a été horodaté par l'autorité "
-                f"{url} le {info.time} (jeton RFC 3161 : manifest.tsr).")
-    return (f"Trusted time-stamp: the manifest (fingerprint above) was time-stamped by the authority {url} at "
-            f"{info.time} (RFC 3161 token: manifest.tsr).")
+        return (f"Horodatage par un tiers : une fois ce dossier établi, sa liste d'empreintes SHA256SUMS (qui contient "
+                f"celle de ce PDF et de chaque autre fichier) est soumise à l'autorité d'horodatage {authority} "
+                f"(RFC 3161) ; son jeton est le fichier SHA256SUMS.tsr. L'heure d'établissement ci-dessus est celle de "
+                f"l'ordinateur ; l'heure prouvée est celle du jeton, que « callwatch verify » affiche avec le nom de "
+                f"l'autorité qui l'a signé.")
+    return (f"Third-party time-stamp: once this pack was made, its list of hashes SHA256SUMS (which holds the hash of "
+            f"this PDF and of every other file) is time-stamped by the authority {authority} (RFC 3161); its token is "
+            f"the file SHA256SUMS.tsr. The generation time above is this computer's clock; the proven time is the "
+            f"token's, which `callwatch verify` shows with the name of the authority that signed it.")
 
 
 def _fix_xmp_dates(pdf: bytes, when: datetime) -> bytes:
