@@ -169,3 +169,25 @@ def test_the_french_dossier_words_rules_details_and_attributions_in_french(repor
     english_pack = evidence_pack.build(gathered, tmp_path / "en", "en")
     text_en = " ".join(" ".join(p.extract_text() for p in PdfReader(english_pack.folder / "evidence.pdf").pages).split())
     assert "no. 5 in 30 days" in text_en and "Assumes: the calls are canvassing" in text_en
+
+
+def test_a_date_given_with_at_is_said_to_be_given_by_the_user(make_household, tmp_path):
+    from callwatch.evidence.verify import verify as verify_pack
+    h = make_household(OPERATOR_CONFIG + '\n[complainant]\nname = "Anne Martin"\n')
+    h.import_(h.write("calls.xml", oppo_xml(build())))
+    scan(h.store, h.config)
+    at = datetime.now(timezone.utc).replace(microsecond=0)
+    given = evidence_pack.make(h.store, h.config, tmp_path / "given", lang="fr", at=at)
+    clock = evidence_pack.make(h.store, h.config, tmp_path / "clock", lang="fr")
+    manifest = json.loads((given.folder / "manifest.json").read_text())
+    assert manifest["inputs"]["date_given_by_user"] is True
+    assert manifest["date_basis"].startswith("the generation time was given by the user (--at)")
+    cover = " ".join(PdfReader(given.folder / "evidence.pdf").pages[0].extract_text().split())
+    assert "date donnée par l'utilisateur (--at)" in cover and "Anne Martin" in cover
+    assert "Adresse ______" in cover                            # not in the config: a blank to fill by hand
+    plain = " ".join(PdfReader(clock.folder / "evidence.pdf").pages[0].extract_text().split())
+    assert "donnée par l'utilisateur" not in plain
+    assert json.loads((clock.folder / "manifest.json").read_text())["inputs"]["date_given_by_user"] is False
+    # the rebuild makes the --at pack again, byte for byte
+    report = verify_pack(given.folder, h.store, rebuild_config=h.config)
+    assert report.rebuild is not None and not report.rebuild.differs, report.lines()

@@ -37,6 +37,7 @@ class PackData:
     excluded: list[dict] = field(default_factory=list)   # calls the user excluded, with the decision
     decisions: list = field(default_factory=list)        # review.Decision in force that concern this finding
     line_names: dict = field(default_factory=dict)       # line key -> label
+    date_given: bool = False                 # generated_at was given by the user (--at), not read from the clock
     future_calls: list[dict] = field(default_factory=list)   # dated after their import: shown apart
 
     @property
@@ -186,4 +187,5 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
                  or (d.number is None and d.call_id is None and d.finding_key == finding["key"])]
     return PackData(finding, numbers, calls, breaches, {r.id: r for r in pack.rules}, pack, sources, config,
                     (at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0),
-                    (start, end), objections, leads, excluded, decisions, names, future)
+                    (start, end), objections, leads=leads, excluded=excluded, decisions=decisions,
+                    line_names=names, future_calls=future)

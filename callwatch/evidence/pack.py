@@ -152,6 +152,7 @@ def make(store, config, out_dir: Path, *, finding_id: int | None = None, number:
     last_import = store.conn.execute("SELECT IFNULL(MAX(id), 0) FROM imports").fetchone()[0]
     gathered = data_mod.gather(store, config, finding_id=finding_id, number=number, start=start, end=end,
                                at=generated_at)
+    gathered.date_given = at is not None
     return build(gathered, out_dir, lang or config.report_language, last_import=last_import)
 
 
@@ -196,13 +197,14 @@ def _manifest(data: PackData, lang: str, files: dict[str, bytes], authority: str
         "rule_pack": {"id": data.pack.id, "version": data.pack.version, "sha256": sha256_file(data.pack.path)},
         "config_sha256": data.config.fingerprint,
         # With the keys above, what `verify --store` needs to make this very pack again.
-        "inputs": {"language": lang,
+        "inputs": {"language": lang, "date_given_by_user": data.date_given,
                    "from": start.isoformat() if start else None, "to": end.isoformat() if end else None,
                    "timestamp_authority": authority,
                    "software": {"callwatch": __version__,
                                 **{lib: library_version(lib) for lib in RENDERING_LIBRARIES}}},
         "store": {"last_import_id": last_import},
-        "date_basis": "the generation time is the clock of the computer that made this pack; a trusted "
+        "date_basis": ("the generation time was given by the user (--at); " if data.date_given else
+                       "the generation time is the clock of the computer that made this pack; ") + "a trusted "
                       "time-stamp, when one was obtained, is the file SHA256SUMS.tsr (RFC 3161): it stamps "
                       "SHA256SUMS, which lists every file of the pack, this manifest and evidence.pdf included",
         "files": [{"name": rel, "sha256": hashlib.sha256(content).hexdigest(), "size": len(content)}

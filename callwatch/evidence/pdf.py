@@ -38,6 +38,10 @@ LABELS = {
         "integrity": "Intégrité et sources", "attestation": "Attestation", "letters": "Annexe : projets de lettres",
         "leads": "Pistes non comptées", "decisions": "Vos décisions",
         "kits": "Annexe : formulaires de plainte pré-remplis",
+        "date_given": "date donnée par l'utilisateur (--at), non lue sur l'horloge",
+        "date_given_basis": "Date donnée par l'utilisateur : l'heure d'établissement a été indiquée à la main (--at) ; "
+                            "aucun horodatage par un tiers de confiance.",
+        "complainant": "Plaignant(e)", "address": "Adresse", "lines": "Lignes (titulaire)",
         "page": "page", "date_basis": "Date auto-déclarée : l'heure d'établissement est celle de l'ordinateur qui a "
                                       "produit ce dossier ; aucun horodatage par un tiers de confiance.",
     },
@@ -49,6 +53,10 @@ LABELS = {
         "attestation": "Attestation", "letters": "Appendix: draft letters", "page": "page",
         "leads": "Leads, not counted", "decisions": "Your decisions",
         "kits": "Appendix: complaint forms, filled",
+        "date_given": "date given by the user (--at), not read from the clock",
+        "date_given_basis": "Date given by the user: the generation time was typed in (--at); no trusted "
+                            "time-stamping authority was used.",
+        "complainant": "Complainant", "address": "Address", "lines": "Lines (holder)",
         "date_basis": "Self-declared date: the generation time is the clock of the computer that made this pack; "
                       "no trusted time-stamping authority was used.",
     },
@@ -249,12 +257,15 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     cover = [(L["subject"], data.subject),
              (L["period"], f"{figures['first']} — {figures['last']} ({zone})"),
              (L["generated"], f"{local_gen.strftime('%Y-%m-%d %H:%M:%S %Z')} ({zone}); "
-                              f"{data.generated_at.strftime('%Y-%m-%dT%H:%M:%SZ')} UTC"),
+                              f"{data.generated_at.strftime('%Y-%m-%dT%H:%M:%SZ')} UTC"
+                              + (f" — {L['date_given']}" if data.date_given else "")),
+             *_complainant_rows(data, lang),
              (L["version"], f"callwatch {__version__}"),
              (L["rulepack"], f"{data.pack.name} ({data.pack.id}, version {data.pack.version})"),
              (L["fingerprint"], fingerprint)]
     doc.grid([("", "")] + cover, (45, 137), size=9, header=False, mono_cols=())
-    doc.para(_date_statement(authority, lang) or L["date_basis"], size=8)
+    doc.para(_date_statement(authority, lang) or (L["date_given_basis"] if data.date_given else L["date_basis"]),
+             size=8)
 
     # summary
     doc.heading(L["summary"])
@@ -411,6 +422,18 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                    mime_type="application/json", associated_file_relationship="Source",
                    modification_date=data.generated_at)
     return _fix_xmp_dates(bytes(doc.output()), data.generated_at)
+
+
+def _complainant_rows(data: PackData, lang: str) -> list[tuple[str, str]]:
+    """Who complains, on which lines: what the config gives, a blank to fill by hand otherwise."""
+    from callwatch.wording import phone
+    L = LABELS[lang]
+    p = data.config.complainant
+    blank = "______________________________"
+    holder_name = p.name or (" vous" if lang == "fr" else "you")
+    lines = "; ".join(f"{phone(data.line_key(ln), data.config.region)} {ln.label} "
+                      f"({ln.holder if ln.holder else holder_name.strip()})" for ln in data.config.lines)
+    return [(L["complainant"], p.name or blank), (L["address"], p.address or blank), (L["lines"], lines or blank)]
 
 
 def _in_force_text(rule, lang: str) -> str:

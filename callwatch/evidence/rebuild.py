@@ -40,6 +40,7 @@ def rebuild(files: dict[str, bytes], manifest: dict, store, config) -> RebuildCh
     try:
         period = [date.fromisoformat(inputs[k]) if inputs.get(k) else None for k in ("from", "to")]
         gathered = data_mod.gather(store, config, finding_id=row[0], start=period[0], end=period[1], at=at)
+        gathered.date_given = bool(inputs.get("date_given_by_user"))
         with tempfile.TemporaryDirectory(prefix="callwatch-rebuild-") as tmp:
             result = pack_mod.build(gathered, Path(tmp), str(inputs.get("language") or "en"), stamp=False,
                                     authority=inputs.get("timestamp_authority"), last_import=last_import)
