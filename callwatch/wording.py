@@ -174,6 +174,54 @@ def phone(number: str | None, region: str = "FR") -> str:
                                       else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
+# The call table (calls.csv and the PDF): column headings and the values of the store's vocabularies.
+CSV_HEADERS = (
+    ("call_id", "n° d'appel"), ("local_date", "date locale"), ("local_time", "heure locale"),
+    ("time_zone", "fuseau"), ("weekday", "jour"), ("utc", "UTC"), ("called_line", "ligne appelée"),
+    ("number", "numéro"), ("presentation", "présentation"), ("outcome", "issue"), ("talk_s", "durée (s)"),
+    ("talk_precision_s", "précision de la durée (s)"), ("ring_s", "sonnerie (s)"), ("attribution", "attribution"),
+    ("signals", "signaux"), ("rules_broken", "règles enfreintes"), ("source_file", "fichier source"),
+    ("source_sha256", "SHA-256 du fichier source"), ("locator", "emplacement dans le fichier"))
+VALUES_FR = {
+    # outcomes
+    "answered": "décroché", "missed": "manqué", "rejected": "rejeté", "blocked": "bloqué", "voicemail": "messagerie",
+    "unknown": "inconnu",
+    # presentations
+    "allowed": "présenté", "withheld": "masqué", "payphone": "cabine",
+    # signals (detect/frame.SIGNAL_NAMES)
+    "silent": "silencieux", "short": "court", "ping": "sonnerie brève", "weekend": "week-end", "holiday": "férié",
+    "future": "daté après l'import",
+    # tiers
+    "declared": "déclaré", "same-block": "même bloc", "confirmed": "confirmé", "probable": "probable",
+    "rotation": "rotation", "excluded": "exclu",
+}
+SIGNALS_EN = {"ping": "short ring"}
+
+
+def value(word: str, lang: str = "en") -> str:
+    """A stored vocabulary word (outcome, presentation, signal, tier) in the report's language."""
+    if lang == "fr":
+        return VALUES_FR.get(word, word)
+    return SIGNALS_EN.get(word, word)
+
+
+_LOCATOR_FR = ((r"\bline (\d+) \(bytes (\d+)-(\d+)\)", r"ligne \1 (octets \2 à \3)"),
+               (r"> #(\d+) \(line (\d+), column (\d+)\)", r"> n° \1 (ligne \2, colonne \3)"),
+               (r"> #(\d+) \(line (\d+)\)", r"> n° \1 (ligne \2)"),
+               (r"\(line (\d+)\)", r"(ligne \1)"), (r"^line (\d+)", r"ligne \1"), (r" to ", " à "))
+
+
+def locator(text: str, lang: str = "en") -> str:
+    """Where a record is in its file, as the importer wrote it (English), in the report's language;
+    database and JSON paths (calls._id=42, result[3] id=92) read the same in both."""
+    if lang != "fr" or not text:
+        return text
+    import re
+    for pattern, repl in _LOCATOR_FR:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
 def tier(name: str, lang: str = "en") -> str:
     pair = TIERS.get(name)
     return (pair[1] if lang == "fr" else pair[0]) if pair else name

@@ -4,6 +4,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import stat
 import zipfile
 from datetime import datetime, timezone
@@ -14,6 +15,7 @@ from pypdf import PdfReader
 from callwatch.detect import scan
 from callwatch.evidence import data as evidence_data, pack as evidence_pack
 from callwatch.evidence.verify import verify
+from conftest import read_calls_csv
 from household import OPERATOR_CONFIG, build, oppo_xml
 
 AT = datetime(2026, 11, 21, 9, 30, tzinfo=timezone.utc)
@@ -46,12 +48,12 @@ def test_pack_layout_private_and_verified(reported):
 
 def test_pdf_csv_and_json_agree(reported):
     _, gathered, result = reported
-    rows = list(csv.DictReader(io.StringIO((result.folder / "calls.csv").read_bytes().decode("utf-8-sig"))))
+    rows = read_calls_csv((result.folder / "calls.csv").read_bytes())
     findings = json.loads((result.folder / "findings.json").read_text())
     figures = findings["figures"]
     assert figures["calls"] == len(rows) == len(gathered.calls)
-    assert figures["silent"] == sum("silent" in r["signals"].split(",") for r in rows)
-    assert figures["missed"] == sum(r["outcome"] == "missed" for r in rows)
+    assert figures["silent"] == sum("silencieux" in r["signals"].split(",") for r in rows)     # a French pack
+    assert figures["missed"] == sum(r["outcome"] == "manqué" for r in rows)
     for rule in findings["rules_broken"]:
         assert len(rule["calls"]) == sum(rule["id"] in r["rules_broken"].split() for r in rows)
     reader = PdfReader(result.folder / "evidence.pdf")
@@ -117,7 +119,8 @@ def test_any_change_is_caught(reported, tmp_path):
     pdf.write_bytes(original)
     csv_path = folder / "calls.csv"
     content = csv_path.read_bytes()
-    csv_path.write_bytes(content.replace(b"missed", b"answe", 1))
+    csv_path.write_bytes(content.replace("manqué".encode(), "décro".encode(), 1))
+    assert csv_path.read_bytes() != content
     report = verify(folder)
     assert "calls.csv" in report.changed and not report.ok
     csv_path.write_bytes(content)
@@ -191,3 +194,51 @@ def test_a_date_given_with_at_is_said_to_be_given_by_the_user(make_household, tm
     # the rebuild makes the --at pack again, byte for byte
     report = verify_pack(given.folder, h.store, rebuild_config=h.config)
     assert report.rebuild is not None and not report.rebuild.differs, report.lines()
+
+
+def test_a_french_calls_csv_opens_in_a_french_spreadsheet_with_numbers_intact(reported):
+    """French headings and values, ";" between fields, and numbers a spreadsheet keeps as text."""
+    import pandas as pd
+    _, gathered, result = reported
+    blob = (result.folder / "calls.csv").read_bytes()
+    assert blob.startswith(b"\xef\xbb\xbf")
+    head = blob.decode("utf-8-sig").split("\r\n", 1)[0]
+    assert head.startswith("n° d'appel;date locale;heure locale;fuseau;jour;UTC;ligne appelée;numéro;")
+    # read as a French spreadsheet reads it: ";" between fields, "," the decimal mark
+    table = pd.read_csv(io.BytesIO(blob), sep=";", decimal=",", encoding="utf-8-sig")
+    numbers = table["numéro"].astype(str)
+    assert numbers.str.startswith("+33 ").all() and len(table) == len(gathered.calls)
+    assert set(table["issue"]) <= {"décroché", "manqué", "rejeté", "bloqué", "messagerie", "inconnu"}
+    assert set(table["jour"]) <= {"lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"}
+    assert table["emplacement dans le fichier"].str.match(r"<CALL_RECORDS> n° \d+ \(ligne \d+, colonne \d+\)").all()
+    assert not any(w in blob.decode("utf-8-sig") for w in (",answered,", "Monday", "allowed", "withheld"))
+
+
+@pytest.mark.skipif(not shutil.which("soffice"), reason="LibreOffice (libreoffice-calc-nogui) is not installed")
+def test_libreoffice_in_french_keeps_every_number_with_its_plus(reported, tmp_path):
+    """The real spreadsheet: LibreOffice Calc, French locale, converts calls.csv to xlsx; the
+    numbers must come out as text cells starting with "+" (a bare +33162345012 becomes the
+    number 33162345012: checked here too, so the test shows it would catch that)."""
+    import re
+    import subprocess
+    import zipfile
+    _, gathered, result = reported
+    work = tmp_path / "lo"
+    work.mkdir()
+    (work / "calls.csv").write_bytes((result.folder / "calls.csv").read_bytes())
+    (work / "bare.csv").write_bytes(re.sub(rb"\+33 (\d) (\d\d) (\d\d) (\d\d) (\d\d)", rb"+33\1\2\3\4\5",
+                                           (result.folder / "calls.csv").read_bytes()))
+    for name in ("calls.csv", "bare.csv"):
+        subprocess.run(["soffice", "--headless", f"-env:UserInstallation=file://{work}/profile",
+                        "--infilter=CSV:59,34,76,1,,1036", "--convert-to", "xlsx", "--outdir", str(work), name],
+                       cwd=work, env={**os.environ, "LC_ALL": "C.UTF-8"}, capture_output=True, timeout=180, check=True)
+
+    def column_h(xlsx):
+        with zipfile.ZipFile(xlsx) as z:
+            sheet = z.read("xl/worksheets/sheet1.xml").decode()
+            strings = re.findall(r"<t[^>]*>([^<]*)</t>", z.read("xl/sharedStrings.xml").decode())
+        cells = re.findall(r'<c r="H(\d+)"([^>]*)>(?:<v>([^<]*)</v>)?', sheet)
+        return [(strings[int(v)] if 't="s"' in attrs else ("number", v)) for row, attrs, v in cells if row != "1"]
+    ours = column_h(work / "calls.xlsx")
+    assert len(ours) == len(gathered.calls) and all(isinstance(v, str) and v.startswith("+33 ") for v in ours)
+    assert all(v[0] == "number" for v in column_h(work / "bare.xlsx"))

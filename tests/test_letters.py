@@ -13,6 +13,7 @@ import pytest
 from callwatch.detect import scan
 from callwatch.evidence import data as evidence_data, pack as evidence_pack
 from callwatch.wording import long_date
+from conftest import read_calls_csv
 from household import OPERATOR_CONFIG, build, oppo_xml
 
 AT = dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.timezone.utc)
@@ -37,7 +38,7 @@ def _pack(make_household, tmp_path, config, lang, name, events=None):
     result = evidence_pack.build(evidence_data.gather(h.store, h.config, at=AT), tmp_path / name, lang)
     files = {p.relative_to(result.folder).as_posix(): p.read_bytes() for p in result.folder.rglob("*") if p.is_file()}
     findings = json.loads(files["findings.json"])
-    rows = list(csv.DictReader(io.StringIO(files["calls.csv"].decode("utf-8-sig"))))
+    rows = read_calls_csv(files["calls.csv"])
     return files, findings, rows
 
 
@@ -81,7 +82,7 @@ def test_french_letters_state_each_rules_own_figures(make_household, tmp_path):
     counted_days = {long_date(r["local_date"], "fr") for r in rows}
     assert set(dates) <= counted_days
     number = re.search(r"Numéro qui vous a appelé : ([\d ]+)", kit).group(1).strip()
-    assert number.replace(" ", "") in {r["number"].replace("+33", "0") for r in rows}
+    assert number.replace(" ", "") in {r["number"].replace(" ", "").replace("+33", "0") for r in rows}
     description = files["complaints/signalconso.md"].decode().split("Description (")[1]
     assert int(description.split(" caractères")[0]) <= 5000
     assert "calls.csv" not in kit.split("Pièces jointes")[1].split("Vos coordonnées")[0].replace("le CSV", "")
@@ -112,7 +113,7 @@ def test_uk_letters_and_kits(make_household, tmp_path):
     by_moment = {(long_date(r["local_date"], "en"), r["local_time"][:5]): r for r in rows}
     for day, time, zone, number in listed:
         row = by_moment[(day, time)]
-        assert zone == row["time_zone"] and number.replace(" ", "").lstrip("0") in row["number"]
+        assert zone == row["time_zone"] and number.replace(" ", "").lstrip("0") in row["number"].replace(" ", "")
     letter = " ".join(_texts(files, "letters")["letters/objection-to-the-company.md"].split())
     tps = next(r for r in findings["rules_broken"] if r["id"] == "uk.pecr-21.tps")
     assert f"{len(tps['calls'])} of these calls came although my number is registered" in letter
@@ -130,8 +131,8 @@ def test_us_letters_kits_and_the_ftc_csv(make_household, tmp_path):
     assert ftc[0] == ["Company_Phone_Number", "Created_Date", "Violation_Date", "Consumer_City", "Consumer_State",
                       "Consumer_Area_Code", "Subject", "Recorded_Message_Or_Robocall"]
     violating = [r for r in rows if r["rules_broken"]]
-    assert [(r[0], r[2]) for r in ftc[1:]] == [(r["number"].removeprefix("+1"), f"{r['local_date']} {r['local_time']}")
-                                              for r in violating]
+    assert [(r[0], r[2]) for r in ftc[1:]] == [(r["number"].replace(" ", "").replace("-", "").removeprefix("+1"),
+                                               f"{r['local_date']} {r['local_time']}") for r in violating]
     assert all(r[5] == "718" for r in ftc[1:])
     letter = " ".join(_texts(files, "letters")["letters/do-not-call-request.md"].split())
     per_rule = {r["id"]: len(r["calls"]) for r in findings["rules_broken"]}

@@ -50,6 +50,7 @@ from callwatch import __version__
 from callwatch.evidence import dating, kits, letters, pdf, timestamp
 from callwatch.errors import CallwatchError
 from callwatch.evidence.data import PackData
+from callwatch.wording import locator
 from callwatch.private import private_dir, write_private
 
 PACK_FORMAT = 2                 # 1: before the root and the recorded inputs (token over the manifest)
@@ -58,9 +59,6 @@ TOKEN_NAME = "SHA256SUMS.tsr"
 # for that reason alone, and `verify --store` says so.
 RENDERING_LIBRARIES = ("fpdf2", "matplotlib")
 
-CSV_COLUMNS = ("call_id", "local_date", "local_time", "time_zone", "weekday", "utc", "called_line", "number",
-               "presentation", "outcome", "talk_s", "talk_precision_s", "ring_s", "attribution", "signals",
-               "rules_broken", "source_file", "source_sha256", "locator")
 
 
 @dataclass
@@ -81,23 +79,46 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def csv_rows(data: PackData) -> list[list[str]]:
+def csv_rows(data: PackData, lang: str = "en") -> list[list[str]]:
+    """The call table, one row per counted call, in the pack's language. Numbers are written in
+    their international form with spaces (+33 1 62 34 50 12): a spreadsheet keeps that as text,
+    where it would turn +33162345012 into the number 33162345012."""
+    from callwatch.wording import DAYS, value
     rows = []
     for c in data.calls:
-        rows.append([str(c["id"]), c["local_date"], c["local_time"], c["zone"], c["weekday"], c["utc"],
-                     data.line_name(c["line"]), c["number"] or f"({c['presentation']})", c["presentation"],
-                     c["outcome"], "" if c["duration_s"] is None else str(c["duration_s"]),
+        weekday = DAYS[lang if lang == "fr" else "en"][datetime.fromisoformat(c["local_date"]).weekday()]
+        rows.append([str(c["id"]), c["local_date"], c["local_time"], c["zone"], weekday, c["utc"],
+                     data.line_name(c["line"], lang), spaced(c["number"]) if c["number"]
+                     else f"({value(c['presentation'], lang)})", value(c["presentation"], lang),
+                     value(c["outcome"], lang), "" if c["duration_s"] is None else str(c["duration_s"]),
                      str(c["duration_precision_s"]), "" if c["ring_s"] is None else str(c["ring_s"]),
-                     c["attribution"], c["signals"], " ".join(c["rules"]), c["source"], c["source_sha256"],
-                     c["locator"]])
+                     value(c["attribution"], lang), ",".join(value(s, lang) for s in c["signals"].split(",") if s),
+                     " ".join(c["rules"]), c["source"], c["source_sha256"], locator(c["locator"], lang)])
     return rows
 
 
-def calls_csv(data: PackData) -> bytes:
+def spaced(number: str) -> str:
+    """+33162345012 as +33 1 62 34 50 12 (any number the plan knows); anything else as stored."""
+    import phonenumbers
+    if not number.startswith("+"):
+        return number
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_valid_number(parsed):
+        return number
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def calls_csv(data: PackData, lang: str = "en") -> bytes:
+    """UTF-8 with a BOM; in French packs, French headings and values separated by ";" (what a
+    spreadsheet set to French expects: "," is its decimal comma)."""
+    from callwatch.wording import CSV_HEADERS
     buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\r\n")
-    writer.writerow(CSV_COLUMNS)
-    writer.writerows(csv_rows(data))
+    writer = csv.writer(buf, delimiter=";" if lang == "fr" else ",", lineterminator="\r\n")
+    writer.writerow([fr if lang == "fr" else en for en, fr in CSV_HEADERS])
+    writer.writerows(csv_rows(data, lang))
     return b"\xef\xbb\xbf" + buf.getvalue().encode("utf-8")
 
 
@@ -231,7 +252,7 @@ def _build(data, out_dir, lang, name, folder, zip_part, stamp, authority, last_i
     final = out_dir / name
     _remove(folder)
     private_dir(folder)
-    files: dict[str, bytes] = {"calls.csv": calls_csv(data), "findings.json": findings_json(data)}
+    files: dict[str, bytes] = {"calls.csv": calls_csv(data, lang), "findings.json": findings_json(data)}
     for letter_name, text in letters.render(data, lang).items():
         files[f"letters/{letter_name}"] = text.encode("utf-8")
     for kit_name, content in kits.render(data, lang).items():
