@@ -222,6 +222,31 @@ def locator(text: str, lang: str = "en") -> str:
     return text
 
 
+def talk(duration: int | None, precision: int, outcome: str, lang: str = "en") -> str:
+    """Talk time as the source measured it: "12 s"; a minute-precision "0:01" (stored as 60 s,
+    rounded up) as "1 to 60 s"; nothing for a call nobody answered (it had no talk time)."""
+    if duration is None or outcome in ("missed", "rejected", "blocked"):
+        return ""
+    if precision <= 1:
+        return f"{duration} s"
+    if duration == 0:
+        return "0 s"
+    low = max(1, duration - precision + 1)
+    return f"{low} à {duration} s" if lang == "fr" else f"{low} to {duration} s"
+
+
+SIGNAL_LEGEND = {
+    "fr": "Signaux : silencieux = décroché, 3 s de conversation au plus, mesuré à la seconde ; court = décroché, "
+          "moins d'une minute, mesuré à la minute (jamais dit silencieux) ; sonnerie brève = manqué après moins de "
+          "15 s de sonnerie ; masqué = numéro non présenté ; week-end ; férié = jour férié légal. Durée : telle que "
+          "la source la mesure (« 1 à 60 s » pour une source qui compte en minutes).",
+    "en": "Signals: silent = answered, 3 s of talk or less, measured to the second; short = answered, under a "
+          "minute, measured to the minute (never called silent); short ring = missed after ringing less than 15 s; "
+          "withheld = no number shown; weekend; holiday = public holiday. Talk time: as the source measures it "
+          "(\"1 to 60 s\" for a source counting in minutes).",
+}
+
+
 def tier(name: str, lang: str = "en") -> str:
     pair = TIERS.get(name)
     return (pair[1] if lang == "fr" else pair[0]) if pair else name

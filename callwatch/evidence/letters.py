@@ -40,8 +40,10 @@ def render(data: PackData, lang: str) -> dict[str, str]:
 def summary_fr(data: PackData) -> str:
     """The finding's "why" in French, from the same claims."""
     c = claims_of(data, "fr")
-    parts = [f"{c.subject} : {c.calls} appels ou tentatives comptés depuis {len(c.numbers)} numéro(s)"
-             + (f" et {c.withheld} en numéro masqué" if c.withheld else "")
+    n = len(c.numbers)
+    whom = (f"depuis {n} numéro{'s' if n > 1 else ''}" if n else "") + (
+        (" et " if n else "") + f"{c.withheld} en numéro masqué" if c.withheld else "")
+    parts = [f"{c.subject} : {c.calls} appels ou tentatives comptés {whom}"
              + f", du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, sur {c.days_with_calls} jours, "
                f"jusqu'à {c.max_per_day} par jour",
              f"{c.silent} silencieux, {c.missed} manqués, {c.answered} décrochés"]

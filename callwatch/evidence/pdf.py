@@ -14,18 +14,21 @@ from fpdf import FPDF
 from callwatch import __version__
 from callwatch.evidence import charts, kits, letters as letters_mod
 from callwatch.evidence.data import PackData
-from callwatch.wording import describe, tier
+from callwatch.wording import locator
+from callwatch.wording import SIGNAL_LEGEND, describe, talk as talk_text, tier, value
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
 CHART_LABELS = {
     "fr": {"silent": "silencieux", "answered": "décrochés", "missed": "manqués", "other": "autres",
            "calls_per_day": "appels par jour", "hour": "heure locale (le cadre vert : créneaux permis)",
-           "days": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], "title1": "Appels par jour",
+           "days": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], "holidays": "fériés",
+           "title1": "Appels par jour",
            "title2": "Heure et jour de la semaine"},
     "en": {"silent": "silent", "answered": "answered", "missed": "missed", "other": "other",
            "calls_per_day": "calls per day", "hour": "local hour (green frame: permitted window)",
-           "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "title1": "Calls per day",
+           "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "holidays": "holidays",
+           "title1": "Calls per day",
            "title2": "Hour and weekday"},
 }
 
@@ -73,7 +76,7 @@ WORDS = {
            "answered": "décroché", "missed": "manqué", "rejected": "rejeté", "blocked": "bloqué",
            "voicemail": "messagerie", "unknown": "inconnu",
            # signals (frame.SIGNAL_NAMES)
-           "silent": "silencieux", "short": "court", "ping": "bref", "withheld": "masqué", "weekend": "week-end",
+           "silent": "silencieux", "short": "court", "ping": "sonnerie brève", "withheld": "masqué", "weekend": "week-end",
            "holiday": "férié", "future": "daté après import",
            # attribution bases and certainty (detect/campaigns.py)
            "declared-number": "numéro déclaré", "declared-prefix": "préfixe déclaré", "caller-name": "nom présenté",
@@ -328,9 +331,9 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                  size=8)
         rows = [tuple(_word(lang, w) for w in ("#", "local", "number", "line", "outcome", "attribution", "signals"))]
         for c in data.leads:
-            rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({_word(lang, c['presentation'])})",
-                         data.line_name(c["line"], lang), _word(lang, c["outcome"]), tier(c["attribution"], lang),
-                         " ".join(_word(lang, sig) for sig in c["signals"].split(",") if sig)))
+            rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({value(c['presentation'], lang)})",
+                         data.line_name(c["line"], lang), value(c["outcome"], lang), tier(c["attribution"], lang),
+                         " ".join(value(sig, lang) for sig in c["signals"].split(",") if sig)))
         doc.grid(rows, (10, 33, 25, 26, 16, 46, 26), size=6.5)
 
     # the user's decisions
@@ -343,14 +346,13 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                       f"{len(data.excluded)} call(s) excluded by you, removed from every figure:"), size=8)
             rows = [tuple(_word(lang, w) for w in ("#", "local", "number", "line", "outcome"))]
             for c in data.excluded:
-                rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({_word(lang, c['presentation'])})",
-                             data.line_name(c["line"], lang), _word(lang, c["outcome"])))
+                rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({value(c['presentation'], lang)})",
+                             data.line_name(c["line"], lang), value(c["outcome"], lang)))
             doc.grid(rows, (12, 45, 35, 45, 45), size=6.5)
 
     # calls
     doc.heading(L["calls"])
-    doc.para(("Heures locales en " if lang == "fr" else "Local times in ") + zone + "; UTC. "
-             + ("Durée : secondes (± précision de la source)." if lang == "fr" else "Talk time: seconds (± source precision)."),
+    doc.para(("Heures locales en " if lang == "fr" else "Local times in ") + zone + " ; UTC. " + SIGNAL_LEGEND[lang],
              size=8)
     refs = {src["sha256"]: f"S{i}" for i, src in enumerate(data.sources, start=1)}
     doc.para(("Sources : " if lang == "fr" else "Sources: ")
@@ -358,12 +360,11 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     rows = [tuple(_word(lang, w) for w in ("#", "local", "UTC", "line", "number", "outcome", "talk", "signals",
                                            "source"))]
     for c in data.calls:
-        talk = "" if c["duration_s"] is None else (f"{c['duration_s']} s" if c["duration_precision_s"] == 1
-                                                   else f"{c['duration_s']} s ±{c['duration_precision_s']}")
         rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", data.line_name(c["line"], lang),
-                     c["number"] or f"({c['presentation']})",
-                     _word(lang, c["outcome"]), talk, " ".join(_word(lang, sig) for sig in c["signals"].split(",") if sig),
-                     f"{refs[c['source_sha256']]} {c['locator']}"))
+                     c["number"] or f"({value(c['presentation'], lang)})", value(c["outcome"], lang),
+                     talk_text(c["duration_s"], c["duration_precision_s"], c["outcome"], lang),
+                     " ".join(value(sig, lang) for sig in c["signals"].split(",") if sig),
+                     f"{refs[c['source_sha256']]} {locator(c['locator'], lang)}"))
     doc.grid(rows, (9, 29, 27, 18, 23, 14, 12, 15, 35), size=6.2)
     if data.future_calls:
         _future_calls(doc, data, refs, lang)
