@@ -152,7 +152,7 @@ def parse_bind(text: str) -> tuple[str, int]:
     if not m:
         raise ValueError(f"must be HOST:PORT like 127.0.0.1:8740 or [::1]:8740, not {text!r}")
     host, port = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
-    if not 0 < int(port) < 65536:
+    if not 0 <= int(port) < 65536:            # 0: any free port (the page prints the one it got)
         raise ValueError(f"port {port} is out of range (1 to 65535)")
     return host, int(port)
 
