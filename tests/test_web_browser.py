@@ -125,10 +125,11 @@ def test_confirming_a_withheld_call_in_the_page_changes_the_counts(site, page):
     item.locator("form.confirm input[name=reason]").fill("the same silent dialler, same minute as its wave")
     item.locator("form.confirm button").click()
     _finish_task(page)
-    assert "confirm call" in page.locator(".flash.ok").inner_text()
+    assert str(call_id) in page.locator(".flash.ok").inner_text()
     assert page.locator(f"article.item[data-call='{call_id}']").count() == 0       # no longer awaits review
-    assert "in force" in page.locator("ul.decisions li").first.inner_text() or \
-        "en vigueur" in page.locator("ul.decisions li").first.inner_text()
+    decision = page.locator("ul.decisions li").first.inner_text()
+    assert f"#{call_id}" in decision or f"n°{call_id}" in decision
+    assert "in force" in decision or "en vigueur" in decision
     page.goto(url + "/")
     after = _card(page, 1)
     assert after["calls"] == before["calls"] + 1 and after["leads"] == before["leads"] - 1

@@ -251,14 +251,37 @@ def finding(request: Request):
 def review_page(request: Request):
     config = request.app.state.config
     from callwatch.detect import review
+    lang = lang_of(request)
     with reading(config) as store:
         pending = review.pending(store)
         every = review.history(store)
         live = {d.id for d in review.effective(store)}
         findings = readout.stored_findings(store)
+        for item in pending:             # a call's own time, in the household's zone, and its signals worded
+            if item.get("call_id") is not None:
+                row = store.conn.execute("SELECT start_ms FROM calls WHERE id = ?", [item["call_id"]]).fetchone()
+                signals = re.search(r"\(([a-z,]+)\)", item["why"])
+                item["start_ms"] = row[0] if row else None
+                item["signals"] = [wording.word(lang, x) for x in signals.group(1).split(",")] if signals else []
     return render(request, "review.html", pending=pending, history=list(reversed(every)), live=live,
-                  findings=findings, task=request.query_params.get("task"), recorded=request.query_params.get("recorded"),
+                  decision_text=lambda d: decision_text(d, lang),
+                  findings=findings, task=request.query_params.get("task"),
+                  recorded=next((d for d in every if str(d.id) == request.query_params.get("recorded")), None),
                   error=request.query_params.get("error"), nav="review")
+
+
+def decision_text(d, lang: str) -> str:
+    """A decision in the page's language: what it is about, then the pack's own wording of it."""
+    fr = lang == "fr"
+    if d.action == "undo":
+        return f"annulation de la décision n° {d.undoes}" if fr else f"undo of decision #{d.undoes}"
+    what = (f"{'numéro' if fr else 'number'} {d.number}" if d.number else
+            f"{'appel n°' if fr else 'call #'}{d.call_id}" if d.call_id is not None else
+            f"{'campagne' if fr else 'campaign'} {d.finding_key}" + (f" ({d.company})" if d.company else ""))
+    if d.from_utc:
+        what += f" ({d.from_utc[:10]} – {d.to_utc[:10]})"
+    facts = [["user_decision", {"action": d.action, "date": d.date, "reason": d.reason, "id": d.id}]]
+    return f"{what}: {wording.describe(facts, lang)}"
 
 
 async def review_action(request: Request):
@@ -291,7 +314,7 @@ async def review_action(request: Request):
         task = request.app.state.runner.start("scan")
     except CallwatchError:
         task = None                 # a task is running: the next scan (the daemon's, or the next decision) applies it
-    return back("/review", task=task, recorded=decision.describe())
+    return back("/review", task=task, recorded=decision.id)
 
 
 def imports_page(request: Request):

@@ -23,6 +23,8 @@
       .catch(function () { setTimeout(function () { poll(box); }, 2000); });
   }
   document.querySelectorAll(".task[data-state='running']").forEach(poll);
+  // A chart wider than a phone opens on its latest days.
+  document.querySelectorAll(".scroll.end").forEach(function (el) { el.scrollLeft = el.scrollWidth; });
 
   var drop = document.querySelector("form.drop");
   if (drop) {
