@@ -37,6 +37,7 @@ def serve(config, bind: str | None = None, *, ready=None) -> None:
     host, port = parse_bind(bind)
     sock = listen(host, port)
     port = sock.getsockname()[1]
+    app.state.bind = f"{'[' + host + ']' if ':' in host else host}:{port}"      # the port it got, for port 0
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
     # No access log: a URL can carry a number (a filter), and logs never hold call data.
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, server_header=False,

@@ -38,7 +38,7 @@ UI = {
         "call_id": "call #", "from_day": "from (day)", "to_day": "to (day)", "recorded": "Recorded",
         "rescanning": "Rescanning: the counts update when it finishes.",
         "upload_title": "Add exports", "upload_hint": "Drop call-log exports here, or choose files "
-        "(at most {mb} MB each; every file is archived and hashed as by `callwatch import`).",
+        "(at most {mb} MB per upload; every file is archived and hashed as by `callwatch import`).",
         "choose": "Choose files", "send": "Import", "imports_title": "Imported files",
         "file": "file", "format": "format", "size": "size", "imported_at": "imported", "sha256": "SHA-256",
         "read": "read", "new": "new", "dup": "duplicates", "merged": "merged", "rejected": "rejected",
@@ -54,7 +54,8 @@ UI = {
         "daemon": "Daemon", "running": "running", "not_running": "not running", "never_started": "never started on this data directory",
         "jobs": "Jobs", "job": "job", "last_run": "last run", "result": "result", "next_run": "next run",
         "store": "Store", "config_file": "Configuration in use", "defaults": "none: built-in defaults",
-        "data_dir": "data directory", "phones": "Phones", "access": "Access to this page",
+        "data_dir": "Data directory",
+        "tables": {"imports": "imports", "calls": "calls", "rejects": "rejected records", "findings": "findings"}, "phones": "Phones", "access": "Access to this page",
         "access_loopback": "bound to this machine only ({bind}): no login", "access_password": "bound to {bind}: login required",
         "access_proxy": "behind a reverse proxy that authenticates (header {header})",
         "times_in": "Times in {tz}.", "calls_counted_note": "Only calls from numbers you declared, their blocks, "
@@ -100,7 +101,7 @@ UI = {
         "call_id": "appel n°", "from_day": "du (jour)", "to_day": "au (jour)", "recorded": "Enregistré",
         "rescanning": "Nouvelle analyse en cours : les chiffres se mettent à jour à la fin.",
         "upload_title": "Ajouter des exports", "upload_hint": "Déposez ici des exports de journaux d'appels, ou "
-        "choisissez des fichiers ({mb} Mo au plus chacun ; chaque fichier est archivé et haché comme par "
+        "choisissez des fichiers ({mb} Mo au plus par envoi ; chaque fichier est archivé et haché comme par "
         "`callwatch import`).",
         "choose": "Choisir des fichiers", "send": "Importer", "imports_title": "Fichiers importés",
         "file": "fichier", "format": "format", "size": "taille", "imported_at": "importé", "sha256": "SHA-256",
@@ -119,7 +120,8 @@ UI = {
         "never_started": "jamais démarré sur ce dossier de données",
         "jobs": "Tâches", "job": "tâche", "last_run": "dernière exécution", "result": "résultat",
         "next_run": "prochaine exécution", "store": "Base", "config_file": "Configuration utilisée",
-        "defaults": "aucune : valeurs par défaut", "data_dir": "dossier de données", "phones": "Téléphones",
+        "defaults": "aucune : valeurs par défaut", "data_dir": "Dossier de données",
+        "tables": {"imports": "imports", "calls": "appels", "rejects": "enregistrements rejetés", "findings": "constats"}, "phones": "Téléphones",
         "access": "Accès à cette page", "access_loopback": "ouverte sur cette machine seulement ({bind}) : sans connexion",
         "access_password": "ouverte sur {bind} : connexion exigée",
         "access_proxy": "derrière un mandataire inverse qui authentifie (en-tête {header})",
