@@ -617,6 +617,27 @@ def web_set_password_cmd(env, password_stdin):
                   "page restarts.", highlight=False, soft_wrap=True)
 
 
+@cli.group("alerts")
+def alerts_group():
+    """Alerts ([daemon] alert_urls)."""
+
+
+@alerts_group.command("test")
+@click.pass_obj
+@handle_errors
+def alerts_test_cmd(env):
+    """Send a test message to each alert URL and say which delivered it."""
+    from callwatch import alerts
+    results = alerts.send_test(env.config)
+    for url, ok in results:
+        console.print(f"{'delivered' if ok else 'FAILED'}: {url}", highlight=False, soft_wrap=True,
+                      style=None if ok else "red")
+    if not all(ok for _, ok in results):
+        err.print("A URL failed: check it with apprise's documentation (https://github.com/caronc/apprise/wiki); the "
+                  "daemon's alerts go through the same URLs.", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
 @cli.group("source")
 def source_group():
     """Live sources (boxes polled by the daemon)."""

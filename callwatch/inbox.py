@@ -42,8 +42,11 @@ class StabilityTracker:
 
 
 def inbox_dir(config) -> Path:
-    """The watched folder: the configured one, else <data dir>/inbox; created private."""
-    return private_dir(Path(config.daemon.inbox or Path(config.data_dir) / "inbox"))
+    """The watched folder: the configured one (relative to the data directory unless absolute), else
+    <data dir>/inbox. Created private when missing; a folder that already exists keeps its mode: a
+    drop folder shared with a group (Samba, Syncthing; see README) must stay writable by it."""
+    path = Path(config.data_dir) / (config.daemon.inbox or "inbox")
+    return path if path.is_dir() else private_dir(path)
 
 
 def candidates(inbox: Path) -> list[Path]:
