@@ -184,10 +184,12 @@ def _wait_task(client, location: str, timeout_s: float = 120) -> dict:
 
 
 def test_trusted_proxy_header(demo_dir):
-    client = _client(_config(demo_dir, trusted_proxy_header="Remote-User"), bind="0.0.0.0:8740",
-                     host="calls.home.example")
+    cfg = _config(demo_dir, trusted_proxy_header="Remote-User")
+    client = _client(cfg, host="calls.home.example")       # the proxy passes its own host name on
     assert client.get("/").status_code == 401
     assert client.get("/", headers={"Remote-User": "alice"}).status_code == 200
+    with pytest.raises(CallwatchError, match="must then listen on 127.0.0.1"):
+        create_app(cfg, "0.0.0.0:8740")                     # reachable directly, anyone could send the header
 
 
 def test_overview_shows_the_figures_of_scan_json(demo_dir):

@@ -95,6 +95,11 @@ def check_can_serve(config, host: str, port: int) -> str:
     """How the page will admit users on this address: 'loopback', 'password' or 'proxy'.
     Raises CallwatchError when it would be open to the network without a login."""
     if config.web.trusted_proxy_header:
+        if not is_loopback(host):
+            # Anyone reaching the page directly could send the header themselves.
+            raise CallwatchError(
+                f"[web] trusted_proxy_header is set, so the page trusts whoever sends {config.web.trusted_proxy_header}: "
+                f"it must then listen on 127.0.0.1 behind the proxy on this machine, not on {host}:{port}")
         return "proxy"
     if is_loopback(host):
         return "loopback"
