@@ -253,7 +253,7 @@ def _verify(config, progress: Progress, path: str, uploaded: bool = False) -> tu
     return "done", {"message": f"{target.name}: {verdict}", "file": target.name, "verify": _report_dict(report)}
 
 
-def run(request: dict, stop: threading.Event | None = None) -> None:
+def run(request: dict) -> None:
     progress = Progress(Path(request["status"]))
     kind, config, args = request["kind"], request["config"], request.get("args", {})
     try:
