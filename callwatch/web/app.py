@@ -565,7 +565,7 @@ class Gate(BaseHTTPMiddleware):
         elif state.mode == "proxy":
             if not request.headers.get(state.config.web.trusted_proxy_header):
                 return PlainTextResponse("refused: not authenticated by the reverse proxy", 401)
-        elif state.mode == "password" and path != "/login" and not path.startswith("/static/"):
+        elif state.mode == "password" and path != "/login" and not path.startswith(("/static/", "/lang/")):
             if not state.sessions.valid(request.cookies.get(SESSION_COOKIE)):
                 wants_page = request.method in ("GET", "HEAD") and "application/json" not in request.headers.get("accept", "")
                 if wants_page:
