@@ -128,7 +128,9 @@ def test_login_opens_a_strict_http_only_session(guarded):
     assert cookie.startswith(SESSION_COOKIE) and "HttpOnly" in cookie and "SameSite=strict" in cookie
     for page in PAGES:
         assert guarded.get(page).status_code == 200, page
+    assert 'action="/logout"' in guarded.get("/").text
     assert guarded.post("/logout", data={"csrf": token}).status_code == 303
+    assert 'action="/logout"' not in guarded.get("/login").text
     assert guarded.get("/").status_code == 303
 
 

@@ -93,7 +93,8 @@ def render(request: Request, name: str, **context) -> Response:
     lang = lang_of(request)
     context.update(request=request, lang=lang, t=UI[lang], csrf=request.state.csrf, version=__version__,
                    clock=Clock(state.config.timezone), tz=state.config.timezone, mode=state.mode,
-                   logged_in=state.mode == "password", word=lambda key: wording.word(lang, key),
+                   logged_in=state.mode == "password" and state.sessions.valid(request.cookies.get(SESSION_COOKIE)),
+                   word=lambda key: wording.word(lang, key),
                    tier=lambda name: wording.tier(name, lang), running=state.runner.running())
     task = request.query_params.get("task")
     context["task_status"] = state.runner.get(task) if task and task.isalnum() else None
