@@ -27,7 +27,7 @@ UI = {
         "holidays_with_calls": "Public holidays with calls", "no_holiday_calls": "No call on a public holiday.",
         "numbers_title": "Numbers and their attribution", "rules_title": "Breaches per rule (counted calls only)",
         "no_breach": "No rule broken by the counted calls.", "calls_title": "Calls",
-        "filter": "Filter", "clear": "Clear", "number": "number", "rule": "rule", "outcome": "outcome",
+        "filter": "Filter", "reset": "Clear", "number": "number", "rule": "rule", "outcome": "outcome",
         "line": "line", "tier": "tier", "from": "from", "to": "to", "any": "any", "shown_of": "{shown} of {total} calls shown",
         "talk": "talk", "signals": "signals", "source": "source", "local_time": "local time", "utc": "UTC",
         "objection": "objection", "review_intro": "What detection cannot settle is yours to decide. Nothing here "
@@ -88,7 +88,7 @@ UI = {
         "holidays_with_calls": "Jours fériés avec appels", "no_holiday_calls": "Aucun appel un jour férié.",
         "numbers_title": "Numéros et leur attribution", "rules_title": "Infractions par règle (appels comptés seulement)",
         "no_breach": "Aucune règle enfreinte par les appels comptés.", "calls_title": "Appels",
-        "filter": "Filtrer", "clear": "Effacer", "number": "numéro", "rule": "règle", "outcome": "issue",
+        "filter": "Filtrer", "reset": "Effacer", "number": "numéro", "rule": "règle", "outcome": "issue",
         "line": "ligne", "tier": "attribution", "from": "du", "to": "au", "any": "tous",
         "shown_of": "{shown} appels affichés sur {total}",
         "talk": "durée", "signals": "signaux", "source": "source", "local_time": "heure locale", "utc": "UTC",
