@@ -226,6 +226,7 @@ def test_status_names_the_config_and_hides_secrets(tmp_path):
 def test_words_exist_in_both_languages():
     assert set(UI["en"]) == set(UI["fr"])
     assert set(UI["en"]["kinds"]) == set(UI["fr"]["kinds"])
+    assert not set(UI["en"]) & set(dir(dict))      # Jinja's t.clear would be the dict's method, not the word
 
 
 def test_charts_are_readable_without_colour():
