@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -285,20 +284,10 @@ def print_findings(result, config):
 
 
 def findings_json(store, result, config) -> dict:
-    """The `scan --json` document (a contract: tests and other tools read it)."""
-    out = {"scan_id": result.scan_id, "mode": result.mode,
-           "rule_pack": {"id": result.pack.id, "version": result.pack.version},
-           "timezone": config.timezone, "findings": []}
-    for f in result.findings:
-        item = {k: f[k] for k in ("id", "key", "category", "label", "company", "severity", "why",
-                                  "first_utc", "last_utc", "stats", "rules", "rules_if_confirmed")}
-        item["numbers"] = list(store.db.query(
-            "SELECT number, basis, detail, certainty, similarity FROM finding_numbers WHERE finding_id = ? "
-            "ORDER BY number", [f["id"]]))
-        item["breaches"] = list(store.db.query(
-            "SELECT rule_id AS rule, call_id, detail FROM breaches WHERE finding_id = ? ORDER BY id", [f["id"]]))
-        out["findings"].append(item)
-    return out
+    """The `scan --json` document (a contract: tests and other tools read it); the web page reads
+    the same through callwatch.readout."""
+    from callwatch import readout
+    return readout.findings_document(store, config)
 
 
 @cli.command("scan")
@@ -338,25 +327,18 @@ def _number_key(env, number: str) -> str:
 @handle_errors
 def calls_cmd(env, finding_id, number, as_json):
     """List calls: local time with zone, UTC, line, number, outcome, talk time, tier, signals, rules broken."""
-    from callwatch import lines
+    from callwatch import lines, readout
     if (finding_id is None) == (number is None):
         raise CallwatchError("give one of --finding ID or --number N")
     key = _number_key(env, number) if number is not None else None
     store = env.store()
     try:
         if finding_id is not None:
-            rows = list(store.db.query(
-                "SELECT c.*, fc.signals, fc.attribution, fc.decision_id, (SELECT group_concat(b.rule_id || ': ' || "
-                "b.detail, char(10)) FROM breaches b WHERE b.finding_id = fc.finding_id AND b.call_id = c.id) AS broken, "
-                "i.original_name AS source FROM finding_calls fc JOIN calls c ON c.id = fc.call_id "
-                "JOIN imports i ON i.id = c.import_id WHERE fc.finding_id = ? ORDER BY c.start_ms, c.id", [finding_id]))
+            rows = readout.finding_calls(store, finding_id)
             if not rows:
                 raise CallwatchError(f"no finding {finding_id} in the latest scan (run `callwatch scan`)")
         else:
-            rows = list(store.db.query(
-                "SELECT c.*, NULL AS signals, NULL AS attribution, NULL AS decision_id, NULL AS broken, "
-                "i.original_name AS source FROM calls c JOIN imports i ON i.id = c.import_id WHERE c.number = ? "
-                "ORDER BY c.start_ms, c.id", [key]))
+            rows = readout.number_calls(store, key)
     finally:
         store.close()
     from zoneinfo import ZoneInfo
@@ -645,6 +627,58 @@ def daemon_cmd(env):
     sys.exit(Daemon(env.config).run())
 
 
+@cli.group("web", invoke_without_command=True)
+@click.option("--bind", default=None, metavar="HOST:PORT",
+              help="Address to serve on (default: [web] bind, 127.0.0.1:8740). Another address than loopback "
+                   "needs a password (`callwatch web set-password`).")
+@click.pass_context
+@handle_errors
+def web_group(ctx, bind):
+    """Serve the local web page (stops on Ctrl-C or SIGTERM)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from callwatch.web.server import serve
+    env = ctx.obj
+    logging.getLogger("callwatch").setLevel(logging.INFO)
+    serve(env.config, bind, ready=lambda url: console.print(f"callwatch's page: {url} (Ctrl-C stops it)",
+                                                            highlight=False, soft_wrap=True))
+
+
+@web_group.command("set-password")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.pass_obj
+@handle_errors
+def web_set_password_cmd(env, password_stdin):
+    """Set the page's password (needed to serve it on another address than loopback)."""
+    from callwatch.web import auth
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else \
+        click.prompt("New password for the web page", hide_input=True, confirmation_prompt=True)
+    path = auth.set_password(env.config.data_dir, password)
+    console.print(f"Password set (scrypt hash in {path}, private). Logged-in browsers stay logged in until the "
+                  "page restarts.", highlight=False, soft_wrap=True)
+
+
+@cli.group("alerts")
+def alerts_group():
+    """Alerts ([daemon] alert_urls)."""
+
+
+@alerts_group.command("test")
+@click.pass_obj
+@handle_errors
+def alerts_test_cmd(env):
+    """Send a test message to each alert URL and say which delivered it."""
+    from callwatch import alerts
+    results = alerts.send_test(env.config)
+    for url, ok in results:
+        console.print(f"{'delivered' if ok else 'FAILED'}: {url}", highlight=False, soft_wrap=True,
+                      style=None if ok else "red")
+    if not all(ok for _, ok in results):
+        err.print("A URL failed: check it with apprise's documentation (https://github.com/caronc/apprise/wiki); the "
+                  "daemon's alerts go through the same URLs.", highlight=False, soft_wrap=True)
+        sys.exit(1)
+
+
 @cli.group("source")
 def source_group():
     """Live sources (boxes polled by the daemon)."""
@@ -693,66 +727,38 @@ def source_login_cmd(env, name, password_stdin):
 @handle_errors
 def status_cmd(env, stale_days):
     """What the daemon did and will do, what the store holds, each phone's exports, the latest findings and snapshot."""
-    from callwatch.coverage import phone_coverage
-    from callwatch.daemon import STATE_FILE
-    data_dir = env.config.data_dir
-    state_path = data_dir / STATE_FILE
-    state = json.loads(state_path.read_text()) if state_path.exists() else None
+    from callwatch import status
     store = env.store()
     try:
-        runs = list(store.db.query(
-            "SELECT job, started_at, finished_at, result, detail FROM job_runs WHERE id IN "
-            "(SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job"))
-        counts = {t: store.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                  for t in ("imports", "calls", "rejects", "findings")}
-        findings = list(store.db.query("SELECT id, severity, label, why FROM findings ORDER BY "
-                                       "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END LIMIT 5"))
-        phones = phone_coverage(store, stale_after_days=stale_days)
+        st = status.gather(store, env.config, stale_days=stale_days)
     finally:
         store.close()
+    console.print(f"config: {st.config_name}; data: {st.data_dir}", highlight=False, soft_wrap=True)
+    state = st.daemon
     if state:
-        alive = _pid_alive(state["pid"]) and state.get("running")
-        console.print(f"daemon: {'running' if alive else 'not running'} (pid {state['pid']}, state of "
+        console.print(f"daemon: {'running' if state['alive'] else 'not running'} (pid {state['pid']}, state of "
                       f"{state['updated_at']}), inbox {shown(state['inbox'])}", highlight=False, soft_wrap=True)
+        if state.get("web"):
+            console.print(f"web page: {state['web']}", highlight=False, soft_wrap=True)
     else:
         console.print("daemon: never started on this data directory", highlight=False)
     table = Table(title="Jobs", title_justify="left")
     for col in ("job", "last run (UTC)", "result", "detail", "next run (UTC)"):
         table.add_column(col, overflow="fold")
-    by_job = {r["job"]: r for r in runs}
-    checked = (state or {}).get("inbox_checked") or {}
-    if checked and checked["at"] > (by_job.get("inbox", {}).get("finished_at") or ""):
-        # The daemon looks at the inbox often and records a run only when it imports something.
-        by_job["inbox"] = {"finished_at": checked["at"], "result": "nothing",
-                           "detail": f"looked: {checked['files']} file(s), {checked['ready']} ready"}
-    next_runs = dict((state or {}).get("next_runs", {}))
-    for name, health in ((state or {}).get("sources") or {}).items():
-        if health.get("next_try"):       # backing off after failures: the next real poll is later
-            next_runs[f"source:{name}"] = f"{health['next_try']} (back-off, {health['failures']} failure(s))"
-    for job in sorted(set(by_job) | set(next_runs)):
-        r = by_job.get(job, {})
-        table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", shown(r.get("detail") or "")[:400],
-                      next_runs.get(job) or "-")
+    for job in st.jobs:
+        table.add_row(job.name, job.last_run or "-", job.result or "-", shown(job.detail or '')[:400], job.next_run or "-")
     console.print(table)
-    console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)
-    for phone in phones:
+    console.print(", ".join(f"{n} {t}" for t, n in st.counts.items()), highlight=False)
+    for phone in st.phones:
         newest = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(phone.newest_ms / 1000))
         console.print(f"{phone.label}: {len(phone.exports)} export(s), newest call {newest}", highlight=False,
                       soft_wrap=True)
         for warning in phone.warnings():
             console.print(f"  WARNING: {warning}", highlight=False, soft_wrap=True, style="yellow")
-    for f in findings:
+    for f in st.findings:
         console.print(f"finding {f['id']} [{f['severity']}] {f['label']}", highlight=False)
-    snapshots = sorted((data_dir / "snapshots").glob("*.zip")) if (data_dir / "snapshots").exists() else []
-    console.print(f"latest snapshot: {snapshots[-1] if snapshots else 'none yet'}", highlight=False, soft_wrap=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
+    console.print(f"latest snapshot: {st.snapshots[-1] if st.snapshots else 'none yet'}", highlight=False,
+                  soft_wrap=True)
 
 
 def main():

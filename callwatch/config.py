@@ -156,6 +156,27 @@ SOURCE_URLS = {"freebox": "http://mafreebox.freebox.fr", "fritzbox": "http://fri
 
 
 @dataclass(frozen=True)
+class Web:
+    """The local web page (`callwatch web`, or the daemon with ``enabled``): callwatch/web."""
+
+    enabled: bool = False                 # the daemon starts the page beside itself
+    bind: str = "127.0.0.1:8740"          # HOST:PORT ([::1]:8740 for IPv6); loopback needs no login
+    trusted_proxy_header: str = ""        # e.g. "Remote-User": a reverse proxy that authenticates sets it
+    upload_max_mb: int = 200              # the largest export (or pack to verify) the page accepts
+
+
+def parse_bind(text: str) -> tuple[str, int]:
+    """'HOST:PORT' (IPv6 in brackets) -> (host, port); ValueError with the reason."""
+    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([^:\[\]\s]+):(\d{1,5})", text.strip())
+    if not m:
+        raise ValueError(f"must be HOST:PORT like 127.0.0.1:8740 or [::1]:8740, not {text!r}")
+    host, port = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    if not 0 <= int(port) < 65536:            # 0: any free port (the page prints the one it got)
+        raise ValueError(f"port {port} is out of range (1 to 65535)")
+    return host, int(port)
+
+
+@dataclass(frozen=True)
 class Timestamp:
     """An RFC 3161 time-stamping authority for evidence packs."""
 
@@ -182,6 +203,7 @@ class Config:
     timestamp: Timestamp = Timestamp()
     daemon: Daemon = Daemon()
     sources: tuple[Source, ...] = ()
+    web: Web = Web()
     raw: bytes = b""
 
     @property
@@ -289,7 +311,7 @@ class _Validator:
     def config(self, doc: dict, raw: bytes) -> Config:
         self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "complainant", "operator",
                          "objections", "registrations", "asterisk", "csv_mappings", "detect", "timestamp",
-                         "daemon", "sources"}, "")
+                         "daemon", "sources", "web"}, "")
         kw: dict = {"path": self.path, "raw": raw}
         if "data_dir" in doc:
             kw["data_dir"] = Path(self.get(doc, "data_dir", str)).expanduser()
@@ -325,6 +347,8 @@ class _Validator:
         if "daemon" in doc:
             kw["daemon"] = self.daemon(doc["daemon"])
         kw["sources"] = tuple(self.source(t, i) for i, t in enumerate(self.tables(doc, "sources")))
+        if "web" in doc:
+            kw["web"] = self.web(doc["web"])
         names = [s.name for s in kw["sources"]]
         if len(names) != len(set(names)):
             self.fail("sources", "two sources have the same name")
@@ -377,6 +401,27 @@ class _Validator:
         if "alert_urls" in t:
             kw["alert_urls"] = tuple(self.get(t, "alert_urls", list, w))
         return Daemon(**{**d.__dict__, **kw})
+
+    def web(self, t):
+        if not isinstance(t, dict):
+            self.fail("web", "must be a table ([web])")
+        w = "web."
+        self.known(t, {"enabled", "bind", "trusted_proxy_header", "upload_max_mb"}, w)
+        enabled = t.get("enabled", False)
+        if not isinstance(enabled, bool):
+            self.fail(f"{w}enabled", "must be true or false")
+        bind = self.get(t, "bind", str, w, default=Web.bind)
+        try:
+            parse_bind(bind)
+        except ValueError as exc:
+            self.fail(f"{w}bind", str(exc))
+        header = self.get(t, "trusted_proxy_header", str, w, default="")
+        if header and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", header):
+            self.fail(f"{w}trusted_proxy_header", f"must be an HTTP header name like Remote-User, not {header!r}")
+        size = t.get("upload_max_mb", Web.upload_max_mb)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            self.fail(f"{w}upload_max_mb", "must be a whole number of megabytes >= 1")
+        return Web(enabled=enabled, bind=bind, trusted_proxy_header=header, upload_max_mb=size)
 
     def timestamp(self, t):
         if not isinstance(t, dict):

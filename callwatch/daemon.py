@@ -39,9 +39,9 @@ from callwatch.errors import CallwatchError, StoreError
 from callwatch.inbox import StabilityTracker, candidates, inbox_dir, settle
 from callwatch.jobs import backoff_s
 from callwatch.private import check_owned, private_dir, write_private
+from callwatch.status import STATE_FILE
 
 log = logging.getLogger(__name__)
-STATE_FILE = "daemon.json"
 MAX_IMPORT_DEATHS = 3
 STOP_GRACE_S = 8            # systemd's stop budget is 10 s; TimeoutStopSec leaves room above it
 
@@ -99,6 +99,8 @@ class Daemon:
         self.fatal = ""                                           # why the daemon stopped by itself
         self._said_busy = False                                   # "a job still runs" said once per busy stretch
         self._state_fault = ""                                    # daemon.json's last write failure, said once
+        self.web: subprocess.Popen | None = None                  # the web page's process ([web] enabled)
+        self.web_starts = 0
 
     # -- running one job in a child ------------------------------------------------------
 
@@ -233,6 +235,44 @@ class Daemon:
         run.__name__ = f"job_{name}"
         return run
 
+    # -- the web page, its own long-lived child ------------------------------------------------
+
+    def job_web(self):
+        """Start the page's process ([web] enabled), or start it again if it died. The page runs
+        beside the daemon rather than in it: its libraries (Starlette, Jinja2, and the detection's
+        pandas for the review) stay out of the daemon. A refusal to serve (exit status 2: bound to
+        the network without a password) is logged once and not retried: it needs the user."""
+        if self.web is not None:
+            code = self.web.poll()
+            if code is None:
+                return
+            self.web = None
+            if code == 2:
+                log.error("web page: it refused to start (see the message above); fix [web] and restart the daemon")
+                self.web_starts = -1
+            else:
+                log.error("web page: its process ended with status %s; starting it again", code)
+        if self.web_starts < 0 or self.stop.is_set() or self.web_starts >= 20:
+            return
+        try:
+            self.web = subprocess.Popen([sys.executable, "-P", "-m", "callwatch.web"], stdin=subprocess.PIPE)
+            self.web.stdin.write(pickle.dumps(self.config))
+            self.web.stdin.close()
+            self.web_starts += 1
+        except OSError as exc:
+            log.error("web page: cannot start its process: %s", exc)
+            self.web = None
+        self._write_state()
+
+    def _stop_web(self):
+        if self.web is not None and self.web.poll() is None:
+            self.web.terminate()
+            try:
+                self.web.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.web.kill()
+                self.web.wait(timeout=1)
+
     def _acquire_lock(self):
         path = self.data_dir / "daemon.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -256,6 +296,10 @@ class Daemon:
         state = {"pid": os.getpid(), "updated_at": _iso(time.time()), "running": not self.stop.is_set(),
                  "inbox": str(self.inbox), "inbox_checked": self.inbox_checked, "next_runs": jobs,
                  "sources": sources}
+        if self.config.web.enabled:
+            alive = self.web is not None and self.web.poll() is None
+            state["web"] = (f"{self.config.web.bind}, pid {self.web.pid}" if alive else "not running")
+            state["web_pid"] = self.web.pid if alive else None
         with self._state_lock:
             try:
                 write_private(self.data_dir / STATE_FILE, json.dumps(state, indent=2))
@@ -292,6 +336,9 @@ class Daemon:
         if watchdog_usec:
             sched.add_job(lambda: sd_notify("WATCHDOG=1"), "interval", seconds=max(watchdog_usec / 2e6, 1),
                           id="watchdog", executor="watchdog")
+        if self.config.web.enabled:
+            sched.add_job(self.job_web, "interval", seconds=30, id="web", executor="watchdog",
+                          next_run_time=datetime.now(timezone.utc))
         sched.start()
         self._write_state()
         sd_notify(f"READY=1\nSTATUS=watching {self.inbox}")
@@ -300,6 +347,7 @@ class Daemon:
         sd_notify("STOPPING=1")
         log.info("stopping: waiting for the running job")
         sched.shutdown(wait=False)
+        self._stop_web()
         with self._child_lock:
             if self._child is not None:
                 self._child.send_signal(signal.SIGTERM)   # an import rolls back; nothing more is chained

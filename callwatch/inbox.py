@@ -43,9 +43,13 @@ class StabilityTracker:
 
 
 def inbox_dir(config) -> Path:
-    """The watched folder: the configured one, else <data dir>/inbox; created private, and
-    refused if other users could change it (a file swapped between two looks, a planted link)."""
-    return check_owned(private_dir(Path(config.daemon.inbox or Path(config.data_dir) / "inbox")), "inbox")
+    """The watched folder: the configured one (relative to the data directory unless absolute), else
+    <data dir>/inbox. Created private when missing; a folder that already exists keeps its mode (a
+    drop folder shared with a group, Samba or Syncthing, see README, must stay writable by it), and
+    is refused if other users could change it at will (a file swapped between two looks, a planted
+    link): world-writable, or owned by another user."""
+    path = Path(config.data_dir) / (config.daemon.inbox or "inbox")
+    return check_owned(private_dir(path), "inbox")
 
 
 def candidates(inbox: Path) -> list[Path]:

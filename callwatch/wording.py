@@ -256,3 +256,55 @@ def describe(facts: list, lang: str = "en") -> str:
     """The facts of one breach as one sentence in `lang` (en or fr; any other gives English)."""
     which = 1 if lang == "fr" else 0
     return "; ".join(SENTENCES[code][which](values) for code, values in facts)
+
+
+# The pack's vocabularies, shared with the web page (callwatch/web) so that both say the same
+# thing: chart legends, table headings and the store's values (outcomes, signals, bases), and the
+# labels of a finding's figures.
+CHART_LABELS = {
+    "fr": {"silent": "silencieux", "answered": "décrochés", "missed": "manqués", "other": "autres",
+           "calls_per_day": "appels par jour", "hour": "heure locale (le cadre vert : créneaux permis)",
+           "days": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], "holidays": "fériés",
+           "title1": "Appels par jour", "title2": "Heure et jour de la semaine"},
+    "en": {"silent": "silent", "answered": "answered", "missed": "missed", "other": "other",
+           "calls_per_day": "calls per day", "hour": "local hour (green frame: permitted window)",
+           "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "holidays": "holidays",
+           "title1": "Calls per day", "title2": "Hour and weekday"},
+}
+
+WORDS = {
+    "fr": {"local": "heure locale", "number": "numéro", "detail": "détail", "outcome": "issue", "talk": "durée",
+           "signals": "signaux", "source": "source", "basis": "fondement", "certainty": "certitude",
+           "source export": "export source", "format": "format", "bytes": "octets", "imported (UTC)": "importé (UTC)",
+           "line": "ligne", "attribution": "attribution",
+           "assumes": "Suppose : ",
+           # outcomes
+           "answered": "décroché", "missed": "manqué", "rejected": "rejeté", "blocked": "bloqué",
+           "voicemail": "messagerie", "unknown": "inconnu",
+           # signals (frame.SIGNAL_NAMES)
+           "silent": "silencieux", "short": "court", "ping": "sonnerie brève", "withheld": "masqué",
+           "weekend": "week-end", "holiday": "férié", "future": "daté après l'import",
+           # attribution bases and certainty (detect/campaigns.py)
+           "declared-number": "numéro déclaré", "declared-prefix": "préfixe déclaré", "caller-name": "nom présenté",
+           "same-block": "même bloc", "rotation": "rotation", "reserved-range": "tranche réservée",
+           "single-number": "numéro seul", "probable": "probable", "certain": "certain", "user": "vous"},
+    "en": {"assumes": "Assumes: "},
+}
+
+FIGURE_LABELS = {
+    "fr": [("calls", "appels ou tentatives"), ("answered", "décrochés"), ("silent", "silencieux (≤ 3 s, mesure à la seconde)"),
+           ("short", "de moins d'une minute (mesure à la minute)"), ("missed", "manqués"), ("rejected", "rejetés ou bloqués"),
+           ("withheld", "numéro masqué"), ("numbers", "numéros différents"), ("days_with_calls", "jours avec appels"),
+           ("max_per_day", "maximum par jour"), ("after_objection", "après opposition ou refus"),
+           ("first", "premier appel"), ("last", "dernier appel")],
+    "en": [("calls", "calls or attempts"), ("answered", "answered"), ("silent", "silent (≤ 3 s, measured to the second)"),
+           ("short", "under a minute (measured to the minute)"), ("missed", "missed"), ("rejected", "rejected or blocked"),
+           ("withheld", "number withheld"), ("numbers", "distinct numbers"), ("days_with_calls", "days with calls"),
+           ("max_per_day", "most in one day"), ("after_objection", "after an objection or refusal"),
+           ("first", "first call"), ("last", "last call")],
+}
+
+
+def word(lang: str, key: str) -> str:
+    """A heading or a stored value (outcome, signal, basis) in `lang`; itself where English."""
+    return WORDS.get(lang, {}).get(key, key)

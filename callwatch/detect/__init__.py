@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from callwatch import __version__, lines
 from callwatch.detect import campaigns, findings, frame, review, rules
+from callwatch.readout import stored_findings  # noqa: F401 (read by the edges too, without pandas)
 
 
 @dataclass
@@ -95,17 +96,6 @@ def scan(store, config, full: bool = False) -> ScanResult:
         for f in result:
             _store_finding(store.conn, scan_id, f)
     return ScanResult(scan_id, "full", pack, stored_findings(store), len(result), int(len(df)))
-
-
-def stored_findings(store) -> list[dict]:
-    rows = list(store.db.query(
-        "SELECT * FROM findings ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, "
-        "json_extract(stats, '$.calls') DESC, json_extract(stats, '$.leads.calls') DESC, id"))
-    for r in rows:
-        r["stats"] = json.loads(r["stats"])
-        r["rules"] = r["stats"].pop("rules", {})
-        r["rules_if_confirmed"] = r["stats"].pop("rules_if_confirmed", dict(r["rules"]))
-    return rows
 
 
 def _max_ids(conn) -> tuple[int, int, int]:

@@ -14,23 +14,11 @@ from fpdf import FPDF
 from callwatch import __version__
 from callwatch.evidence import charts, kits, letters as letters_mod
 from callwatch.evidence.data import PackData
-from callwatch.wording import locator
-from callwatch.wording import SIGNAL_LEGEND, describe, talk as talk_text, tier, value
+from callwatch.wording import (CHART_LABELS, FIGURE_LABELS, SIGNAL_LEGEND, describe, locator, talk as talk_text,
+                               tier, value, word as _word)
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
-CHART_LABELS = {
-    "fr": {"silent": "silencieux", "answered": "décrochés", "missed": "manqués", "other": "autres",
-           "calls_per_day": "appels par jour", "hour": "heure locale (le cadre vert : créneaux permis)",
-           "days": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], "holidays": "fériés",
-           "title1": "Appels par jour",
-           "title2": "Heure et jour de la semaine"},
-    "en": {"silent": "silent", "answered": "answered", "missed": "missed", "other": "other",
-           "calls_per_day": "calls per day", "hour": "local hour (green frame: permitted window)",
-           "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "holidays": "holidays",
-           "title1": "Calls per day",
-           "title2": "Hour and weekday"},
-}
 
 LABELS = {
     "fr": {
@@ -66,42 +54,7 @@ LABELS = {
 }
 
 # Table headings and the values of the store's vocabularies, in the report's language.
-WORDS = {
-    "fr": {"local": "heure locale", "number": "numéro", "detail": "détail", "outcome": "issue", "talk": "durée",
-           "signals": "signaux", "source": "source", "basis": "fondement", "certainty": "certitude",
-           "source export": "export source", "format": "format", "bytes": "octets", "imported (UTC)": "importé (UTC)",
-           "line": "ligne", "attribution": "attribution",
-           "assumes": "Suppose : ",
-           # outcomes
-           "answered": "décroché", "missed": "manqué", "rejected": "rejeté", "blocked": "bloqué",
-           "voicemail": "messagerie", "unknown": "inconnu",
-           # signals (frame.SIGNAL_NAMES)
-           "silent": "silencieux", "short": "court", "ping": "sonnerie brève", "withheld": "masqué", "weekend": "week-end",
-           "holiday": "férié", "future": "daté après import",
-           # attribution bases and certainty (detect/campaigns.py)
-           "declared-number": "numéro déclaré", "declared-prefix": "préfixe déclaré", "caller-name": "nom présenté",
-           "same-block": "même bloc", "rotation": "rotation", "reserved-range": "tranche réservée",
-           "single-number": "numéro seul", "probable": "probable", "certain": "certain", "user": "vous"},
-    "en": {"assumes": "Assumes: "},
-}
 
-
-def _word(lang: str, key: str) -> str:
-    return WORDS.get(lang, {}).get(key, key)
-
-
-FIGURE_LABELS = {
-    "fr": [("calls", "appels ou tentatives"), ("answered", "décrochés"), ("silent", "silencieux (≤ 3 s, mesure à la seconde)"),
-           ("short", "de moins d'une minute (mesure à la minute)"), ("missed", "manqués"), ("rejected", "rejetés ou bloqués"),
-           ("withheld", "numéro masqué"), ("numbers", "numéros différents"), ("days_with_calls", "jours avec appels"),
-           ("max_per_day", "maximum par jour"), ("after_objection", "après opposition ou refus"),
-           ("first", "premier appel"), ("last", "dernier appel")],
-    "en": [("calls", "calls or attempts"), ("answered", "answered"), ("silent", "silent (≤ 3 s, measured to the second)"),
-           ("short", "under a minute (measured to the minute)"), ("missed", "missed"), ("rejected", "rejected or blocked"),
-           ("withheld", "number withheld"), ("numbers", "distinct numbers"), ("days_with_calls", "days with calls"),
-           ("max_per_day", "most in one day"), ("after_objection", "after an objection or refusal"),
-           ("first", "first call"), ("last", "last call")],
-}
 
 METHOD = {
     "fr": ["Les appels proviennent des exports des appareils et box du foyer, importés sans modification ; "
