@@ -139,3 +139,27 @@ def test_us_letters_kits_and_the_ftc_csv(make_household, tmp_path):
     assert f"{per_rule['us.64-1200-c1.hours']} of these calls came before 8 a.m. or after 9 p.m." in letter
     assert f"{per_rule['us.64-1200-c2.registry']} came although my number is on the National Do Not Call" in letter
     assert not any(w in letter for w in ("D223-9", "Ofcom", "PECR"))
+
+
+@pytest.mark.parametrize("config, lang, words", [
+    (FR_CONFIG.replace('75011 Paris"\n', '75011 Paris"\nbirth_place = "Lyon"\n'), "fr",
+     ["article 202 du Code de procédure civile", "Né(e) le", "à Lyon", "établie en vue de sa production en justice",
+      "article 441-7 du Code pénal", "de votre main", "document officiel d'identité", "Anne Martin"]),
+    (UK_CONFIG, "en", ["WITNESS STATEMENT", "Statement of truth", "proceedings for contempt of court"]),
+    (US_CONFIG, "en", ["DECLARATION", "under penalty of perjury under the laws of the United States of America"]),
+])
+def test_the_attestation_takes_the_form_the_jurisdiction_asks_for(make_household, tmp_path, config, lang, words):
+    from pypdf import PdfReader
+    events = None
+    if 'jurisdiction = "us"' in config:
+        events = [(w.replace(hour=15), "+1212555" + n[-4:], k, d, r, who) for w, n, k, d, r, who in build()
+                  if who == "operator"][:40]
+    files, findings, rows = _pack(make_household, tmp_path, config, lang, "att-" + lang + str(len(config)), events)
+    pages = PdfReader(io.BytesIO(files["evidence.pdf"])).pages
+    page = next(" ".join(p.extract_text().split()) for p in pages if "Attestation" in p.extract_text()[:80])
+    for w in words:
+        assert w in page, w
+    manifest = json.loads(files["manifest.json"])
+    for src in manifest["sources"]:                        # each export named with its hash and import date
+        assert src["name"] in page and src["sha256"] in page.replace(" ", "")
+    assert str(findings["figures"]["calls"]) in page

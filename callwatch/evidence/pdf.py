@@ -12,7 +12,7 @@ import matplotlib
 from fpdf import FPDF
 
 from callwatch import __version__
-from callwatch.evidence import charts, kits, letters as letters_mod
+from callwatch.evidence import attestation, charts, kits, letters as letters_mod
 from callwatch.evidence.data import PackData
 from callwatch.wording import (CHART_LABELS, FIGURE_LABELS, SIGNAL_LEGEND, describe, locator, talk as talk_text,
                                tier, value, word as _word)
@@ -345,14 +345,10 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     if statement:
         doc.para(statement, size=8)
 
-    # attestation
+    # attestation, on a page of its own: it is printed, copied by hand or signed apart
+    doc.add_page()
     doc.heading(L["attestation"])
-    doc.para(("Je soussigné(e) ____________________________ atteste que les fichiers sources listés ci-dessus sont les "
-              "exports non modifiés de mes appareils, réalisés aux dates indiquées.\n\nFait à ______________, le "
-              "______________          Signature :" if lang == "fr" else
-              "I, ____________________________, declare that the source files listed above are unmodified exports of my "
-              "own devices, made on the dates shown.\n\nPlace ______________, date ______________          Signature:"),
-             size=9, height=6)
+    doc.para(attestation.render(data, lang), size=8.5, height=4.6)
 
     # letters
     doc.add_page()
