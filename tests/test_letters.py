@@ -163,3 +163,22 @@ def test_the_attestation_takes_the_form_the_jurisdiction_asks_for(make_household
     for src in manifest["sources"]:                        # each export named with its hash and import date
         assert src["name"] in page and src["sha256"] in page.replace(" ", "")
     assert str(findings["figures"]["calls"]) in page
+
+
+def test_a_pdf_too_large_for_signalconso_comes_in_parts_that_fit(make_household, tmp_path, monkeypatch):
+    from pypdf import PdfReader
+    from callwatch.evidence import kits
+    monkeypatch.setattr(kits, "SIGNALCONSO_MAX_FILE", 150_000)       # a small limit, for a small test pack
+    files, _, _ = _pack(make_household, tmp_path, FR_CONFIG, "fr", "parts")
+    whole = PdfReader(io.BytesIO(files["evidence.pdf"]))
+    assert len(files["evidence.pdf"]) > 150_000
+    names = sorted((n for n in files if n.startswith("complaints/evidence-partie-")),
+                   key=lambda n: int(n.rsplit("-", 1)[1].split(".")[0]))
+    assert len(names) >= 2
+    texts = []
+    for name in names:
+        part = PdfReader(io.BytesIO(files[name]))
+        assert len(files[name]) <= 150_000 or len(part.pages) == 1, name
+        texts += [p.extract_text() for p in part.pages]
+    assert texts == [p.extract_text() for p in whole.pages]          # every page, once, in order
+    assert all(n in files["SHA256SUMS"].decode() for n in names)      # covered by the pack's root

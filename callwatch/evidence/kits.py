@@ -38,6 +38,45 @@ def render(data: PackData, lang: str) -> dict[str, bytes]:
     return {}
 
 
+def pdf_parts(pdf: bytes, limit: int) -> list[bytes]:
+    """The PDF cut into consecutive runs of pages of at most ``limit`` bytes each, for a channel
+    that refuses larger files; none when it fits whole. A single page over the limit cannot be
+    cut: it is its own part, and the kit's reader sees its size."""
+    if len(pdf) <= limit:
+        return []
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+    reader = PdfReader(io.BytesIO(pdf))
+    total = len(reader.pages)
+
+    def write(start: int, end: int) -> bytes:
+        writer = PdfWriter()
+        for i in range(start, end):
+            writer.add_page(reader.pages[i])
+        writer.compress_identical_objects()
+        buf = io.BytesIO()
+        writer.write(buf)
+        return buf.getvalue()
+
+    parts, start = [], 0
+    while start < total:
+        size = max(1, int(total * limit / len(pdf) * 0.9))     # a first guess from the average page
+        end = min(total, start + size)
+        part = write(start, end)
+        while len(part) > limit and end - start > 1:           # too large: fewer pages
+            end = start + max(1, (end - start) // 2)
+            part = write(start, end)
+        while end < total:                                     # room left: one page more, while it fits
+            bigger = write(start, end + 1)
+            if len(bigger) > limit:
+                break
+            end, part = end + 1, bigger
+        parts.append(part)
+        start = end
+    return parts
+
+
 def five_calls_in_thirty_days(data: PackData) -> list[dict]:
     """Five counted calls inside one window of 30 calendar days: the first window in which the
     cap of four was exceeded (its fifth call is the first breach of D223-9's cap); else none."""

@@ -268,6 +268,10 @@ def _build(data, out_dir, lang, name, folder, zip_part, stamp, authority, last_i
     files["evidence.pdf"] = pdf.render(data, fingerprint, folder / "calls.csv", folder / "manifest.json", lang,
                                        authority)
     write_private(folder / "evidence.pdf", files["evidence.pdf"])
+    if data.pack.id == "fr":      # SignalConso takes files of 5 MB at most: the PDF in parts when larger
+        for i, part in enumerate(kits.pdf_parts(files["evidence.pdf"], kits.SIGNALCONSO_MAX_FILE), start=1):
+            files[f"complaints/evidence-partie-{i}.pdf"] = part
+            write_private(folder / f"complaints/evidence-partie-{i}.pdf", part)
     sums = sums_text(files)
     write_private(folder / "SHA256SUMS", sums)
     files["SHA256SUMS"] = sums
