@@ -26,6 +26,7 @@ def _list(name, lang_index: int) -> str:
     return LISTS.get(name, (str(name), str(name)))[lang_index]
 
 
+OBJECTION_KINDS_EN = {"gdpr-art21": "GDPR art. 21", "refusal": "refusal during a call", "do-not-call": "do-not-call request"}
 OBJECTION_KINDS_FR = {"gdpr-art21": "opposition RGPD art. 21", "refusal": "refus pendant un appel"}
 
 
@@ -50,7 +51,8 @@ def _en_rank(v: dict) -> str:
 
 
 def _fr_rank(v: dict) -> str:
-    span = f"le {v['end']}" if v["width"] == 1 else f"en {v['width']} jours (du {v['start']} au {v['end']})"
+    span = (f"le {long_date(v['end'], 'fr')}" if v["width"] == 1 else
+            f"en {v['width']} jours (du {long_date(v['start'], 'fr')} au {long_date(v['end'], 'fr')})")
     return f"n° {v['n']} {span}, maximum {v['cap']}"
 
 
@@ -69,13 +71,15 @@ SENTENCES = {
                       lambda v: f"à {v['time']}, hors des créneaux {v['window']}"),
     "rank": (_en_rank, _fr_rank),
     "after_objection": (
-        lambda v: f"after your {v['kind']} objection of {v['date']} to {v['company']} "
-                  f"(to be honoured by {v['effective']})",
-        lambda v: f"après votre opposition ({OBJECTION_KINDS_FR.get(v['kind'], v['kind'])}) du {v['date']} à "
-                  f"{v['company']} (à respecter au plus tard le {v['effective']})"),
+        lambda v: f"after your objection ({OBJECTION_KINDS_EN.get(v['kind'], v['kind'])}) of {v['date']} to "
+                  f"{v['company']} (to be honoured by {v['effective']})",
+        lambda v: f"après votre opposition ({OBJECTION_KINDS_FR.get(v['kind'], v['kind'])}) du "
+                  f"{long_date(v['date'], 'fr')} à {v['company']} (à respecter au plus tard le "
+                  f"{long_date(v['effective'], 'fr')})"),
     "cooldown": (
         lambda v: f"{v['days']} days after your refusal of {v['date']} (no call allowed until {v['until']})",
-        lambda v: f"{v['days']} jours après votre refus du {v['date']} (aucun appel permis jusqu'au {v['until']})"),
+        lambda v: f"{v['days']} jour{'s' if v['days'] > 1 else ''} après votre refus du {long_date(v['date'], 'fr')} "
+                  f"(aucun appel permis jusqu'au {long_date(v['until'], 'fr')})"),
     "withheld": (lambda v: "number withheld", lambda v: "numéro masqué"),
     "automated": (
         lambda v: f"{'silent' if v['silent'] else 'dropped'} call from a {v['kind']} number, "
@@ -89,15 +93,17 @@ SENTENCES = {
                lambda v: f"{_num(v['hours'], 1)} h après l'appel abandonné du {v['previous']}"),
     "no_consent": (
         lambda v: "canvassing without your prior consent" + (f" (required since {v['since']})" if v.get("since") else ""),
-        lambda v: "démarchage sans votre consentement préalable" + (f" (exigé depuis le {v['since']})" if v.get("since") else "")),
+        lambda v: "démarchage sans votre consentement préalable"
+                  + (f" (exigé depuis le {long_date(v['since'], 'fr')})" if v.get("since") else "")),
     "registered": (
-        lambda v: f"your number is on the {_list(v['list'], 0)} since {v['date']} (binding from {v['effective']})",
-        lambda v: f"votre numéro est inscrit sur {_list(v['list'], 1)} depuis le {v['date']} (opposable à compter du "
-                  f"{v['effective']})"),
+        lambda v: f"your number has been on the {_list(v['list'], 0)} since {v['date']} (binding from {v['effective']})",
+        lambda v: f"votre numéro est inscrit sur {_list(v['list'], 1)} depuis le {long_date(v['date'], 'fr')} "
+                  f"(opposable à compter du {long_date(v['effective'], 'fr')})"),
     "abandoned_rate": (
         lambda v: f"{v['silent']} of the {v['answered']} calls you answered from {v['from']} to {v['to']} were "
-                  f"abandoned ({v['rate']:.0%}; at most {v['max']:.0%} of a campaign's calls may be)",
-        lambda v: f"{v['silent']} des {v['answered']} appels décrochés du {v['from']} au {v['to']} ont été abandonnés "
+                  f"abandoned ({v['rate']:.0%}; a campaign may abandon at most {v['max']:.0%} of its calls)",
+        lambda v: f"{v['silent']} des {v['answered']} appels décrochés du {long_date(v['from'], 'fr')} au "
+                  f"{long_date(v['to'], 'fr')} ont été abandonnés "
                   f"({_num(v['rate'] * 100, 0)} % ; {_num(v['max'] * 100, 0)} % au plus des appels d'une campagne)"),
     # attribution bases (detect/campaigns.py)
     "declared_number": (lambda v: f"declared in the configuration as {v['as']!r}",
@@ -150,9 +156,14 @@ MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet
 
 def long_date(iso: str, lang: str = "en") -> str:
     """2026-10-05 as a letter writes it: "5 octobre 2026" ("1er" for the first), "5 October 2026"."""
-    day = dt.date.fromisoformat(str(iso)[:10])
+    try:
+        day = dt.date.fromisoformat(str(iso)[:10])
+    except ValueError:             # not a date (an old stored fact): as it is
+        return str(iso)
     if lang == "fr":
         return f"{'1er' if day.day == 1 else day.day} {MONTHS['fr'][day.month - 1]} {day.year}"
+    if lang == "en-US":                        # American order: September 1, 2026
+        return f"{MONTHS['en'][day.month - 1]} {day.day}, {day.year}"
     return f"{day.day} {MONTHS['en'][day.month - 1]} {day.year}"
 
 

@@ -70,10 +70,15 @@ def test_french_letters_state_each_rules_own_figures(make_household, tmp_path):
         assert int(re.search(r"(\d+) ont eu lieu hors des jours et heures", flat).group(1)) == per_rule["fr.d223-9.hours"]
         said = re.search(r"le 1er octobre 2026 ; (\d+) appels sont intervenus après", flat)
         assert said and int(said.group(1)) == gdpr, name        # the GDPR rule's own figure, nothing added
-        said = re.search(r"appel du 20 octobre 2026, j'ai refusé d'être démarché\(e\) ; (\d+) appels", flat)
-        assert said and int(said.group(1)) == refusal, name
+        said = re.search(r"20 octobre 2026, j'ai refusé d'être démarché\(e\)( \[[^\]]*\])? ; (\d+) appels", flat)
+        assert said and int(said.group(2)) == refusal, name
+        # no answered conversation with them that day in the logs: the letter asks to check the date
+        assert said.group(1) and "vérifiez cette date" in said.group(1), name
         # numbers in their national form, the complainant named, no ISO date, no other country's law
-        assert "01 62 34 50" in flat and "+3316" not in flat and "Anne Martin" in text or "mediateur" in name
+        assert "01 62 34 50" in flat and "+3316" not in flat and "Anne Martin" in text
+        if name in ("letters/plainte-procureur.md", "letters/saisine-mediateur.md"):   # to a third party
+            for second_person in ("votre société", "vous disposiez", "vous était interdit", "vous impose", "votre appel"):
+                assert second_person not in flat, (name, second_person)
         assert not re.search(r"\b20\d\d-\d\d-\d\d\b", flat), name
         assert not any(w in flat for w in ("47 CFR", "PECR", "Ofcom", "TCPA")), name
     kit = " ".join(files["complaints/signalconso.md"].decode().split())

@@ -78,7 +78,7 @@ def test_objection_takes_effect_after_the_delay(make_household):
     got = breaches_for(make_household, [dt.datetime(2026, 10, 31, 11), dt.datetime(2026, 11, 2, 11)],
                        "fr.rgpd-21.objection")
     assert got["2026-10-31 11:00:00"] is None
-    assert got["2026-11-02 11:00:00"] == ("after your gdpr-art21 objection of 2026-10-01 to Opérateur X "
+    assert got["2026-11-02 11:00:00"] == ("after your objection (GDPR art. 21) of 2026-10-01 to Opérateur X "
                                           "(to be honoured by 2026-10-31)")
 
 
@@ -301,6 +301,7 @@ def test_an_objection_during_a_call_bars_every_later_call_from_11_august_2026(ma
 
 
 def test_registries_and_the_twelve_month_threshold_in_the_us(make_household):
+    from callwatch.detect import scan
     config = CONFIG.replace('jurisdiction = "fr"', 'jurisdiction = "us"').replace("Europe/Paris", "America/New_York") \
         .replace('region = "FR"', 'region = "US"').replace('prefixes = ["01 62 34 50"]', 'prefixes = ["+1212555"]\ncustomer = false')
     config += '\n[[registrations]]\nlist = "dnc"\ndate = 2025-01-01\n'
@@ -318,4 +319,7 @@ def test_registries_and_the_twelve_month_threshold_in_the_us(make_household):
     for b in operator.breaches:
         by_rule.setdefault(b.rule_id, []).append(operator.calls.at[b.index, "local"].strftime("%Y-%m-%d"))
     assert by_rule["us.64-1200-c2.registry"] == ["2025-02-02", "2025-06-02", "2026-06-03"]
-    assert by_rule["us.227-c5.repeat"] == ["2025-06-02"]
+    # 47 U.S.C. 227(c)(5): more than one violating call within 12 months (a threshold, not a breach)
+    from callwatch.evidence import data as evidence_data, kits
+    scan(h.store, h.config)
+    assert kits.violations_in_twelve_months(evidence_data.gather(h.store, h.config)) == 2

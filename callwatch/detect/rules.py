@@ -304,15 +304,6 @@ def abandoned_rate(rule, calls, ctx):
     return out
 
 
-def repeat_of_breaches(rule, calls, ctx):
-    """The second and later calls, within ``window_days``, among the calls that broke any of the
-    rules ``of`` (evaluated before this one in the pack): e.g. 47 U.S.C. 227(c)(5), more than one
-    violating call in twelve months."""
-    broken = set().union(*(ctx.found.get(rid, set()) for rid in rule.params["of"])) if rule.params["of"] else set()
-    hit = calls[calls.index.isin(list(broken))]
-    return [Breach(rule.id, b.index, b.facts) for b in max_per_window(rule, hit, ctx)]
-
-
 def _first_per_call(breaches):
     seen, out = set(), []
     for b in breaches:
@@ -324,7 +315,7 @@ def _first_per_call(breaches):
 
 KINDS = {f.__name__: f for f in (allowed_window, max_per_window, after_objection, cooldown_after, withheld,
                                  automated_from_ordinary_number, silent_call, short_ring, repeat_after_abandoned,
-                                 without_consent, after_registration, abandoned_rate, repeat_of_breaches)}
+                                 without_consent, after_registration, abandoned_rate)}
 
 
 @dataclass
@@ -333,7 +324,6 @@ class Context:
     declared: dict = field(default_factory=dict)   # facts the user declared: purpose, consent_given, customer
     holiday_country: str = ""  # the pack's calendar, to name a holiday in the report's language
     registrations: tuple = ()  # the household's opposition-list registrations (config.Registration)
-    found: dict = field(default_factory=dict)   # rule id -> labels of the calls it found (filled by evaluate)
 
 
 def applies(rule: Rule, ctx: Context) -> bool:
@@ -360,12 +350,9 @@ def evaluate(pack: RulePack, calls: pd.DataFrame, ctx: Context) -> list[Breach]:
     together: ``consumer`` (the lines of one holder: D223-9's "un même consommateur"), ``line``
     (one number: Ofcom's repeat to "that number"), or ``household`` (every line; the default)."""
     out = []
-    ctx.found = {}
     for rule in pack.rules:
         if applies(rule, ctx):
-            found = _evaluate_rule(rule, _in_force(rule, calls), ctx)
-            ctx.found[rule.id] = {b.index for b in found}
-            out += found
+            out += _evaluate_rule(rule, _in_force(rule, calls), ctx)
     return out
 
 

@@ -62,7 +62,7 @@ atteste avoir personnellement accompli et constaté ce qui suit.
 J'ai exporté moi-même, sans les modifier, les journaux d'appels suivants :
 {sources}
 
-Ces journaux enregistrent, sur mes lignes {_lines(data)}, {c.calls} appels ou tentatives d'appel venant de {c.subject} du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, listés dans le relevé joint.
+Ces journaux enregistrent, sur mes lignes {_lines(data)}, du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, {c.calls} appels ou tentatives d'appel de numéros que j'attribue à la société {c.subject} (numéros que j'ai déclarés comme les siens, numéros de leurs blocs, ou que j'ai confirmés), listés dans le relevé joint.
 
 [Ajoutez ce que vous avez vous-même entendu ou vécu : appels décrochés sans interlocuteur, propos tenus, refus exprimés et leurs dates.]
 
@@ -91,12 +91,12 @@ Relationship to the parties (kinship, marriage, employment, collaboration, commo
 
 certify that I personally did and saw the following.
 
-I exported myself, without altering them, the following call logs:
+I exported the following call logs myself, without altering them:
 {sources}
 
-These logs record, on my lines {_lines(data)}, {c.calls} calls or call attempts from {c.subject} from {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, listed in the enclosed record.
+These logs record, on my lines {_lines(data)}, from {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, {c.calls} calls or call attempts from numbers I attribute to {c.subject} (numbers I declared as its own, numbers of their blocks, or numbers I confirmed), listed in the enclosed record.
 
-[Add what you heard or lived yourself: calls answered with no one on the line, what was said, the refusals you expressed and their dates.]
+[Add what you heard or experienced yourself: calls answered with no one speaking, what was said, the refusals you expressed and their dates.]
 
 I know that this attestation is made for production in court and that a false attestation exposes me to criminal penalties (article 441-7 of the French Code pénal).
 
@@ -105,10 +105,10 @@ Signature:
 """
 
 
-def _sources_en(data: PackData) -> str:
+def _sources_en(data: PackData, lang: str = "en") -> str:
     return "\n".join(
         f"- \"{s['original_name']}\" ({s['format']}), exported on {BLANK} from {BLANK} [the device or box], "
-        f"imported on {_imported(data, s, 'en')}, SHA-256 {s['sha256']}" for s in data.sources)
+        f"imported on {_imported(data, s, lang)}, SHA-256 {s['sha256']}" for s in data.sources)
 
 
 def _uk(data: PackData) -> str:
@@ -120,10 +120,10 @@ Address: {p.address or BLANK}
 Occupation: {p.occupation or BLANK}
 
 1. I make this statement from my own knowledge. I am [a customer of / unrelated to] {c.subject}.
-2. I exported myself, without altering them, the following call logs:
+2. I exported the following call logs myself, without altering them:
 {_sources_en(data)}
-3. These logs record, on my lines {_lines(data)}, {c.calls} calls or call attempts from {c.subject} from {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, listed in the enclosed record.
-4. [Add what you heard or lived yourself: silent calls, what was said, when you asked them to stop.]
+3. These logs record, on my lines {_lines(data)}, from {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, {c.calls} calls or call attempts from numbers I attribute to {c.subject} (numbers I declared as its own, numbers of their blocks, or numbers I confirmed), listed in the enclosed record.
+4. [Add what you heard or experienced yourself: silent calls, what was said, when you asked them to stop.]
 
 Statement of truth
 I believe that the facts stated in this witness statement are true. I understand that proceedings for contempt of court may be brought against anyone who makes, or causes to be made, a false statement in a document verified by a statement of truth without an honest belief in its truth.
@@ -139,10 +139,10 @@ def _us(data: PackData) -> str:
 I, {p.name or BLANK}, of {p.address or BLANK}, declare:
 
 1. I have personal knowledge of the facts below. I am [a customer of / unrelated to] {c.subject}.
-2. I exported myself, without altering them, the following call logs:
-{_sources_en(data)}
-3. These logs record, on my lines {_lines(data)}, {c.calls} calls or call attempts from {c.subject} from {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, listed in the enclosed record.
-4. [Add what you heard or lived yourself: calls with no one on the line, recorded messages, when you asked them to stop.]
+2. I exported the following call logs myself, without altering them:
+{_sources_en(data, 'en-US')}
+3. These logs record, on my lines {_lines(data)}, from {long_date(c.first, 'en-US')} to {long_date(c.last, 'en-US')}, {c.calls} calls or call attempts from numbers I attribute to {c.subject} (numbers I declared as its own, numbers of their blocks, or numbers I confirmed), listed in the enclosed record.
+4. [Add what you heard or experienced yourself: calls with no one speaking, recorded messages, when you asked them to stop.]
 
 I declare under penalty of perjury under the laws of the United States of America that the foregoing is true and correct.
 

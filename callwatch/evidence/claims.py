@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from callwatch.evidence.data import PackData
+from callwatch.wording import phone
 
 OBJECTION_KINDS = ("after_objection", "cooldown_after")
 
@@ -23,6 +24,7 @@ class ObjectionClaim:
     date: str                 # ISO date the user recorded
     company: str
     by_rule: dict             # rule id -> calls breaking that rule because of this objection
+    call_that_day: bool = True  # a refusal "during a call": an answered, not silent call of the finding that day
 
 
 @dataclass
@@ -44,6 +46,7 @@ class Claims:
     objections: list[ObjectionClaim]
     leads: int
     lines: list[str]          # the called lines, as the pack names them
+    line_numbers: list[str] = field(default_factory=list)   # the same, as telephone numbers
     calls_by_date: dict = field(default_factory=dict)    # local date -> counted calls that day
     jurisdiction: str = "fr"
 
@@ -67,14 +70,19 @@ def claims_of(data: PackData, lang: str = "en") -> Claims:
             n = sum(1 for b in bs if _objection_date(b) == o.date.isoformat())
             if n:
                 by_rule[rid] = n
-        objections.append(ObjectionClaim(o.kind, o.date.isoformat(), o.company, by_rule))
+        day = o.date.isoformat()
+        talked = any(c["local_date"] == day and c["outcome"] == "answered" and "silent" not in c["signals"].split(",")
+                     for c in data.calls + data.leads)
+        objections.append(ObjectionClaim(o.kind, day, o.company, by_rule, talked))
     counts = Counter(c["number"] for c in data.calls if c["number"])
     return Claims(
         subject=data.subject, calls=f["calls"], answered=f["answered"], silent=f["silent"], short=f["short"],
         missed=f["missed"], withheld=f["withheld"], days_with_calls=f["days_with_calls"],
         max_per_day=f["max_per_day"], first=f["first"], last=f["last"], zone=data.config.timezone,
         numbers=[n for n, _ in counts.most_common()], per_rule=per_rule, objections=objections,
-        leads=len(data.leads), lines=sorted({data.line_name(c["line"], lang) for c in data.calls}),
+        leads=len(data.leads), lines=sorted({data.line_name(c["line"], lang[:2]) for c in data.calls}),
+        line_numbers=sorted({phone(c["line"], data.config.region) for c in data.calls
+                             if c["line"] and c["line"].startswith("+")}),
         calls_by_date=dict(Counter(c["local_date"] for c in data.calls)), jurisdiction=data.pack.id)
 
 

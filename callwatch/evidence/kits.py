@@ -99,6 +99,7 @@ def strongest(data: PackData, n: int = 5) -> list[dict]:
 
 
 def _when(c: dict, lang: str) -> str:
+    """Local date and time of a call, with its zone."""
     return f"{long_date(c['local_date'], lang)}, {c['local_time'][:5]} ({c['zone']})"
 
 
@@ -116,10 +117,14 @@ def _fr(data: PackData, lang: str) -> dict[str, bytes]:
     if len(description) > SIGNALCONSO_MAX_DESCRIPTION:      # the form refuses more: cut, and say so
         description = description[:SIGNALCONSO_MAX_DESCRIPTION - 60] + " [...] (suite dans le dossier joint)"
     if five:
-        dates = "\n".join(f"{i}. {long_date(c['local_date'], 'fr')}" for i, c in enumerate(five, start=1))
+        dates = "\n".join(f"{i}. {long_date(c['local_date'], 'fr')} (appel du {phone(c['number'], region) if c['number'] else 'numéro masqué'})"
+                          for i, c in enumerate(five, start=1))
+        shown = [c["number"] for c in five if c["number"]]
+        most = max(set(shown), key=shown.count) if shown else None
+        several = len(set(shown)) > 1
         path = ("Démarchage abusif › Démarchage téléphonique › « au moins 5 appels de la même entreprise sur 30 "
                 "jours »")
-        fields = f"""Numéro qui vous a appelé : {phone(five[-1]['number'], region) if five[-1]['number'] else top}
+        fields = f"""Numéro qui vous a appelé : {phone(most, region) if most else top}{" (les cinq appels viennent de " + str(len(set(shown))) + " numéros de la même entreprise : citez les autres dans la description)" if several else ""}
 
 Dates de cinq appels de cette entreprise sur 30 jours (le formulaire ne demande pas les heures) :
 {dates}"""
@@ -191,7 +196,7 @@ def _translated(en: bool, what: str) -> str:
 def _fr_description(data: PackData, cl) -> str:
     parts = [f"Du {long_date(cl.first, 'fr')} au {long_date(cl.last, 'fr')}, {cl.calls} appels ou tentatives de "
              f"{cl.subject} sur {cl.days_with_calls} jours, jusqu'à {cl.max_per_day} par jour, dont {cl.silent} "
-             f"silencieux (décrochés puis coupés sans interlocuteur) et {cl.missed} manqués."]
+             f"silencieux (décrochés, 3 secondes de conversation au plus) et {cl.missed} manqués."]
     if cl.has("fr.d223-9.frequency"):
         parts.append(f"{cl.rule('fr.d223-9.frequency')} appels dépassent la limite de quatre par trente jours "
                      "(art. D223-9 C. consom.).")
@@ -212,7 +217,7 @@ def _fr_order(cl, gdpr, en: bool) -> str:
     if en:
         return f"""# What to send, in which order (France)
 
-1. Now: the objection letter (letters/objection-to-the-company.md, send the French one) by registered post to {cl.subject}. Keep the receipt: it starts the one-month clock (GDPR art. 12) and every later call is counted against it.
+1. {"Now: the objection letter (letters/objection-to-the-company.md; send the French one), which recalls and renews your objection of " + long_date(gdpr[0].date, 'en') + ", by registered post to " + cl.subject + ". The one-month clock (GDPR art. 12) already runs from that first objection: keep its proof of sending." if gdpr else "Now: the objection letter (letters/objection-to-the-company.md; send the French one) by registered post to " + cl.subject + ". Keep the receipt: it starts the one-month clock (GDPR art. 12); then enter its date in the configuration ([[objections]]) so that callwatch counts the calls that follow."}
 2. Same day, if you wish: a SignalConso report (complaints/signalconso.md): the DGCCRF uses reports to target its checks.
 3. One month later without a satisfactory answer: the service consommateurs of {cl.subject} (letters/complaint-to-consumer-service.md, French version).
 4. One more month (or two months without any answer from customer service): the Médiateur des communications électroniques, online, within one year of your written complaint (letters/referral-to-the-mediator.md). Free.
@@ -223,7 +228,7 @@ The 33700 service is for fraudulent calls (a ring inviting you to call back a pr
 """
     return f"""# Quoi envoyer, dans quel ordre (France)
 
-1. Maintenant : la lettre d'opposition (letters/opposition-operateur.md) en recommandé avec accusé de réception à {cl.subject}. Gardez l'accusé : il fait courir le délai d'un mois (RGPD, art. 12) au-delà duquel chaque appel est compté.
+1. {"Maintenant : la lettre d'opposition (letters/opposition-operateur.md), qui rappelle et renouvelle votre opposition du " + long_date(gdpr[0].date, 'fr') + ", en recommandé avec accusé de réception à " + cl.subject + ". Le délai d'un mois (RGPD, art. 12) court déjà depuis cette première opposition : gardez-en la preuve d'envoi." if gdpr else "Maintenant : la lettre d'opposition (letters/opposition-operateur.md) en recommandé avec accusé de réception à " + cl.subject + ". Gardez l'accusé : il fait courir le délai d'un mois (RGPD, art. 12) au-delà duquel chaque appel est compté ; indiquez ensuite sa date dans la configuration ([[objections]]) pour que callwatch compte les appels qui suivent."}
 2. Le même jour, si vous le souhaitez : un signalement SignalConso (complaints/signalconso.md) ; la DGCCRF s'en sert pour cibler ses contrôles.
 3. Un mois après, sans réponse satisfaisante : le service consommateurs de {cl.subject} (letters/reclamation-service-consommateurs.md).
 4. Un mois de plus (ou deux mois sans aucune réponse du service clients) : le Médiateur des communications électroniques, en ligne, dans l'année qui suit votre réclamation écrite (letters/saisine-mediateur.md). Gratuit.
@@ -248,7 +253,7 @@ def _uk(data: PackData) -> dict[str, bytes]:
 Site: ofcom.org.uk › Complaints › Nuisance calls. Ofcom uses reports to target its enforcement; it does not reply to each.
 
 Your telephone provider: [your provider]
-Your number called: {cl.lines[0] if cl.lines else '[your number]'}
+Your number called: {cl.line_numbers[0] if cl.line_numbers else '[your number]'}
 Number that called you: {phone(cl.numbers[0], region) if cl.numbers else 'withheld'}
 Company, if known: {cl.subject}
 Type of call: silent or abandoned calls ({cl.silent} of the {cl.answered} calls you answered were silent)
@@ -261,7 +266,7 @@ Description: {cl.calls} calls or attempts from {cl.subject} on {cl.days_with_cal
 
 Site: ico.org.uk › Make a complaint › Nuisance calls and messages
 
-The five calls below are the strongest of this pack (those breaking the most rules, silent ones first):
+The five calls below are the strongest of this pack (those breaking the most rules first, then silent ones, then the latest):
 {rows}
 
 Company: {cl.subject}
@@ -275,8 +280,8 @@ Your name and e-mail: {me.name or '[name]'}, {me.email or '[e-mail]'}
 
 Site: tpsonline.org.uk › Complaints. The TPS takes complaints about live calls in which you spoke to someone; it passes your name, number and postcode to the company.
 
-Your registered number: {cl.lines[0] if cl.lines else '[number]'}
-Company name or number: {cl.subject}, {phone(cl.numbers[0], region) if cl.numbers else '[number]'}
+Your registered number: {cl.line_numbers[0] if cl.line_numbers else '[number]'}
+Company name or number: {cl.subject}, {(phone(live[-1]['number'], region) if live and live[-1]['number'] else phone(cl.numbers[0], region) if cl.numbers else '[number]')}
 Date and time of a live call: {_when(live[-1], 'en') if live else '[none of the calls here was a conversation: the TPS may not take it; use the ICO]'}
 Calls after your registration took effect: {cl.rule('uk.pecr-21.tps')}
 """.encode()
@@ -292,7 +297,7 @@ Calls after your registration took effect: {cl.rule('uk.pecr-21.tps')}
 
 def _kind_en(c: dict) -> str:
     if "silent" in c["signals"]:
-        return "silent (answered, no one on the line)"
+        return "silent (answered, 3 seconds of talk or less)"
     return {"answered": "answered", "missed": "missed", "rejected": "rejected", "voicemail": "left on voicemail"}.get(
         c["outcome"], c["outcome"])
 
@@ -300,23 +305,25 @@ def _kind_en(c: dict) -> str:
 # -- United States --------------------------------------------------------------------------
 
 def _us(data: PackData) -> dict[str, bytes]:
-    cl = claims_of(data, "en")
+    cl = claims_of(data, "en-US")
     region = data.config.region
     me = data.config.complainant
     violating = [c for c in data.calls if c["rules"]]
-    fcc_rows = "\n".join(f"- {_when(c, 'en')}; caller ID {phone(c['number'], region) if c['number'] else 'blocked'}; "
-                         f"type of call: {'abandoned call (no one on the line)' if 'silent' in c['signals'] else 'live voice or unknown [choose]'}"
+    fcc_rows = "\n".join(f"- {_when(c, 'en-US')}; caller ID {phone(c['number'], region) if c['number'] else 'blocked'}; "
+                         f"type of call: {'abandoned call? (answered, 3 seconds of talk or less)' if 'silent' in c['signals'] else 'live voice, prerecorded voice or unknown [choose]'}"
                          for c in violating[:25])
+    if len(violating) > 25:
+        fcc_rows += f"\n- (the first 25 of {len(violating)} calls breaking a rule; every one is in evidence.pdf)"
     out = {"fcc.md": f"""# FCC — consumer complaint (Unwanted calls)
 
 Site: consumercomplaints.fcc.gov › Phone › Unwanted calls
 
-Your phone number: {cl.lines[0] if cl.lines else '[number]'}
+Your phone number: {cl.line_numbers[0] if cl.line_numbers else '[number]'}
 Caller ID number(s): {", ".join(phone(n, region) for n in cl.numbers[:5]) or 'blocked'}
 Advertiser's name: {cl.subject}
 Calls (date and time, caller ID, type of call):
 {fcc_rows or '- (no call breaking a rule)'}
-Did you ask them to stop? {"yes, on " + long_date(cl.objections[0].date, 'en') if cl.objections else "[yes/no]"}
+Did you ask them to stop? {"yes, on " + long_date(cl.objections[0].date, 'en-US') if cl.objections else "[yes/no]"}
 Attachments: evidence.pdf
 Your name and address: {me.name or '[name]'}, {me.address or '[address]'}
 """.encode()}
@@ -335,7 +342,7 @@ Your name and address: {me.name or '[name]'}, {me.address or '[address]'}
 Site: donotcall.gov › Report unwanted calls. File one complaint for each call; ftc-complaints.csv lists them in the FTC's own complaint columns ({", ".join(FTC_COLUMNS)}). Fill in Subject, your city and state.
 
 Calls to report: {len(violating)} (each broke at least one rule of this pack)
-Your number: {cl.lines[0] if cl.lines else '[number]'}; registered on the National Do Not Call Registry: {"yes, since " + long_date(next(r.date.isoformat() for r in data.config.registrations if r.list == 'dnc'), 'en') if any(r.list == 'dnc' for r in data.config.registrations) else "[yes/no, since when]"}
+Your number: {cl.line_numbers[0] if cl.line_numbers else '[number]'}; registered on the National Do Not Call Registry: {"yes, since " + long_date(next(r.date.isoformat() for r in data.config.registrations if r.list == 'dnc'), 'en-US') if any(r.list == 'dnc' for r in data.config.registrations) else "[yes/no, since when]"}
 Company: {cl.subject}
 """.encode()
     out["what-to-do-next.md"] = f"""# What to send, in which order (United States)
@@ -343,9 +350,32 @@ Company: {cl.subject}
 1. Now: the do-not-call request to {cl.subject} (letters/do-not-call-request.md). It must be honored within 10 business days (47 CFR 64.1200(d)(3)); keep proof of sending.
 2. Report the calls to the FCC (complaints/fcc.md) and, one call per complaint, to the FTC (complaints/ftc.md, ftc-complaints.csv).
 3. Your state attorney general also takes telemarketing complaints (each state has its own form).
-4. More than one call in violation within 12 months opens a private action under 47 U.S.C. 227(c)(5) ($500 per violation, up to $1,500 if willful): see a lawyer or a small-claims court with this pack.
+4. {_twelve_months(data)}
 """.encode()
     return out
+
+
+def violations_in_twelve_months(data: PackData) -> int:
+    """The most calls breaking a rule of the pack within any 365 days (47 U.S.C. 227(c)(5) opens a
+    private action to one who received more than one such call within 12 months)."""
+    import datetime as dt
+    days = sorted(dt.date.fromisoformat(c["local_date"]) for c in data.calls if c["rules"])
+    best, first = 0, 0
+    for last, day in enumerate(days):
+        while (day - days[first]).days > 364:
+            first += 1
+        best = max(best, last - first + 1)
+    return best
+
+
+def _twelve_months(data: PackData) -> str:
+    n = violations_in_twelve_months(data)
+    if n > 1:
+        return (f"{n} calls breaking these rules came within 12 months: more than one, which 47 U.S.C. 227(c)(5) "
+                "requires for a private action ($500 per violation, up to $1,500 if willful). See a lawyer, or a "
+                "small-claims court, with this pack.")
+    return ("47 U.S.C. 227(c)(5) opens a private action only after more than one call in violation within 12 months; "
+            f"this pack shows {n}.")
 
 
 def _area_code(data: PackData) -> str:

@@ -17,6 +17,11 @@ from callwatch.wording import long_date, phone
 MAX_NUMBERS = 12
 
 
+def de(name: str) -> str:
+    """ "de Free", "d'Opérateur X": French elision before a vowel or a mute h."""
+    return f"d'{name}" if name[:1].lower() in "aeiouyhéèêàâîïôûœ" else f"de {name}"
+
+
 def render(data: PackData, lang: str) -> dict[str, str]:
     """File name -> letter text, for the pack's jurisdiction and language."""
     c = claims_of(data, lang)
@@ -114,34 +119,45 @@ def _fr_breaches(c: Claims) -> list[str]:
     return out
 
 
-def _fr_objections(c: Claims) -> list[str]:
+def _fr_objections(c: Claims, you: bool = True) -> list[str]:
+    """``you``: a letter to the company ("vous"); else to a third party (the company named)."""
     out = []
+    it = "vous" if you else "elle"
     for o in c.objections:
         day = long_date(o.date, "fr")
         if o.kind == "gdpr-art21":
             n = o.by_rule.get("fr.rgpd-21.objection")
             out.append(f"Je me suis opposé(e) par écrit à toute prospection le {day}"
-                       + (f" ; {n} appels sont intervenus après l'expiration du délai d'un mois dont vous disposiez "
-                          "pour y donner suite (RGPD, articles 12 et 21)." if n else "."))
+                       + (f" ; {n} appels sont intervenus après l'expiration du délai d'un mois dont {it} "
+                          f"dispos{'iez' if you else 'ait'} pour y donner suite (RGPD, articles 12 et 21)." if n else "."))
         elif o.kind == "refusal":
             n60, after = o.by_rule.get("fr.d223-9.refusal"), o.by_rule.get("fr.l221-16.objection")
-            text = f"Lors de votre appel du {day}, j'ai refusé d'être démarché(e)"
+            if o.call_that_day:
+                text = (f"Lors de {'votre' if you else 'son'} appel du {day}, j'ai refusé d'être démarché(e)")
+            else:        # no answered call that day in the logs: the user must check the date before sending
+                text = (f"Le {day}, j'ai refusé d'être démarché(e) [aucun appel décroché de "
+                        f"{'votre société' if you else c.subject} n'apparaît ce jour-là dans mes journaux : "
+                        "vérifiez cette date avant d'envoyer]")
             if n60:
                 text += (f" ; {n60} appels ou tentatives ont suivi dans les soixante jours pendant lesquels tout "
-                         "nouvel appel vous était interdit (article D223-9)")
+                         f"nouvel appel {'vous' if you else 'lui'} était interdit (article D223-9)")
             if after:
-                text += (f" ; {after} appels ont suivi alors que l'article L221-16 vous impose, depuis mon "
-                         "opposition, de ne plus me recontacter")
+                text += (f" ; {after} appels ont suivi alors que l'article L221-16 {'vous' if you else 'lui'} impose, "
+                         "depuis mon opposition, de ne plus me recontacter")
             out.append(text + ".")
     return out
 
 
-def _fr_facts(c: Claims, who: _Author) -> str:
+def _fr_facts(c: Claims, who: _Author, you: bool = True) -> str:
+    """The facts, from the counted calls. A call log shows the numbers, not who dialled them: the
+    calls are said to come from numbers attributed to the company (declared or confirmed)."""
     return (f"Du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, "
             + (f"mes lignes ({who.lines}) ont reçu " if who.several else f"ma ligne {who.lines} a reçu ") +
-            f"{c.calls} appels ou tentatives d'appel venant de votre société (numéros présentés : "
-            f"{_numbers(c, who.region, 'fr')}), dont {c.silent} appels silencieux et {c.missed} appels manqués, "
-            f"sur {c.days_with_calls} jours et jusqu'à {c.max_per_day} par jour.")
+            f"{c.calls} appels ou tentatives d'appel de numéros attribués à "
+            f"{'votre société' if you else 'la société ' + c.subject} (numéros présentés : "
+            f"{_numbers(c, who.region, 'fr')}), dont {c.silent} appels silencieux (décrochés, 3 secondes de "
+            f"conversation au plus) et {c.missed} appels manqués, sur {c.days_with_calls} jours avec appels et "
+            f"jusqu'à {c.max_per_day} par jour.")
 
 
 def _fr_objection(c: Claims, who: _Author) -> str:
@@ -166,15 +182,13 @@ Madame, Monsieur,
 
 {objections}
 
-Conformément à l'article 21 du règlement (UE) 2016/679, je m'oppose à toute utilisation de mes données à des fins de prospection, par quelque canal que ce soit, et vous demande de me confirmer par écrit, dans le délai d'un mois prévu à l'article 12, que mes coordonnées ont été retirées de vos fichiers de prospection et de ceux de vos sous-traitants.
+{"Je vous rappelle mon opposition et la renouvelle" if any(o.kind == "gdpr-art21" for o in c.objections) else "Conformément à l'article 21 du règlement (UE) 2016/679, je m'oppose"} à toute utilisation de mes données à des fins de prospection, par quelque canal que ce soit, et vous demande de me confirmer par écrit, dans le délai d'un mois prévu à l'article 12 du même règlement, que mes coordonnées ont été retirées de vos fichiers de prospection et de ceux de vos sous-traitants.
 
 À défaut, je saisirai le médiateur des communications électroniques, la DGCCRF (SignalConso) et la CNIL. Le relevé daté des appels, avec les empreintes numériques de ses fichiers, est joint à ce courrier.
 
 Je vous prie d'agréer, Madame, Monsieur, mes salutations distinguées.
 
 [Date et signature]
-
-(Heures en {c.zone}.)
 """.replace("\n\n\n", "\n\n")
 
 
@@ -209,7 +223,7 @@ Opérateur : {c.subject}
 Objet du litige : appels commerciaux répétés et silencieux de l'opérateur vers son abonné(e)
 
 Exposé des faits :
-{_fr_facts(c, who)} {" ".join(_fr_breaches(c))} {" ".join(_fr_objections(c))}
+{_fr_facts(c, who, you=False)} {" ".join(_fr_breaches(c))} {" ".join(_fr_objections(c, you=False))}
 
 Démarches préalables : réclamation au service clients le [date] ; au service consommateurs le [date] ; réponses jointes (ou absence de réponse depuis plus d'un mois).
 
@@ -228,7 +242,7 @@ Objet : plainte pour appels téléphoniques malveillants réitérés (article 22
 
 Monsieur le Procureur,
 
-Je porte plainte contre {c.subject} et toute personne agissant pour son compte. {_fr_facts(c, who)} {" ".join(_fr_breaches(c))} {" ".join(_fr_objections(c))}
+Je porte plainte contre {c.subject} et toute personne agissant pour son compte. {_fr_facts(c, who, you=False)} {" ".join(_fr_breaches(c))} {" ".join(_fr_objections(c, you=False))}
 
 Ces appels répétés troublent ma tranquillité [décrire les conséquences : sommeil, travail, santé ; joindre tout certificat médical].
 
@@ -264,33 +278,41 @@ def _en_fr_breaches(c: Claims) -> list[str]:
     return out
 
 
-def _en_fr_objections(c: Claims) -> list[str]:
+def _en_fr_objections(c: Claims, you: bool = True) -> list[str]:
     out = []
+    it = "you" if you else "it"
     for o in c.objections:
         day = long_date(o.date, "en")
         if o.kind == "gdpr-art21":
             n = o.by_rule.get("fr.rgpd-21.objection")
             out.append(f"I objected in writing to any direct marketing on {day}"
-                       + (f"; {n} calls came after the month you had to act on it expired (GDPR, articles 12 "
+                       + (f"; {n} calls came after the month {it} had to act on it expired (GDPR, articles 12 "
                           "and 21)." if n else "."))
         elif o.kind == "refusal":
             n60, after = o.by_rule.get("fr.d223-9.refusal"), o.by_rule.get("fr.l221-16.objection")
-            text = f"During your call of {day}, I refused to be canvassed"
+            if o.call_that_day:
+                text = f"During {'your' if you else 'its'} call of {day}, I refused to be canvassed"
+            else:
+                text = (f"On {day}, I refused to be canvassed [no answered call from "
+                        f"{'your company' if you else c.subject} appears that day in my logs: check this date "
+                        "before sending]")
             if n60:
                 text += (f"; {n60} calls or attempts followed within the sixty days in which any new call was "
-                         "forbidden to you (article D223-9)")
+                         f"forbidden to {'you' if you else 'it'} (article D223-9)")
             if after:
-                text += (f"; {after} calls followed although article L221-16 requires you not to contact me again "
-                         "after my objection")
+                text += (f"; {after} calls followed although article L221-16 requires {'you' if you else 'it'} not "
+                         "to contact me again after my objection")
             out.append(text + ".")
     return out
 
 
-def _en_fr_facts(c: Claims, who: _Author) -> str:
-    return (f"From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received "
-            f"{c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), "
-            f"{c.silent} of them silent and {c.missed} missed, on {c.days_with_calls} days and up to "
-            f"{c.max_per_day} a day.")
+def _en_fr_facts(c: Claims, who: _Author, you: bool = True) -> str:
+    return (f"From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my "
+            + (f"lines ({who.lines}) received " if who.several else f"line {who.lines} received ")
+            + f"{c.calls} calls or call attempts from numbers attributed to "
+            f"{'your company' if you else c.subject} (numbers shown: {_numbers(c, who.region, 'en')}), "
+            f"{c.silent} of them silent (answered, 3 seconds of talk or less) and {c.missed} missed, on "
+            f"{c.days_with_calls} days with calls and up to {c.max_per_day} a day.")
 
 
 def _en_fr_objection(c: Claims, who: _Author) -> str:
@@ -315,15 +337,13 @@ Dear Sir or Madam,
 
 {" ".join(_en_fr_objections(c))}
 
-Under article 21 of Regulation (EU) 2016/679, I object to any use of my data for direct marketing, by any channel, and ask you to confirm in writing, within the month set by article 12, that my details have been removed from your marketing files and those of your processors.
+{"I remind you of my objection and renew it" if any(o.kind == "gdpr-art21" for o in c.objections) else "Under article 21 of Regulation (EU) 2016/679, I object"} to any use of my data for direct marketing, by any channel, and ask you to confirm in writing, within the month set by article 12 of that regulation, that my details have been removed from your marketing files and those of your processors.
 
 Failing that, I will refer the matter to the Médiateur des communications électroniques, the DGCCRF (SignalConso) and the CNIL. The dated record of the calls, with the digital fingerprints of its files, is enclosed.
 
 Yours faithfully,
 
 [Date and signature]
-
-(Times in {c.zone}.)
 """.replace("\n\n\n", "\n\n")
 
 
@@ -362,7 +382,7 @@ Operator: {c.subject}
 Dispute: repeated and silent sales calls from the operator to its subscriber
 
 Facts:
-{_en_fr_facts(c, who)} {" ".join(_en_fr_breaches(c))} {" ".join(_en_fr_objections(c))}
+{_en_fr_facts(c, who, you=False)} {" ".join(_en_fr_breaches(c))} {" ".join(_en_fr_objections(c, you=False))}
 
 Earlier steps: complaint to customer service on [date]; to the service consommateurs on [date]; answers enclosed (or no answer for more than a month).
 
@@ -383,7 +403,7 @@ Subject: complaint for repeated malicious telephone calls (article 222-16 of the
 
 Sir,
 
-I lodge a complaint against {c.subject} and anyone acting on its behalf. {_en_fr_facts(c, who)} {" ".join(_en_fr_breaches(c))} {" ".join(_en_fr_objections(c))}
+I lodge a complaint against {c.subject} and anyone acting on its behalf. {_en_fr_facts(c, who, you=False)} {" ".join(_en_fr_breaches(c))} {" ".join(_en_fr_objections(c, you=False))}
 
 These repeated calls disturb my peace [describe the consequences: sleep, work, health; enclose any medical certificate].
 
@@ -405,8 +425,9 @@ def _uk_objection(c: Claims, who: _Author) -> str:
     if c.has("uk.pecr-21a.withheld"):
         lines.append(f"{c.rule('uk.pecr-21a.withheld')} were made with the number withheld (PECR regulation 21(A1)).")
     if c.has("uk.ofcom.abandoned-rate"):
-        lines.append(f"{c.silent} of the {c.answered} calls I answered were silent: abandoned calls far above the "
-                     "3 % Ofcom allows a campaign under its persistent misuse policy.")
+        lines.append(f"{c.silent} of the {c.answered} calls I answered were silent (3 seconds of talk or less): "
+                     f"{round(100 * c.silent / max(c.answered, 1))}% of the calls I answered, where Ofcom's persistent "
+                     "misuse policy lets a campaign abandon at most 3% of its calls.")
     if c.has("uk.ofcom.ring-time"):
         lines.append(f"{c.rule('uk.ofcom.ring-time')} unanswered calls were cut off before ringing for 15 seconds.")
     if c.has("uk.ofcom.repeat-72h"):
@@ -414,7 +435,7 @@ def _uk_objection(c: Claims, who: _Author) -> str:
                      "line.")
     for o in c.objections:
         n = o.by_rule.get("uk.pecr-21.objection")
-        lines.append(f"I told you on {long_date(o.date, 'en')} not to call me"
+        lines.append(f"I already told you on {long_date(o.date, 'en')} not to call me"
                      + (f"; {n} calls came after that (PECR regulation 21(1)(a))." if n else "."))
     return f"""{who.header()}
 Customer number: {who.customer}
@@ -431,15 +452,13 @@ From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lin
 
 {" ".join(lines)}
 
-I hereby notify you, under regulation 21(1)(a) of the Privacy and Electronic Communications Regulations 2003 and article 21 of the UK GDPR, that I do not consent to any direct marketing calls and object to the use of my data for direct marketing. Please confirm within one month that my numbers have been removed from your calling lists.
+{"I repeat and confirm in writing" if c.objections else "I hereby notify you"}, under regulation 21(1)(a) of the Privacy and Electronic Communications Regulations 2003 and article 21 of the UK GDPR, that I do not consent to any direct marketing calls and object to the use of my data for direct marketing. Please confirm within one month that my numbers have been removed from your calling lists.
 
 If the calls continue I will report them to the Information Commissioner's Office and to Ofcom. A dated record of every call, with the fingerprints of its files, is enclosed.
 
 Yours faithfully,
 
 [Date and signature]
-
-(Times in {c.zone}.)
 """.replace("\n\n\n", "\n\n")
 
 
@@ -452,11 +471,12 @@ def _us_dnc_request(c: Claims, who: _Author) -> str:
         lines.append(f"{c.rule('us.64-1200-c2.registry')} came although my number is on the National Do Not Call "
                      "Registry (47 CFR 64.1200(c)(2)).")
     if c.has("us.64-1200-a7.abandoned-rate"):
-        lines.append(f"{c.silent} of the {c.answered} calls I answered had no one on the line: abandoned calls far "
-                     "above the 3 % allowed per campaign (47 CFR 64.1200(a)(7)).")
+        lines.append(f"{c.silent} of the {c.answered} calls I answered ended within 3 seconds with no one speaking: "
+                     f"{round(100 * c.silent / max(c.answered, 1))}% of the calls I answered, where a campaign may "
+                     "abandon at most 3% (47 CFR 64.1200(a)(7)).")
     for o in c.objections:
         n = o.by_rule.get("us.64-1200-d.do-not-call")
-        lines.append(f"I asked you on {long_date(o.date, 'en')} not to call me"
+        lines.append(f"I already asked you on {long_date(o.date, 'en-US')} not to call me"
                      + (f"; {n} calls came after the time you had to honor that request (47 CFR 64.1200(d)(3))."
                         if n else "."))
     return f"""{who.header()}
@@ -469,17 +489,15 @@ Subject: company-specific do-not-call request (47 CFR 64.1200(d))
 
 To whom it may concern,
 
-From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), on {c.days_with_calls} days and up to {c.max_per_day} a day.
+From {long_date(c.first, 'en-US')} to {long_date(c.last, 'en-US')}, my lines ({who.lines}) received {c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), on {c.days_with_calls} days and up to {c.max_per_day} a day.
 
 {" ".join(lines)}
 
-Put my telephone numbers on your company-specific do-not-call list now, and send me a copy of your written do-not-call policy. Under 47 CFR 64.1200(d)(3) you must honor this request within 10 business days.
+{"I repeat my request: put" if c.objections else "Put"} my telephone numbers on your company-specific do-not-call list now, and send me a copy of your written do-not-call policy. Under 47 CFR 64.1200(d)(3) you must honor this request within 10 business days.
 
 A dated record of every call, with the fingerprints of its files, is enclosed. Further calls will be reported to the FCC and the FTC.
 
 [Date and signature]
-
-(Times in {c.zone}.)
 """.replace("\n\n\n", "\n\n")
 
 
@@ -498,6 +516,4 @@ From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lin
 I ask you to stop calling me and to remove my numbers from your calling lists. A dated record of every call is enclosed.
 
 [Date and signature]
-
-(Times in {c.zone}.)
 """
