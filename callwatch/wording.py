@@ -299,19 +299,25 @@ WORDS = {
            "declared-number": "numéro déclaré", "declared-prefix": "préfixe déclaré", "caller-name": "nom présenté",
            "same-block": "même bloc", "rotation": "rotation", "reserved-range": "tranche réservée",
            "single-number": "numéro seul", "probable": "probable", "certain": "certain", "user": "vous"},
-    "en": {"assumes": "Assumes: "},
+    "en": {"assumes": "Assumes: ",
+           # attribution bases (detect/campaigns.py), in words
+           "declared-number": "declared number", "declared-prefix": "declared prefix", "caller-name": "caller name",
+           "same-block": "same block", "reserved-range": "reserved range", "single-number": "single number",
+           "user": "you", "ping": "short ring"},
 }
 
 FIGURE_LABELS = {
     "fr": [("calls", "appels ou tentatives"), ("answered", "décrochés"), ("silent", "silencieux (≤ 3 s, mesure à la seconde)"),
            ("short", "de moins d'une minute (mesure à la minute)"), ("missed", "manqués"), ("rejected", "rejetés ou bloqués"),
            ("withheld", "numéro masqué"), ("numbers", "numéros différents"), ("days_with_calls", "jours avec appels"),
-           ("max_per_day", "maximum par jour"), ("after_objection", "après opposition ou refus"),
+           ("max_per_day", "maximum par jour"),
+           ("after_objection", "dans une période interdite par une opposition ou un refus"),
            ("first", "premier appel"), ("last", "dernier appel")],
     "en": [("calls", "calls or attempts"), ("answered", "answered"), ("silent", "silent (≤ 3 s, measured to the second)"),
            ("short", "under a minute (measured to the minute)"), ("missed", "missed"), ("rejected", "rejected or blocked"),
            ("withheld", "number withheld"), ("numbers", "distinct numbers"), ("days_with_calls", "days with calls"),
-           ("max_per_day", "most in one day"), ("after_objection", "after an objection or refusal"),
+           ("max_per_day", "most in one day"),
+           ("after_objection", "in a period barred by an objection or a refusal"),
            ("first", "first call"), ("last", "last call")],
 }
 

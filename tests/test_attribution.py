@@ -264,8 +264,8 @@ def test_the_pack_counts_what_can_be_defended_and_shows_the_rest_apart(trapped, 
     assert doc["rules_if_confirmed"] == operator["rules_if_confirmed"]
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(result.folder / "evidence.pdf").pages).split())
     counted = sum(operator["rules"].values())
-    assert f"{counted} breach(es) found on the {operator['stats']['calls']} calls from declared numbers" in text
-    assert f"{operator['stats']['leads']['calls']} more call(s) are leads only, not counted" in text
+    assert f"{counted} breaches found on the {operator['stats']['calls']} calls from declared numbers" in text
+    assert f"{operator['stats']['leads']['calls']} more calls are leads only, not counted" in text
     assert "Leads, not counted" in text and "Your decisions" in text
     assert "excluded by you; reason: service call: technician" in text.replace("excluded by you from", "excluded by you;")\
         or "service call: technician" in text

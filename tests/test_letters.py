@@ -161,7 +161,9 @@ def test_the_attestation_takes_the_form_the_jurisdiction_asks_for(make_household
                   if who == "operator"][:40]
     files, findings, rows = _pack(make_household, tmp_path, config, lang, "att-" + lang + str(len(config)), events)
     pages = PdfReader(io.BytesIO(files["evidence.pdf"])).pages
-    page = next(" ".join(p.extract_text().split()) for p in pages if "Attestation" in p.extract_text()[:80])
+    heading = words[0] if words[0] in ("WITNESS STATEMENT", "DECLARATION") else "Attestation"
+    page = next(" ".join(p.extract_text().split()) for p in pages
+                if heading.lower() in p.extract_text()[:80].lower())
     for w in words:
         assert w in page, w
     manifest = json.loads(files["manifest.json"])

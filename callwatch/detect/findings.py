@@ -106,7 +106,7 @@ def _why(group: Group, s: dict, counts: dict, if_counts: dict, pack: RulePack) -
     if s["calls"]:
         first, last = s["first_local"][:10], s["last_local"][:10]
         parts.append(f"{group.label}: {s['calls']} calls or attempts counted (declared, same block or confirmed) "
-                     f"{_from_whom(s)} between {first} and {last}, on {s['days_with_calls']} days, "
+                     f"{_from_whom(s)} between {first} and {last}, on {s['days_with_calls']} days with calls, "
                      f"up to {s['max_per_day']} a day")
         mix = [f"{s['silent']} silent" if s["silent"] else "",
                f"{s['short']} under a minute (minute precision)" if s["short"] else "",

@@ -47,7 +47,7 @@ def per_day(calls, labels: dict[str, str]) -> bytes:
         fig, ax = plt.subplots(figsize=(7.0, 2.4))
         bottom = np.zeros(len(days))
         x = np.arange(len(days))
-        for kind in KINDS:
+        for kind in (k for k in KINDS if counts[k]):        # the legend names only what the chart shows
             values = np.array([counts[kind][d.isoformat()] for d in days])
             ax.bar(x, values, bottom=bottom, width=0.85, color=COLOURS[kind], label=labels[kind], linewidth=0)
             bottom += values

@@ -49,7 +49,7 @@ def summary_fr(data: PackData) -> str:
     whom = (f"depuis {n} numéro{'s' if n > 1 else ''}" if n else "") + (
         (" et " if n else "") + f"{c.withheld} en numéro masqué" if c.withheld else "")
     parts = [f"{c.subject} : {c.calls} appels ou tentatives comptés {whom}"
-             + f", du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, sur {c.days_with_calls} jours, "
+             + f", du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, sur {c.days_with_calls} jours avec appels, "
                f"jusqu'à {c.max_per_day} par jour",
              f"{c.silent} silencieux, {c.missed} manqués, {c.answered} décrochés"]
     for rid, n in sorted(c.per_rule.items(), key=lambda kv: -kv[1]):
@@ -448,7 +448,7 @@ Subject: do not call me — objection to direct marketing calls
 
 Dear Sir or Madam,
 
-From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), on {c.days_with_calls} days and up to {c.max_per_day} a day.
+From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from numbers attributed to your company (numbers shown: {_numbers(c, who.region, "en")}), on {c.days_with_calls} days with calls and up to {c.max_per_day} a day.
 
 {" ".join(lines)}
 
@@ -489,7 +489,7 @@ Subject: company-specific do-not-call request (47 CFR 64.1200(d))
 
 To whom it may concern,
 
-From {long_date(c.first, 'en-US')} to {long_date(c.last, 'en-US')}, my lines ({who.lines}) received {c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), on {c.days_with_calls} days and up to {c.max_per_day} a day.
+From {long_date(c.first, 'en-US')} to {long_date(c.last, 'en-US')}, my lines ({who.lines}) received {c.calls} calls or call attempts from numbers attributed to your company (numbers shown: {_numbers(c, who.region, "en")}), on {c.days_with_calls} days with calls and up to {c.max_per_day} a day.
 
 {" ".join(lines)}
 
@@ -511,7 +511,7 @@ Subject: please stop calling me
 
 Dear Sir or Madam,
 
-From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), {c.silent} of them silent and {c.missed} missed, on {c.days_with_calls} days and up to {c.max_per_day} a day.
+From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from numbers attributed to your company (numbers shown: {_numbers(c, who.region, "en")}), {c.silent} of them silent (3 seconds of talk or less) and {c.missed} missed, on {c.days_with_calls} days with calls and up to {c.max_per_day} a day.
 
 I ask you to stop calling me and to remove my numbers from your calling lists. A dated record of every call is enclosed.
 

@@ -14,8 +14,8 @@ from fpdf import FPDF
 from callwatch import __version__
 from callwatch.evidence import attestation, charts, kits, letters as letters_mod
 from callwatch.evidence.data import PackData
-from callwatch.wording import (CHART_LABELS, FIGURE_LABELS, SIGNAL_LEGEND, describe, locator, talk as talk_text,
-                               tier, value, word as _word)
+from callwatch.wording import (CHART_LABELS, FIGURE_LABELS, SIGNAL_LEGEND, _num, describe, locator, long_date,
+                               talk as talk_text, tier, value, word as _word)
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
@@ -95,9 +95,8 @@ METHOD = {
            "(numbers of one block calling in turn, links by behaviour alone, withheld calls that look like the "
            "campaign) are shown apart and enter no figure. Numbers of people you call or talk with at length are "
            "never attributed by block or behaviour.",
-           "Rules that count per consumer (e.g. four calls or attempts in 30 days) add up the calls received on "
-           "the lines of one holder; a call ringing two phones at once counts once per holder. Line of each call: "
-           "{lines}."],
+           "Rules that count per consumer add up the calls received on the lines of one holder; a call ringing two "
+           "phones at once counts once per holder. Line of each call: {lines}."],
 }
 
 
@@ -131,8 +130,20 @@ class _Doc(FPDF):
 
     def para(self, text: str, size: float = 9, height: float = 4.6):
         self.set_font("DejaVu", "", size)
-        self.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+        # ragged right: justified lines blow apart around hashes and long names
+        self.multi_cell(0, height, text, align="L", new_x="LMARGIN", new_y="NEXT")
         self.ln(1)
+
+    def markdown(self, text: str, size: float = 7.5, height: float = 3.8):
+        """A letter or form written in Markdown: its "# " title in bold, the rest as it is."""
+        for block in text.split("\n\n"):
+            if block.startswith("# "):
+                title, _, rest = block.partition("\n")
+                self.set_font("DejaVu", "B", size + 1)
+                self.multi_cell(0, height + 0.6, title[2:], align="L", new_x="LMARGIN", new_y="NEXT")
+                block = rest
+            if block.strip():
+                self.para(block, size=size, height=height)
 
     def grid(self, rows, widths, size=7.5, header=True, mono_cols=()):
         """A table drawn cell by cell: one line a row when everything fits (the common case,
@@ -212,8 +223,9 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     doc.ln(4)
     cover = [(L["subject"], data.subject),
              (L["period"], f"{figures['first']} — {figures['last']} ({zone})"),
-             (L["generated"], f"{local_gen.strftime('%Y-%m-%d %H:%M:%S %Z')} ({zone}); "
-                              f"{data.generated_at.strftime('%Y-%m-%dT%H:%M:%SZ')} UTC"
+             (L["generated"], f"{long_date(local_gen.date().isoformat(), 'en-US' if data.pack.id == 'us' else lang)} "
+                              f"{local_gen.strftime('%H:%M:%S %Z')} ({zone}); "
+                              f"{data.generated_at.strftime('%Y-%m-%dT%H:%M:%SZ')}"
                               + (f" — {L['date_given']}" if data.date_given else "")),
              *_complainant_rows(data, lang),
              (L["version"], f"callwatch {__version__}"),
@@ -231,12 +243,16 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     doc.para(_counted_statement(data, lang), size=8.5)
 
     # charts
-    C = CHART_LABELS[lang]
+    C = dict(CHART_LABELS[lang])
     windows = [r.params for r in data.pack.rules if r.kind == "allowed_window"]
+    if not windows:           # no permitted window in this rule pack: no green frame to speak of
+        C["hour"] = C["hour"].split(" (")[0]
+    counted_only = (" — appels comptés seulement, sans les pistes" if lang == "fr" else
+                    " — counted calls only, leads left out") if data.leads else ""
     doc.add_page()
-    doc.heading(C["title1"])
+    doc.heading(C["title1"] + counted_only)
     doc.image(io.BytesIO(charts.per_day(data.calls, C)), w=182)
-    doc.heading(C["title2"])
+    doc.heading(C["title2"] + counted_only)
     doc.image(io.BytesIO(charts.heat_map(data.calls, windows, C, C["days"])), w=182)
 
     # rules
@@ -269,7 +285,8 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     rows = [tuple(_word(lang, w) for w in ("number", "basis", "attribution", "detail"))]
     for n in data.numbers:
         rows.append((n["number"], _word(lang, n["basis"]),
-                     tier(n["certainty"], lang) + (f" ({n['similarity']:.2f})" if n["similarity"] else ""),
+                     tier(n["certainty"], lang) + (f" ({_num(n['similarity']) if lang == 'fr' else format(n['similarity'], '.2f')})"
+                                                   if n["similarity"] else ""),
                      describe(n["facts"], lang) if n["facts"] else n["detail"]))
     doc.grid(rows, (28, 22, 38, 94), size=7)
 
@@ -305,15 +322,16 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
 
     # calls
     doc.heading(L["calls"])
-    doc.para(("Heures locales en " if lang == "fr" else "Local times in ") + zone + " ; UTC. " + SIGNAL_LEGEND[lang],
-             size=8)
+    doc.para(("Heures locales en " + zone + " ; UTC à côté. " if lang == "fr" else
+              "Local times in " + zone + "; UTC beside them. ") + SIGNAL_LEGEND[lang], size=8)
     refs = {src["sha256"]: f"S{i}" for i, src in enumerate(data.sources, start=1)}
     doc.para(("Sources : " if lang == "fr" else "Sources: ")
              + "; ".join(f"{ref} = {src['original_name']}" for src, ref in zip(data.sources, refs.values())), size=8)
     rows = [tuple(_word(lang, w) for w in ("#", "local", "UTC", "line", "number", "outcome", "talk", "signals",
                                            "source"))]
+    rows[0] = (rows[0][0], f"{rows[0][1]} ({zone})", *rows[0][2:])    # the zone once; UTC beside every time
     for c in data.calls:
-        rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", data.line_name(c["line"], lang),
+        rows.append((str(c["id"]), c["local"], c["utc"][:19] + "Z", data.line_name(c["line"], lang),
                      c["number"] or f"({value(c['presentation'], lang)})", value(c["outcome"], lang),
                      talk_text(c["duration_s"], c["duration_precision_s"], c["outcome"], lang),
                      " ".join(value(sig, lang) for sig in c["signals"].split(",") if sig),
@@ -347,7 +365,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
 
     # attestation, on a page of its own: it is printed, copied by hand or signed apart
     doc.add_page()
-    doc.heading(L["attestation"])
+    doc.heading({"uk": "Witness statement", "us": "Declaration"}.get(data.pack.id, L["attestation"]))
     doc.para(attestation.render(data, lang), size=8.5, height=4.6)
 
     # letters
@@ -356,7 +374,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     for name, text in letters_mod.render(data, lang).items():
         doc.set_font("DejaVu", "B", 9)
         doc.multi_cell(0, 5, name, new_x="LMARGIN", new_y="NEXT")
-        doc.para(text, size=7.5, height=3.8)
+        doc.markdown(text)
     doc.add_page()
     doc.heading(L["kits"])
     for name, content in kits.render(data, lang).items():
@@ -364,7 +382,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
             continue
         doc.set_font("DejaVu", "B", 9)
         doc.multi_cell(0, 5, "complaints/" + name, new_x="LMARGIN", new_y="NEXT")
-        doc.para(content.decode("utf-8"), size=7.5, height=3.8)
+        doc.markdown(content.decode("utf-8"))
 
     doc.embed_file(csv_path, desc="calls.csv: the table of calls", mime_type="text/csv",
                    associated_file_relationship="Data", modification_date=data.generated_at)
@@ -404,7 +422,8 @@ def _counting(rule, lang: str) -> str:
         return ""
     text = {"consumer": ("Compté par consommateur : les appels reçus sur les lignes d'un même titulaire ensemble.",
                          "Counted per consumer: the calls received on the lines of one holder together."),
-            "line": ("Compté par ligne : chaque numéro du foyer à part.", "Counted per line: each of the household's numbers apart."),
+            "line": ("Compté par ligne : chaque numéro du foyer à part.",
+                     "Counted per line: each of the household's numbers separately."),
             "household": ("Compté pour le foyer : toutes ses lignes ensemble.", "Counted for the household: all its lines together.")}
     return "\n" + text[per][0 if lang == "fr" else 1]
 
@@ -415,19 +434,28 @@ def _counted_statement(data: PackData, lang: str) -> str:
     counted = sum(len(bs) for bs in data.breaches.values())
     more = {rid: n - len(data.breaches.get(rid, [])) for rid, n in data.rules_if_confirmed().items()
             if n > len(data.breaches.get(rid, []))}
+
+    def named(rid: str) -> str:          # a rule the reader may not meet elsewhere in the pack: say what it is
+        if rid in data.breaches or rid not in data.rules:
+            return rid
+        text = data.rules[rid].text(lang)
+        return f"{rid} ({text[:80].rsplit(' ', 1)[0] + '…' if len(text) > 80 else text.rstrip('.')})"
+    n, k = len(data.calls), len(data.leads)
     if lang == "fr":
-        text = (f"{counted} manquement(s) relevé(s) sur les {len(data.calls)} appels des numéros déclarés, de leurs "
-                f"blocs ou confirmés par vous (un appel peut enfreindre plusieurs règles).")
-        if data.leads:
-            text += (f" {len(data.leads)} autre(s) appel(s) ne sont que des pistes, non comptées"
-                     + (" ; s'ils étaient confirmés : " + ", ".join(f"{n} de plus pour {rid}" for rid, n in more.items())
-                        if more else "") + ".")
+        text = (f"{counted} manquement{'s' if counted > 1 else ''} relevé{'s' if counted > 1 else ''} sur les {n} "
+                "appels des numéros déclarés, de leurs blocs ou confirmés par vous (un appel peut enfreindre "
+                "plusieurs règles).")
+        if k:
+            text += (f" {k} autre{'s' if k > 1 else ''} appel{'s' if k > 1 else ''} "
+                     f"{'ne sont que des pistes, non comptées' if k > 1 else 'n’est qu’une piste, non comptée'}"
+                     + (" ; s'ils étaient confirmés : " + ", ".join(f"{m} de plus pour {named(rid)}"
+                                                                     for rid, m in more.items()) if more else "") + ".")
         return text
-    text = (f"{counted} breach(es) found on the {len(data.calls)} calls from declared numbers, their blocks, or "
-            f"numbers you confirmed (one call may break several rules).")
-    if data.leads:
-        text += (f" {len(data.leads)} more call(s) are leads only, not counted"
-                 + ("; if they were confirmed: " + ", ".join(f"{n} more for {rid}" for rid, n in more.items())
+    text = (f"{counted} breach{'es' if counted != 1 else ''} found on the {n} calls from declared numbers, their "
+            "blocks, or numbers you confirmed (one call may break several rules).")
+    if k:
+        text += (f" {k} more call{'s are leads' if k > 1 else ' is a lead'} only, not counted"
+                 + ("; if they were confirmed: " + ", ".join(f"{m} more for {named(rid)}" for rid, m in more.items())
                     if more else "") + ".")
     return text
 
