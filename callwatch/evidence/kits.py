@@ -120,7 +120,8 @@ def _fr(data: PackData, lang: str) -> dict[str, bytes]:
         dates = "\n".join(f"{i}. {long_date(c['local_date'], 'fr')} (appel du {phone(c['number'], region) if c['number'] else 'numéro masqué'})"
                           for i, c in enumerate(five, start=1))
         shown = [c["number"] for c in five if c["number"]]
-        most = max(set(shown), key=shown.count) if shown else None
+        # the most frequent; a tie goes to the first of them (never to a set's order: it changes between runs)
+        most = max(shown, key=lambda n: (shown.count(n), -shown.index(n))) if shown else None
         several = len(set(shown)) > 1
         path = ("Démarchage abusif › Démarchage téléphonique › « au moins 5 appels de la même entreprise sur 30 "
                 "jours »")
