@@ -371,6 +371,12 @@ def constant(value: str, n: int):
     return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value])).dictionary_decode()
 
 
+def flags(mask: np.ndarray):
+    """A boolean numpy column as "1"/"0" strings, to join a distinct key with."""
+    import pyarrow as pa
+    return pa.DictionaryArray.from_arrays(pa.array(mask.astype(np.int32)), pa.array(["0", "1"])).dictionary_decode()
+
+
 def _int_slice(pc, column, span: tuple[int, int]) -> np.ndarray:
     return pc.cast(pc.utf8_slice_codeunits(column, span[0], span[1]), "int64").to_numpy(zero_copy_only=False)
 
