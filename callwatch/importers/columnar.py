@@ -163,6 +163,8 @@ def blocks(sniff, plan: CsvPlan, progress=None) -> Iterator[Block]:
                 size += 1
             ok = np.flatnonzero(derived.ok)
             yield Block(position + ok, line_no[ok], b_start[ok], b_end[ok], derived, items, size)
+            del derived, columns, items
+            pa.default_memory_pool().release_unused()     # the pool would keep each block's buffers
             position += size
             if progress is not None:
                 progress(offset + len(text))
@@ -252,7 +254,7 @@ def _parse(pa, pacsv, text: bytes, first: bytes, delimiter: str, encoding: str, 
         names = head.column_names
         return pacsv.read_csv(
             pa.py_buffer(text),
-            read_options=pacsv.ReadOptions(column_names=names, use_threads=True, block_size=4 << 20),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=BLOCK_BYTES + 1),
             parse_options=parse,
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, **strings))
     except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
