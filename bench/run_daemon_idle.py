@@ -3,7 +3,9 @@ scanned an export and written a snapshot (so every heavy job has run once), in t
 
   inbox:  the inbox looked at every 30 s, nothing arriving;
   source: the same plus a Freebox (the local emulator from tests/) polled every 30 s, each poll
-          a real import of the box's unchanged call list, which is what a paired box costs.
+          a real import of the box's unchanged call list, which is what a paired box costs;
+  web:    the inbox set-up with the web page enabled ([web] enabled = true): the daemon and the
+          page's own process, measured apart, after the page served its overview and finding once.
 
 Usage: python bench/run_daemon_idle.py [SECONDS]   (the source set-up watches at least 60 s)"""
 
@@ -37,8 +39,17 @@ def children_cpu_seconds(pid):
     return (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
 
 
-def has_children(pid):
-    return any(Path(task, "children").read_text().strip() for task in Path(f"/proc/{pid}/task").iterdir())
+def has_children(pid, ignore=()):
+    """Whether a job's process runs (the web page's long-lived process, `ignore`, does not count)."""
+    kids = {int(k) for task in Path(f"/proc/{pid}/task").iterdir() for k in Path(task, "children").read_text().split()}
+    return bool(kids - set(ignore))
+
+
+def web_pid(data):
+    try:
+        return json.loads((data / "daemon.json").read_text()).get("web_pid")
+    except (OSError, ValueError):
+        return None
 
 
 def status_kb(pid, key):
@@ -82,8 +93,15 @@ def measure(name, seconds, extra_config="", setup=None):
                                               and snapshots.exists() and any(snapshots.glob("*.zip"))):
             time.sleep(1)
         quiet_since = time.time()                       # then wait for the running job's process to end
+        page = web_pid(data)
+        if "[web]" in extra_config:
+            if not page:
+                raise SystemExit(f"{name}: the web page's process did not start")
+            port = int(extra_config.split('bind = "127.0.0.1:')[1].split('"')[0])
+            for path in ("/", "/finding/1"):       # serve once: the page's own steady size, not its start
+                _get_page(port, path)
         while time.time() - quiet_since < 5 and time.time() < deadline:
-            if has_children(proc.pid):
+            if has_children(proc.pid, ignore=[page] if page else []):
                 quiet_since = time.time()
             time.sleep(0.2)
         ran = jobs_ran(data / "callwatch.db")
@@ -93,12 +111,35 @@ def measure(name, seconds, extra_config="", setup=None):
         time.sleep(seconds)
         c1, k1, t1 = cpu_seconds(proc.pid), children_cpu_seconds(proc.pid), time.time()
         rss, hwm = status_kb(proc.pid, "VmRSS") / 1024, status_kb(proc.pid, "VmHWM") / 1024
+        page_rss = status_kb(page, "VmRSS") / 1024 if page else 0.0
         polls = jobs_ran(data / "callwatch.db")
     finally:
         proc.terminate()
         proc.wait(timeout=30)
     return {"cpu_pct": 100 * (c1 - c0) / (t1 - t0), "with_jobs_cpu_pct": 100 * ((c1 - c0) + (k1 - k0)) / (t1 - t0),
-            "rss_mb": rss, "peak_mb": hwm, "jobs": polls}
+            "rss_mb": rss, "peak_mb": hwm, "jobs": polls, "page_rss_mb": page_rss}
+
+
+def free_port():
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _get_page(port, path):
+    """A page of the daemon's web child; it may still be starting."""
+    import urllib.error
+    import urllib.request
+    deadline = time.time() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=30) as answer:
+                return answer.read()
+        except (urllib.error.URLError, ConnectionError):
+            if time.time() > deadline:
+                raise
+            time.sleep(0.3)
 
 
 def main():
@@ -114,6 +155,7 @@ def main():
                          pair)
     finally:
         box.close()
+    web = measure("web", seconds, f'[web]\nenabled = true\nbind = "127.0.0.1:{free_port()}"\n')
     # Beside it: a bare interpreter doing nothing, the least a Python daemon can cost.
     bare = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     time.sleep(1)
@@ -125,11 +167,14 @@ def main():
         print(f"| daemon idle, {label} | CPU {m['cpu_pct']:.2f} % (with its job processes "
               f"{m['with_jobs_cpu_pct']:.2f} %) | RSS {m['rss_mb']:.0f} MB (peak {m['peak_mb']:.0f} MB) "
               f"| target < 1 % and < 150 MB |")
+    print(f"| daemon idle, [web] enabled, after serving the overview | CPU {web['cpu_pct']:.2f} % | RSS "
+          f"{web['rss_mb']:.0f} MB; the page's process {web['page_rss_mb']:.0f} MB | target < 150 MB |")
     print(f"| floor: bare python sleeping | | RSS {bare_rss:.0f} MB | |")
     print("BENCH " + json.dumps({"bench": "idle", "seconds": seconds, "cpu_pct": inbox["cpu_pct"],
                                  "rss_mb": inbox["rss_mb"], "peak_mb": inbox["peak_mb"],
                                  "source_cpu_pct": source["with_jobs_cpu_pct"], "source_rss_mb": source["rss_mb"],
-                                 "bare_rss_mb": bare_rss}))
+                                 "bare_rss_mb": bare_rss, "web_daemon_rss_mb": web["rss_mb"],
+                                 "web_page_rss_mb": web["page_rss_mb"]}))
 
 
 def m_polls(m):

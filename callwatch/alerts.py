@@ -106,6 +106,34 @@ def _apprise(urls):
     return notify
 
 
+def shown_url(url: str) -> str:
+    """An alert URL as it may be printed: its scheme and host only (apprise URLs carry tokens and
+    passwords in their user, path and query)."""
+    import re
+    m = re.match(r"([A-Za-z][A-Za-z0-9+.-]*)://(?:[^@/]*@)?([^/:?#]*)", url)
+    return f"{m.group(1)}://{m.group(2) or '...'}/..." if m else "(not a URL)"
+
+
+def send_test(config) -> list[tuple[str, bool]]:
+    """Send one test message to each alert URL, alone, so that a failing one is named:
+    [(the URL as it may be printed, delivered)]."""
+    from callwatch.errors import CallwatchError
+    urls = config.daemon.alert_urls
+    if not urls:
+        raise CallwatchError("no alert URL configured: add [daemon] alert_urls (e.g. [\"ntfy://my-topic\"]) to "
+                             f"{config.path or 'the configuration'}")
+    results = []
+    for url in urls:
+        import apprise
+        client = apprise.Apprise()
+        if not client.add(url):
+            results.append((shown_url(url), False))
+            continue
+        results.append((shown_url(url), bool(client.notify(
+            title="callwatch: test alert", body="This is a test from `callwatch alerts test`: alerts reach you."))))
+    return results
+
+
 def source_failing(store, config, name: str, detail: str) -> bool:
     """One alert per failure streak of a source (the streak starts at its first failure)."""
     streak = store.conn.execute(

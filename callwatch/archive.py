@@ -15,7 +15,9 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
+from callwatch.errors import FileChanged, UnreadableFile, storage_fault
 from callwatch.private import private_dir
 
 CHUNK = 1024 * 1024
@@ -29,6 +31,13 @@ class Archived:
     relative: str       # path relative to the data directory
     utf8: bool          # the whole file is valid UTF-8
     head: bytes         # first 64 KB, for format recognition
+    signature: tuple[int, int, int, int] | None = None   # the source's device, inode, size, mtime_ns as copied
+
+
+def signature(st: os.stat_result) -> tuple[int, int, int, int]:
+    """What says that a file is still the one that was read: same file (device, inode), same size
+    and same modification time to the nanosecond."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 STALE_PARTIAL_S = 24 * 3600
@@ -54,19 +63,45 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def archive_file(source: Path, data_dir: Path, head_size: int = 64 * 1024) -> Archived:
-    """Copy ``source`` into the archive (if not there yet) and return its facts."""
-    root = private_dir(Path(data_dir) / "archive" / "sha256")
-    _remove_stale_partials(root)
+def _chunks(src: BinaryIO):
+    while chunk := src.read(CHUNK):
+        yield chunk
+
+
+def archive_file(source: Path | BinaryIO, data_dir: Path, head_size: int = 64 * 1024) -> Archived:
+    """Copy ``source`` (a path, or a file the caller opened) into the archive (if not there yet)
+    and return its facts.
+
+    The source's size and modification time are taken before and after the copy: a file that
+    changed meanwhile (still being written, rewritten in place) raises FileChanged and nothing is
+    archived, so a copy is always one whole state of the file."""
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as src:
+            return archive_file(src, data_dir, head_size)
+    src = source
+    name = getattr(src, "name", "?")
+    try:
+        root = private_dir(Path(data_dir) / "archive" / "sha256")
+        _remove_stale_partials(root)
+        fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=root)
+    except OSError as exc:
+        raise storage_fault(Path(data_dir) / "archive", exc) or exc from exc
     digest = hashlib.sha256()
     decoder = codecs.getincrementaldecoder("utf-8")()
     utf8 = True
     head = bytearray()
     size = 0
-    fd, tmp_name = tempfile.mkstemp(prefix=".incoming-", dir=root)
+    before = os.fstat(src.fileno())
     try:
-        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
-            while chunk := src.read(CHUNK):
+        with os.fdopen(fd, "wb") as out:
+            chunks = _chunks(src)
+            while True:
+                try:
+                    chunk = next(chunks, None)
+                except OSError as exc:       # the source's fault, not the archive's
+                    raise UnreadableFile(name, f"cannot read: {exc.strerror or exc}") from None
+                if chunk is None:
+                    break
                 digest.update(chunk)
                 out.write(chunk)
                 size += len(chunk)
@@ -84,6 +119,10 @@ def archive_file(source: Path, data_dir: Path, head_size: int = 64 * 1024) -> Ar
                     utf8 = False
             out.flush()
             os.fsync(out.fileno())
+        after = os.fstat(src.fileno())
+        if signature(after) != signature(before) or size != after.st_size:
+            raise FileChanged(name, "it changed while it was being read (still being written?): nothing of it "
+                                    "was stored; import it again once it is complete")
         sha = digest.hexdigest()
         folder = private_dir(root / sha[:2])
         final = folder / sha
@@ -93,11 +132,13 @@ def archive_file(source: Path, data_dir: Path, head_size: int = 64 * 1024) -> Ar
             os.chmod(tmp_name, 0o400)
             os.replace(tmp_name, final)
             _fsync_dir(folder)              # the rename survives a power cut before the import commits
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp_name):
             os.unlink(tmp_name)
+        if isinstance(exc, OSError):         # writing the copy: a full disk, a read-only archive...
+            raise storage_fault(root, exc) or exc from exc
         raise
-    return Archived(sha, size, final, str(final.relative_to(data_dir)), utf8, bytes(head))
+    return Archived(sha, size, final, str(final.relative_to(data_dir)), utf8, bytes(head), signature(after))
 
 
 def verify_archived(path: Path, sha256: str) -> bool:

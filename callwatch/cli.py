@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
 import sys
 import time
 from pathlib import Path
@@ -19,7 +18,9 @@ from rich.table import Table
 from rich.text import Text
 
 from callwatch import __version__, config as config_mod, importers
-from callwatch.errors import CallwatchError
+from callwatch.errors import CallwatchError, storage_fault
+from callwatch.evidence.verify import EXIT_HELP as VERIFY_EXIT_HELP
+from callwatch.shown import install_log_filter, shown
 
 if TYPE_CHECKING:
     from callwatch.store import Store
@@ -33,14 +34,28 @@ console = Console(markup=False)
 err = Console(stderr=True, markup=False)
 
 
+# A row id as SQLite stores it: beyond, sqlite3 raises OverflowError instead of finding nothing.
+ID = click.IntRange(1, 2**63 - 1)
+
+
 def handle_errors(fn):
+    """A library error, or a machine fault (a full disk, a read-only folder, a damaged store), ends
+    in one sentence on stderr and exit status 2; never a traceback."""
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
         except CallwatchError as exc:
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False, markup=True)
-            sys.exit(2)
+            message = str(exc)
+        except Exception as exc:          # an OSError or sqlite3.Error (not imported here: the daemon goes through here)
+            env = args[0] if args and isinstance(args[0], Env) else None
+            where = env.config.data_dir / "callwatch.db" if env is not None and env.loaded else Path(".")
+            fault = storage_fault(where, exc)
+            if fault is None:
+                raise
+            message = str(fault)
+        err.print(f"[bold red]error:[/] {escape(shown(message))}", highlight=False, markup=True)
+        sys.exit(2)
     return wrapper
 
 
@@ -54,6 +69,10 @@ class Env:
         if self._config is None:
             self._config = config_mod.load(self.config_path, self.data_dir_opt)
         return self._config
+
+    @property
+    def loaded(self) -> bool:
+        return self._config is not None
 
     def store(self) -> Store:
         from callwatch.store import Store
@@ -72,6 +91,7 @@ def cli(ctx, config_path, data_dir, verbose):
     """callwatch: turn call-log exports into a dated evidence file."""
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    install_log_filter()                 # one line per record, no URL's password
     ctx.obj = Env(config_path, data_dir)
 
 
@@ -112,10 +132,11 @@ def _print_results(results):
     table.add_column("result", no_wrap=True)
     def row(r, name):
         status = {"imported": f"#{r.import_id}", "already": "already imported", "skipped": "skipped",
-                  "failed": Text("FAILED", style="red")}[r.status]     # the console reads no markup
+                  "failed": Text("FAILED", style="red"),             # the console reads no markup
+                  "changed": Text("CHANGED", style="red")}[r.status]
         if r.members:
             status = f"zip of {len(r.members)}" if r.status == "imported" else status
-        table.add_row(name, r.format or "-", str(r.read), str(r.new), str(r.duplicate),
+        table.add_row(shown(name), r.format or "-", str(r.read), str(r.new), str(r.duplicate),
                       str(r.merged), str(r.rejected), status)
 
     for r in results:
@@ -127,25 +148,26 @@ def _print_results(results):
     for r in results:
         for m in r.members:
             if m.status == "failed":
-                err.print(f"{r.path}: {m.path.relative_to(r.path)}: {m.message}", highlight=False)
+                err.print(shown(f"{r.path}: {m.path.relative_to(r.path)}: {m.message}"), highlight=False)
         skipped = {}
         for m in r.members:
             if m.status == "skipped":
                 skipped[m.message] = skipped.get(m.message, 0) + 1
         for reason, n in sorted(skipped.items(), key=lambda kv: -kv[1]):
-            console.print(f"{r.path.name}: {n} file(s) inside: {reason}", highlight=False)
+            console.print(shown(f"{r.path.name}: {n} file(s) inside: {reason}"), highlight=False)
         if r.members and r.status == "imported":
-            console.print(f"{r.path.name}: {r.message}", highlight=False)
+            console.print(shown(f"{r.path.name}: {r.message}"), highlight=False)
             if r.rejected:
-                console.print(f"{r.path.name}: {r.rejected} record(s) rejected; see callwatch rejects", highlight=False)
+                console.print(shown(f"{r.path.name}: {r.rejected} record(s) rejected; see callwatch rejects"),
+                              highlight=False)
             continue
-        if r.status == "failed":
+        if r.status in ("failed", "changed"):
             tried = f"\n  formats tried: {', '.join(r.tried)}" if r.tried else ""
-            err.print(f"[red]{escape(str(r.path))}[/]: {escape(r.message + tried)}", highlight=False, markup=True)
+            err.print(f"[red]{escape(shown(r.path))}[/]: {escape(shown(r.message) + tried)}", highlight=False, markup=True)
         elif r.status in ("already", "skipped"):
-            console.print(f"{r.path.name}: {r.message}", highlight=False)
+            console.print(f"{shown(r.path.name)}: {shown(r.message)}", highlight=False)
         elif r.rejected:
-            console.print(escape(f"{r.path.name}: {r.rejected} record(s) rejected; see ") +
+            console.print(escape(f"{shown(r.path.name)}: {r.rejected} record(s) rejected; see ") +
                           f"[bold]callwatch rejects --import {r.import_id}[/]", highlight=False, markup=True)
 
 
@@ -163,7 +185,7 @@ def import_cmd(env, paths, fmt, as_json):
             return {**{k: v for k, v in r.__dict__.items() if k not in ("path", "members")}, "path": str(r.path),
                     "members": [as_dict(m) for m in r.members]}
         click.echo(json.dumps([as_dict(r) for r in results], indent=2, default=str))
-    if any(r.status == "failed" for r in results):
+    if any(r.status in ("failed", "changed") for r in results):
         sys.exit(1)
 
 
@@ -185,7 +207,7 @@ def imports_cmd(env, as_json):
         console.print(f"No imports yet in {env.config.data_dir}.")
         return
     for r in rows:
-        console.print(f"[bold]#{r['id']}[/] " + escape(f"{r['original_name']}  ({r['format']}, {r['size']:,} bytes, "
+        console.print(f"[bold]#{r['id']}[/] " + escape(f"{shown(r['original_name'])}  ({r['format']}, {r['size']:,} bytes, "
                                                        f"imported {r['started_at']})"), highlight=False, markup=True)
         console.print(f"    read {r['read']}, new {r['new']}, duplicate {r['duplicate']}, merged {r['merged']}, "
                       f"rejected {r['rejected']}", highlight=False)
@@ -194,7 +216,7 @@ def imports_cmd(env, as_json):
 
 
 @cli.command("rejects")
-@click.option("--import", "import_id", type=int, help="Only the rejects of this import.")
+@click.option("--import", "import_id", type=ID, help="Only the rejects of this import.")
 @click.option("--json", "as_json", is_flag=True, help="Print the rejects as JSON.")
 @click.pass_obj
 @handle_errors
@@ -212,11 +234,12 @@ def rejects_cmd(env, import_id, as_json):
         console.print("No rejected records.")
         return
     for r in rows:
-        console.print(f"[bold]{escape(r['file'])}[/] " + escape(f"(import #{r['import_id']}), {r['locator']}: {r['reason']}"),
+        console.print(f"[bold]{escape(shown(r['file']))}[/] " + escape(shown(f"(import #{r['import_id']}), {r['locator']}: {r['reason']}")),
                       highlight=False, soft_wrap=True, markup=True)
         if r["raw"]:        # the record as it stands in the archived file (--json: all of what is kept)
             raw = r["raw"] if len(r["raw"]) <= 1000 else r["raw"][:1000] + f"... ({len(r['raw']) - 1000} more characters)"
-            console.print("\n".join("    " + line for line in raw.splitlines()), highlight=False, markup=False,
+            # each line escaped on its own: the record keeps its lines, none can forge or hide output
+            console.print("\n".join("    " + shown(line) for line in raw.splitlines()), highlight=False, markup=False,
                           soft_wrap=True)
     console.print(f"{len(rows)} rejected record(s).")
 
@@ -261,20 +284,10 @@ def print_findings(result, config):
 
 
 def findings_json(store, result, config) -> dict:
-    """The `scan --json` document (a contract: tests and other tools read it)."""
-    out = {"scan_id": result.scan_id, "mode": result.mode,
-           "rule_pack": {"id": result.pack.id, "version": result.pack.version},
-           "timezone": config.timezone, "findings": []}
-    for f in result.findings:
-        item = {k: f[k] for k in ("id", "key", "category", "label", "company", "severity", "why",
-                                  "first_utc", "last_utc", "stats", "rules", "rules_if_confirmed")}
-        item["numbers"] = list(store.db.query(
-            "SELECT number, basis, detail, certainty, similarity FROM finding_numbers WHERE finding_id = ? "
-            "ORDER BY number", [f["id"]]))
-        item["breaches"] = list(store.db.query(
-            "SELECT rule_id AS rule, call_id, detail FROM breaches WHERE finding_id = ? ORDER BY id", [f["id"]]))
-        out["findings"].append(item)
-    return out
+    """The `scan --json` document (a contract: tests and other tools read it); the web page reads
+    the same through callwatch.readout."""
+    from callwatch import readout
+    return readout.findings_document(store, config)
 
 
 @cli.command("scan")
@@ -293,36 +306,39 @@ def scan_cmd(env, as_json, full):
             store.close()
 
 
+def _number_key(env, number: str) -> str:
+    """The stored key of a number given on the command line, or one sentence saying why it is none."""
+    from callwatch.numbers import Normaliser
+    facts = Normaliser(env.config.region).normalise(number)
+    if facts.key is None:
+        if facts.presentation != "allowed":
+            raise CallwatchError(f"--number {number!r} stands for a withheld number, not a number: withheld calls "
+                                 f"are in their own finding (see `callwatch scan`)")
+        raise CallwatchError(f"--number {number!r} is not a telephone number (give it as dialled, e.g. "
+                             f"01 62 34 50 12 or +33162345012)")
+    return facts.key
+
+
 @cli.command("calls")
-@click.option("--campaign", "--finding", "finding_id", type=int, help="The calls of this finding (see `callwatch scan`).")
+@click.option("--campaign", "--finding", "finding_id", type=ID, help="The calls of this finding (see `callwatch scan`).")
 @click.option("--number", help="The calls from or to this number (any notation).")
 @click.option("--json", "as_json", is_flag=True, help="Print the calls as JSON.")
 @click.pass_obj
 @handle_errors
 def calls_cmd(env, finding_id, number, as_json):
     """List calls: local time with zone, UTC, line, number, outcome, talk time, tier, signals, rules broken."""
-    from callwatch import lines
-    from callwatch.numbers import Normaliser
+    from callwatch import lines, readout
     if (finding_id is None) == (number is None):
         raise CallwatchError("give one of --finding ID or --number N")
+    key = _number_key(env, number) if number is not None else None
     store = env.store()
     try:
         if finding_id is not None:
-            rows = list(store.db.query(
-                "SELECT c.*, fc.signals, fc.attribution, fc.decision_id, (SELECT group_concat(b.rule_id || ': ' || "
-                "b.detail, char(10)) FROM breaches b WHERE b.finding_id = fc.finding_id AND b.call_id = c.id) AS broken, "
-                "i.original_name AS source FROM finding_calls fc JOIN calls c ON c.id = fc.call_id "
-                "JOIN imports i ON i.id = c.import_id WHERE fc.finding_id = ? ORDER BY c.start_ms, c.id", [finding_id]))
+            rows = readout.finding_calls(store, finding_id)
             if not rows:
                 raise CallwatchError(f"no finding {finding_id} in the latest scan (run `callwatch scan`)")
         else:
-            key = Normaliser(env.config.region).normalise(number).key
-            if key is None:
-                raise CallwatchError(f"{number!r} is not a telephone number")
-            rows = list(store.db.query(
-                "SELECT c.*, NULL AS signals, NULL AS attribution, NULL AS decision_id, NULL AS broken, "
-                "i.original_name AS source FROM calls c JOIN imports i ON i.id = c.import_id WHERE c.number = ? "
-                "ORDER BY c.start_ms, c.id", [key]))
+            rows = readout.number_calls(store, key)
     finally:
         store.close()
     from zoneinfo import ZoneInfo
@@ -356,7 +372,7 @@ def calls_cmd(env, finding_id, number, as_json):
         if r["signals"]:
             line += f"  [{r['signals']}]"
         console.print(line, highlight=False)
-        console.print(f"    line: {lines.name(r['line'], names)}; source: {r['source']}, {r['locator']}",
+        console.print(f"    line: {lines.name(r['line'], names)}; source: {shown(r['source'])}, {shown(r['locator'])}",
                       highlight=False, style="dim")
         for broken in (r["broken"] or "").splitlines():
             console.print(f"    breaks {broken}", highlight=False)
@@ -424,8 +440,8 @@ def review_cmd(env, history, as_json):
 
 @cli.command("confirm")
 @click.argument("number", required=False)
-@click.option("--call", "call_id", type=int, help="Confirm one call (e.g. a withheld call) instead of a number.")
-@click.option("--campaign", "--finding", "finding_id", type=int,
+@click.option("--call", "call_id", type=ID, help="Confirm one call (e.g. a withheld call) instead of a number.")
+@click.option("--campaign", "--finding", "finding_id", type=ID,
               help="The campaign it belongs to (default: the operator's). Alone: confirm the whole campaign "
                    "as one caller's canvassing.")
 @click.option("--company", help="With --campaign alone: the company behind it.")
@@ -446,7 +462,7 @@ def confirm_cmd(env, number, call_id, finding_id, company, reason):
 
 @cli.command("exclude")
 @click.argument("number", required=False)
-@click.option("--call", "call_id", type=int, help="Exclude one call instead of a number.")
+@click.option("--call", "call_id", type=ID, help="Exclude one call instead of a number.")
 @click.option("--reason", required=True, help="Why (printed in the pack), e.g. \"service call: technician\".")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="Only the number's calls from this day (local).")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Only the number's calls to this day (local).")
@@ -465,7 +481,7 @@ def exclude_cmd(env, number, call_id, reason, start, end):
 
 
 @cli.command("undo")
-@click.argument("decision_id", type=int, required=False)
+@click.argument("decision_id", type=ID, required=False)
 @click.pass_obj
 @handle_errors
 def undo_cmd(env, decision_id):
@@ -480,7 +496,7 @@ def undo_cmd(env, decision_id):
 
 
 @cli.command("report")
-@click.option("--campaign", "--finding", "finding_id", type=int, help="The finding to report (default: the most severe).")
+@click.option("--campaign", "--finding", "finding_id", type=ID, help="The finding to report (default: the most severe).")
 @click.option("--number", help="Report the finding that involves this number.")
 @click.option("--from", "start", type=click.DateTime(["%Y-%m-%d"]), help="First day (local), YYYY-MM-DD.")
 @click.option("--to", "end", type=click.DateTime(["%Y-%m-%d"]), help="Last day (local), YYYY-MM-DD.")
@@ -494,69 +510,77 @@ def undo_cmd(env, decision_id):
 @handle_errors
 def report_cmd(env, finding_id, number, start, end, lang, out_dir, at):
     """Write the dated evidence pack (PDF/A, CSV, JSON, letters, manifest, zip)."""
+    if start and end and start > end:
+        raise CallwatchError(f"--from {start:%Y-%m-%d} is after --to {end:%Y-%m-%d}: the period would hold no day")
+    if number is not None:
+        _number_key(env, number)
     run_report(env, finding_id=finding_id, number=number, start=start.date() if start else None,
                end=end.date() if end else None, lang=lang, out_dir=Path(out_dir), at=at)
 
 
 def run_report(env, *, finding_id=None, number=None, start=None, end=None, lang=None, out_dir=Path("."), at=None):
-    from datetime import timezone
-    from callwatch.evidence import data as evidence_data, pack as evidence_pack
+    from callwatch.evidence import pack as evidence_pack
     if at is not None and at.tzinfo is None:
         from zoneinfo import ZoneInfo
         at = at.replace(tzinfo=ZoneInfo(env.config.timezone))
     store = env.store()
     try:
         with err.status("building the evidence pack..."):
-            gathered = evidence_data.gather(store, env.config, finding_id=finding_id, number=number,
-                                            start=start, end=end, at=at.astimezone(timezone.utc) if at else None)
-            result = evidence_pack.build(gathered, out_dir, lang or env.config.report_language)
+            result = evidence_pack.make(store, env.config, out_dir, finding_id=finding_id, number=number,
+                                        start=start, end=end, lang=lang, at=at)
     finally:
         store.close()
     # soft_wrap: hashes and paths must stay on one line, whole, to be copied
     console.print(f"Evidence pack: [bold]{escape(str(result.folder))}[/]", highlight=False, soft_wrap=True, markup=True)
     console.print(f"          zip: {result.zip_path}", highlight=False, soft_wrap=True)
     console.print(f"  fingerprint: {result.fingerprint} (SHA-256 of manifest.json)", highlight=False, soft_wrap=True)
+    console.print(f"         root: {result.root} (SHA-256 of SHA256SUMS"
+                  + (", time-stamped: SHA256SUMS.tsr)" if result.timestamped else ", not time-stamped)"),
+                  highlight=False, soft_wrap=True)
     console.print(f"Check it with: callwatch verify {result.zip_path}", highlight=False, soft_wrap=True)
     return result
 
 
-@cli.command("verify")
+@cli.command("verify", epilog=VERIFY_EXIT_HELP)
 @click.argument("pack", type=click.Path(exists=True))
 @click.option("--no-store", is_flag=True, help="Do not check the archived source exports in the data directory.")
+@click.option("--store", "rebuild", is_flag=True,
+              help="Also make the pack again from the store (same finding, period, --at, language) and compare "
+                   "every file byte for byte.")
 @click.option("--tsa-ca", type=click.Path(exists=True, dir_okay=False),
-              help="CA certificate of the time-stamping authority (default: [timestamp] ca_file).")
+              help="CA certificate(s) of the time-stamping authority (default: [timestamp] ca_file).")
 @click.pass_obj
 @handle_errors
-def verify_cmd(env, pack, no_store, tsa_ca):
-    """Check an evidence pack (folder or zip): every file and, with the store, every source export."""
+def verify_cmd(env, pack, no_store, rebuild, tsa_ca):
+    """Check an evidence pack (folder or zip) and say what it proves, one line per level: files,
+    time-stamp, its signature, its authority, and with --store the rebuild."""
     from callwatch.evidence.verify import verify
+    from callwatch import identity
+    if no_store and rebuild:
+        raise click.UsageError("--store and --no-store contradict each other")
     store = None
+    if not no_store:
+        identity.check_present(env.config.data_dir, identity.DB_NAME)    # a lost store is said, not skipped
+    if rebuild and not (env.config.data_dir / "callwatch.db").exists():
+        raise CallwatchError(f"--store: no call store in {env.config.data_dir}")
     if not no_store and (env.config.data_dir / "callwatch.db").exists():
         store = env.store()
     try:
         ca = Path(tsa_ca) if tsa_ca else env.config.timestamp.ca_file
-        report = verify(Path(pack), store, ca)
+        report = verify(Path(pack), store, ca, rebuild_config=env.config if rebuild else None)
     finally:
         if store is not None:
             store.close()
-    console.print(f"fingerprint: {report.fingerprint}", highlight=False, soft_wrap=True)
-    for name in report.changed:
-        err.print(f"[red]CHANGED[/]  {escape(name)}", highlight=False, markup=True)
-    for name in report.missing:
-        err.print(f"[red]MISSING[/]  {escape(name)}", highlight=False, markup=True)
-    for name in report.extra:
-        err.print(f"[red]EXTRA[/]    {escape(name)}", highlight=False, markup=True)
-    for name in report.sources_bad:
-        err.print(f"[red]SOURCE[/]   {escape(name)}", highlight=False, markup=True)
-    for problem in report.problems:
-        err.print(f"[red]PROBLEM[/]  {escape(problem)}", highlight=False, markup=True)
-    if report.timestamp:
-        console.print(f"time-stamp: {report.timestamp}", highlight=False, soft_wrap=True)
-    if report.ok:
-        extra = f", {report.sources_checked} source export(s) match the archive" if report.sources_checked else ""
-        console.print(f"[green]intact[/]: {report.checked} files match{escape(extra)}.", highlight=False, markup=True)
-    else:
-        sys.exit(1)
+    if report.fingerprint:
+        console.print(f"fingerprint: {report.fingerprint} (SHA-256 of manifest.json)", highlight=False, soft_wrap=True)
+    if report.root:
+        console.print(f"       root: {report.root} (SHA-256 of SHA256SUMS)", highlight=False, soft_wrap=True)
+    for good, line in report.lines():
+        if good:
+            console.print(line, highlight=False, soft_wrap=True)
+        else:
+            err.print(line, highlight=False, soft_wrap=True)
+    sys.exit(report.exit_code)
 
 
 @cli.command("formats")
@@ -601,6 +625,58 @@ def daemon_cmd(env):
     from callwatch.daemon import Daemon
     logging.getLogger("callwatch").setLevel(logging.INFO)     # libraries (APScheduler...) only when they warn
     sys.exit(Daemon(env.config).run())
+
+
+@cli.group("web", invoke_without_command=True)
+@click.option("--bind", default=None, metavar="HOST:PORT",
+              help="Address to serve on (default: [web] bind, 127.0.0.1:8740). Another address than loopback "
+                   "needs a password (`callwatch web set-password`).")
+@click.pass_context
+@handle_errors
+def web_group(ctx, bind):
+    """Serve the local web page (stops on Ctrl-C or SIGTERM)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from callwatch.web.server import serve
+    env = ctx.obj
+    logging.getLogger("callwatch").setLevel(logging.INFO)
+    serve(env.config, bind, ready=lambda url: console.print(f"callwatch's page: {url} (Ctrl-C stops it)",
+                                                            highlight=False, soft_wrap=True))
+
+
+@web_group.command("set-password")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (for scripts).")
+@click.pass_obj
+@handle_errors
+def web_set_password_cmd(env, password_stdin):
+    """Set the page's password (needed to serve it on another address than loopback)."""
+    from callwatch.web import auth
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else \
+        click.prompt("New password for the web page", hide_input=True, confirmation_prompt=True)
+    path = auth.set_password(env.config.data_dir, password)
+    console.print(f"Password set (scrypt hash in {path}, private). Logged-in browsers stay logged in until the "
+                  "page restarts.", highlight=False, soft_wrap=True)
+
+
+@cli.group("alerts")
+def alerts_group():
+    """Alerts ([daemon] alert_urls)."""
+
+
+@alerts_group.command("test")
+@click.pass_obj
+@handle_errors
+def alerts_test_cmd(env):
+    """Send a test message to each alert URL and say which delivered it."""
+    from callwatch import alerts
+    results = alerts.send_test(env.config)
+    for url, ok in results:
+        console.print(f"{'delivered' if ok else 'FAILED'}: {url}", highlight=False, soft_wrap=True,
+                      style=None if ok else "red")
+    if not all(ok for _, ok in results):
+        err.print("A URL failed: check it with apprise's documentation (https://github.com/caronc/apprise/wiki); the "
+                  "daemon's alerts go through the same URLs.", highlight=False, soft_wrap=True)
+        sys.exit(1)
 
 
 @cli.group("source")
@@ -651,66 +727,38 @@ def source_login_cmd(env, name, password_stdin):
 @handle_errors
 def status_cmd(env, stale_days):
     """What the daemon did and will do, what the store holds, each phone's exports, the latest findings and snapshot."""
-    from callwatch.coverage import phone_coverage
-    from callwatch.daemon import STATE_FILE
-    data_dir = env.config.data_dir
-    state_path = data_dir / STATE_FILE
-    state = json.loads(state_path.read_text()) if state_path.exists() else None
+    from callwatch import status
     store = env.store()
     try:
-        runs = list(store.db.query(
-            "SELECT job, started_at, finished_at, result, detail FROM job_runs WHERE id IN "
-            "(SELECT MAX(id) FROM job_runs GROUP BY job) ORDER BY job"))
-        counts = {t: store.conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                  for t in ("imports", "calls", "rejects", "findings")}
-        findings = list(store.db.query("SELECT id, severity, label, why FROM findings ORDER BY "
-                                       "CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END LIMIT 5"))
-        phones = phone_coverage(store, stale_after_days=stale_days)
+        st = status.gather(store, env.config, stale_days=stale_days)
     finally:
         store.close()
+    console.print(f"config: {st.config_name}; data: {st.data_dir}", highlight=False, soft_wrap=True)
+    state = st.daemon
     if state:
-        alive = _pid_alive(state["pid"]) and state.get("running")
-        console.print(f"daemon: {'running' if alive else 'not running'} (pid {state['pid']}, state of "
-                      f"{state['updated_at']}), inbox {state['inbox']}", highlight=False, soft_wrap=True)
+        console.print(f"daemon: {'running' if state['alive'] else 'not running'} (pid {state['pid']}, state of "
+                      f"{state['updated_at']}), inbox {shown(state['inbox'])}", highlight=False, soft_wrap=True)
+        if state.get("web"):
+            console.print(f"web page: {state['web']}", highlight=False, soft_wrap=True)
     else:
         console.print("daemon: never started on this data directory", highlight=False)
     table = Table(title="Jobs", title_justify="left")
     for col in ("job", "last run (UTC)", "result", "detail", "next run (UTC)"):
         table.add_column(col, overflow="fold")
-    by_job = {r["job"]: r for r in runs}
-    checked = (state or {}).get("inbox_checked") or {}
-    if checked and checked["at"] > (by_job.get("inbox", {}).get("finished_at") or ""):
-        # The daemon looks at the inbox often and records a run only when it imports something.
-        by_job["inbox"] = {"finished_at": checked["at"], "result": "nothing",
-                           "detail": f"looked: {checked['files']} file(s), {checked['ready']} ready"}
-    next_runs = dict((state or {}).get("next_runs", {}))
-    for name, health in ((state or {}).get("sources") or {}).items():
-        if health.get("next_try"):       # backing off after failures: the next real poll is later
-            next_runs[f"source:{name}"] = f"{health['next_try']} (back-off, {health['failures']} failure(s))"
-    for job in sorted(set(by_job) | set(next_runs)):
-        r = by_job.get(job, {})
-        table.add_row(job, r.get("finished_at") or "-", r.get("result") or "-", (r.get("detail") or "")[:400],
-                      next_runs.get(job) or "-")
+    for job in st.jobs:
+        table.add_row(job.name, job.last_run or "-", job.result or "-", shown(job.detail or '')[:400], job.next_run or "-")
     console.print(table)
-    console.print(", ".join(f"{n} {t}" for t, n in counts.items()), highlight=False)
-    for phone in phones:
+    console.print(", ".join(f"{n} {t}" for t, n in st.counts.items()), highlight=False)
+    for phone in st.phones:
         newest = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(phone.newest_ms / 1000))
         console.print(f"{phone.label}: {len(phone.exports)} export(s), newest call {newest}", highlight=False,
                       soft_wrap=True)
         for warning in phone.warnings():
             console.print(f"  WARNING: {warning}", highlight=False, soft_wrap=True, style="yellow")
-    for f in findings:
+    for f in st.findings:
         console.print(f"finding {f['id']} [{f['severity']}] {f['label']}", highlight=False)
-    snapshots = sorted((data_dir / "snapshots").glob("*.zip")) if (data_dir / "snapshots").exists() else []
-    console.print(f"latest snapshot: {snapshots[-1] if snapshots else 'none yet'}", highlight=False, soft_wrap=True)
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-        return True
-    except OSError:
-        return False
+    console.print(f"latest snapshot: {st.snapshots[-1] if st.snapshots else 'none yet'}", highlight=False,
+                  soft_wrap=True)
 
 
 def main():

@@ -15,13 +15,16 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callwatch.errors import ConfigError
+from callwatch.errors import ConfigError, UnsafeFolder
+from callwatch.private import check_owned
+from callwatch.shown import redact
 from callwatch.times import zone
 
 JURISDICTIONS = ("fr", "uk", "us", "generic")
 OBJECTION_KINDS = ("gdpr-art21", "refusal", "do-not-call")
 OUTCOMES = ("answered", "missed", "rejected", "blocked", "voicemail", "unknown")
 DURATION_FORMATS = ("seconds", "minutes", "h:mm", "m:ss", "h:mm:ss")
+MAX_SECONDS = 366 * 86400      # any period or count in the configuration: beyond, a typo (and an overflow)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,21 @@ class Line:
     sources: tuple[str, ...] = ()          # formats, families or live sources that record this line
     extensions: tuple[str, ...] = ()       # PBX extensions or DIDs that belong to it
     accounts: tuple[str, ...] = ()         # SIM subscriptions / phone accounts (Android subscription_id)
+
+
+@dataclass(frozen=True)
+class Complainant:
+    """Who complains: printed on the pack's cover, attestation and letters; a field left out is
+    a blank to fill by hand, never a guess."""
+
+    name: str = ""
+    address: str = ""
+    birth_date: dt.date | None = None      # the attestation (art. 202 CPC) asks for it
+    birth_place: str = ""
+    occupation: str = ""
+    email: str = ""
+    phone: str = ""                        # a number to reach you on (any of your lines)
+    customer_number: str = ""              # your account or contract number with the operator
 
 
 @dataclass(frozen=True)
@@ -118,6 +136,7 @@ class Daemon:
     alert_urls: tuple[str, ...] = ()      # apprise URLs (mailto://, ntfy://, gotify://, json://...)
     alert_max_per_hour: int = 6
     digest_cron: str = ""                 # a daily digest, e.g. "0 20 * * *" (empty: none)
+    job_time_limit_s: int = 3600          # a job's process still running after this is stopped (0: no limit)
 
 
 @dataclass(frozen=True)
@@ -137,6 +156,27 @@ SOURCE_URLS = {"freebox": "http://mafreebox.freebox.fr", "fritzbox": "http://fri
 
 
 @dataclass(frozen=True)
+class Web:
+    """The local web page (`callwatch web`, or the daemon with ``enabled``): callwatch/web."""
+
+    enabled: bool = False                 # the daemon starts the page beside itself
+    bind: str = "127.0.0.1:8740"          # HOST:PORT ([::1]:8740 for IPv6); loopback needs no login
+    trusted_proxy_header: str = ""        # e.g. "Remote-User": a reverse proxy that authenticates sets it
+    upload_max_mb: int = 200              # the largest export (or pack to verify) the page accepts
+
+
+def parse_bind(text: str) -> tuple[str, int]:
+    """'HOST:PORT' (IPv6 in brackets) -> (host, port); ValueError with the reason."""
+    m = re.fullmatch(r"\[([0-9A-Fa-f:.]+)\]:(\d{1,5})|([^:\[\]\s]+):(\d{1,5})", text.strip())
+    if not m:
+        raise ValueError(f"must be HOST:PORT like 127.0.0.1:8740 or [::1]:8740, not {text!r}")
+    host, port = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    if not 0 <= int(port) < 65536:            # 0: any free port (the page prints the one it got)
+        raise ValueError(f"port {port} is out of range (1 to 65535)")
+    return host, int(port)
+
+
+@dataclass(frozen=True)
 class Timestamp:
     """An RFC 3161 time-stamping authority for evidence packs."""
 
@@ -153,6 +193,7 @@ class Config:
     timezone: str = "Europe/Paris"
     jurisdiction: str = "fr"
     lines: tuple[Line, ...] = ()
+    complainant: Complainant = Complainant()
     operator: Operator = Operator()
     objections: tuple[Objection, ...] = ()
     registrations: tuple[Registration, ...] = ()
@@ -162,6 +203,7 @@ class Config:
     timestamp: Timestamp = Timestamp()
     daemon: Daemon = Daemon()
     sources: tuple[Source, ...] = ()
+    web: Web = Web()
     raw: bytes = b""
 
     @property
@@ -204,8 +246,12 @@ def load(explicit: str | os.PathLike | None = None, data_dir: str | os.PathLike 
     else:
         try:
             raw = path.read_bytes()
+            check_owned(path, "configuration file")
         except OSError as exc:
             raise ConfigError(path, None, f"cannot read: {exc.strerror or exc}") from exc
+        except UnsafeFolder as exc:
+            # Whoever can write the configuration decides where data goes and which URLs get alerts.
+            raise ConfigError(path, None, str(exc).removeprefix(f"{path}: ")) from None
         try:
             doc = tomllib.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -263,9 +309,9 @@ class _Validator:
         return value
 
     def config(self, doc: dict, raw: bytes) -> Config:
-        self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "operator",
+        self.known(doc, {"data_dir", "region", "timezone", "jurisdiction", "lines", "complainant", "operator",
                          "objections", "registrations", "asterisk", "csv_mappings", "detect", "timestamp",
-                         "daemon", "sources"}, "")
+                         "daemon", "sources", "web"}, "")
         kw: dict = {"path": self.path, "raw": raw}
         if "data_dir" in doc:
             kw["data_dir"] = Path(self.get(doc, "data_dir", str)).expanduser()
@@ -287,6 +333,8 @@ class _Validator:
         self.check_lines(kw["lines"])
         if "operator" in doc:
             kw["operator"] = self.operator(doc["operator"])
+        if "complainant" in doc:
+            kw["complainant"] = self.complainant(doc["complainant"])
         kw["objections"] = tuple(self.objection(t, i) for i, t in enumerate(self.tables(doc, "objections")))
         kw["registrations"] = tuple(self.registration(t, i) for i, t in enumerate(self.tables(doc, "registrations")))
         if "asterisk" in doc:
@@ -299,6 +347,8 @@ class _Validator:
         if "daemon" in doc:
             kw["daemon"] = self.daemon(doc["daemon"])
         kw["sources"] = tuple(self.source(t, i) for i, t in enumerate(self.tables(doc, "sources")))
+        if "web" in doc:
+            kw["web"] = self.web(doc["web"])
         names = [s.name for s in kw["sources"]]
         if len(names) != len(set(names)):
             self.fail("sources", "two sources have the same name")
@@ -312,10 +362,10 @@ class _Validator:
             self.fail(f"{w}kind", f"must be one of {', '.join(SOURCE_KINDS)}, not {kind!r}")
         url = self.get(t, "url", str, w, default=SOURCE_URLS[kind]).rstrip("/")
         if not re.match(r"https?://", url):
-            self.fail(f"{w}url", f"must be an http:// or https:// address, not {url!r}")
+            self.fail(f"{w}url", f"must be an http:// or https:// address, not {redact(url)!r}")
         every = t.get("every_s", 300)
-        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
-            self.fail(f"{w}every_s", "must be a whole number of seconds >= 1")
+        if isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= MAX_SECONDS:
+            self.fail(f"{w}every_s", f"must be a whole number of seconds from 1 to {MAX_SECONDS} (a year)")
         name = self.get(t, "name", str, w, default=kind)
         if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
             # The name becomes part of file names (polls, secrets): no path separators, no dot-dot.
@@ -332,11 +382,13 @@ class _Validator:
         d = Daemon()
         self.known(t, set(d.__dataclass_fields__), w)
         kw = {}
-        for name in ("inbox_every_s", "stable_s", "maintenance_every_s", "alert_max_per_hour"):
+        for name in ("inbox_every_s", "stable_s", "maintenance_every_s", "alert_max_per_hour", "job_time_limit_s"):
             if name in t:
                 value = t[name]
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     self.fail(f"{w}{name}", "must be a whole number of seconds (or a count) >= 0")
+                if value > MAX_SECONDS:
+                    self.fail(f"{w}{name}", f"must be at most {MAX_SECONDS} (a year), not {value}")
                 kw[name] = value
         if "inbox" in t:
             kw["inbox"] = Path(self.get(t, "inbox", str, w)).expanduser()
@@ -350,6 +402,27 @@ class _Validator:
             kw["alert_urls"] = tuple(self.get(t, "alert_urls", list, w))
         return Daemon(**{**d.__dict__, **kw})
 
+    def web(self, t):
+        if not isinstance(t, dict):
+            self.fail("web", "must be a table ([web])")
+        w = "web."
+        self.known(t, {"enabled", "bind", "trusted_proxy_header", "upload_max_mb"}, w)
+        enabled = t.get("enabled", False)
+        if not isinstance(enabled, bool):
+            self.fail(f"{w}enabled", "must be true or false")
+        bind = self.get(t, "bind", str, w, default=Web.bind)
+        try:
+            parse_bind(bind)
+        except ValueError as exc:
+            self.fail(f"{w}bind", str(exc))
+        header = self.get(t, "trusted_proxy_header", str, w, default="")
+        if header and not re.fullmatch(r"[A-Za-z0-9-]{1,64}", header):
+            self.fail(f"{w}trusted_proxy_header", f"must be an HTTP header name like Remote-User, not {header!r}")
+        size = t.get("upload_max_mb", Web.upload_max_mb)
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            self.fail(f"{w}upload_max_mb", "must be a whole number of megabytes >= 1")
+        return Web(enabled=enabled, bind=bind, trusted_proxy_header=header, upload_max_mb=size)
+
     def timestamp(self, t):
         if not isinstance(t, dict):
             self.fail("timestamp", "must be a table ([timestamp])")
@@ -357,7 +430,7 @@ class _Validator:
         self.known(t, {"url", "ca_file", "timeout_s"}, w)
         url = self.get(t, "url", str, w, required=True)
         if not re.match(r"https?://", url):
-            self.fail(f"{w}url", f"must be an http:// or https:// address, not {url!r}")
+            self.fail(f"{w}url", f"must be an http:// or https:// address, not {redact(url)!r}")
         ca = self.get(t, "ca_file", str, w)
         timeout = t.get("timeout_s", 30.0)
         if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or timeout <= 0:
@@ -381,6 +454,8 @@ class _Validator:
                 self.fail(f"{w}{name}", "must be a whole number")
             if value < 0 or (name == "probable_min_similarity" and value > 1):
                 self.fail(f"{w}{name}", "out of range" + (" (0 to 1)" if name == "probable_min_similarity" else ""))
+            if value > MAX_SECONDS:        # beyond, SQLite and numpy overflow
+                self.fail(f"{w}{name}", f"out of range (at most {MAX_SECONDS})")
             values[name] = value
         return Detect(**{**d.__dict__, **values})
 
@@ -449,6 +524,17 @@ class _Validator:
             self.fail(f"{w}kind", f"must be one of {', '.join(OBJECTION_KINDS)}, not {kind!r}")
         return Objection(company=self.get(t, "company", str, w, required=True),
                          date=self.get(t, "date", dt.date, w, required=True), kind=kind)
+
+    def complainant(self, t):
+        if not isinstance(t, dict):
+            self.fail("complainant", "must be a table ([complainant])")
+        w = "complainant."
+        fields = set(Complainant.__dataclass_fields__)
+        self.known(t, fields, w)
+        kw = {k: self.get(t, k, str, w, default="") for k in fields - {"birth_date"}}
+        if "birth_date" in t:
+            kw["birth_date"] = self.get(t, "birth_date", dt.date, w)
+        return Complainant(**kw)
 
     def registration(self, t, i):
         w = f"registrations[{i}]."

@@ -29,17 +29,19 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from apscheduler.events import EVENT_JOB_EXECUTED, EVENT_JOB_ERROR, EVENT_JOB_MAX_INSTANCES
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from callwatch.errors import CallwatchError
+from callwatch import identity
+from callwatch.errors import CallwatchError, StoreError
 from callwatch.inbox import StabilityTracker, candidates, inbox_dir, settle
 from callwatch.jobs import backoff_s
-from callwatch.private import private_dir, write_private
+from callwatch.private import check_owned, private_dir, write_private
+from callwatch.status import STATE_FILE
 
 log = logging.getLogger(__name__)
-STATE_FILE = "daemon.json"
 MAX_IMPORT_DEATHS = 3
 STOP_GRACE_S = 8            # systemd's stop budget is 10 s; TimeoutStopSec leaves room above it
 
@@ -65,10 +67,18 @@ def _iso(epoch: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(epoch))
 
 
+class _NoSkippedWarning(logging.Filter):
+    """APScheduler warns each time a job's next run comes while the previous one still runs (every
+    30 s through a long import): the daemon says it once, at INFO (Daemon._busy)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "skipped: maximum number of running instances" not in str(record.msg)
+
+
 class Daemon:
     def __init__(self, config):
         self.config = config
-        self.data_dir = private_dir(Path(config.data_dir))
+        self.data_dir = check_owned(private_dir(Path(config.data_dir)), "data directory")
         self.inbox = inbox_dir(config)
         self.stop = threading.Event()
         self.tracker = StabilityTracker(config.daemon.stable_s)
@@ -86,11 +96,17 @@ class Daemon:
         self._idle = threading.Event()                            # set while no job runs
         self._state_lock = threading.Lock()                       # the job thread and the main thread write it
         self._idle.set()
+        self.fatal = ""                                           # why the daemon stopped by itself
+        self._said_busy = False                                   # "a job still runs" said once per busy stretch
+        self._state_fault = ""                                    # daemon.json's last write failure, said once
+        self.web: subprocess.Popen | None = None                  # the web page's process ([web] enabled)
+        self.web_starts = 0
 
     # -- running one job in a child ------------------------------------------------------
 
     def _run_child(self, job: str, **args) -> dict | None:
-        """Run `job` in a child process; its outcome, or None if it could not give one."""
+        """Run `job` in a child process; its outcome, or None if it could not give one. A child
+        that outlives [daemon] job_time_limit_s is told to stop, then killed."""
         request = pickle.dumps({"job": job, "config": self.config, "args": args})
         with self._child_lock:
             if self.stop.is_set():
@@ -104,8 +120,22 @@ class Daemon:
                 return None
             self._idle.clear()
         proc = self._child
+        limit = self.config.daemon.job_time_limit_s
+        timed_out = False
         try:
-            out, _ = proc.communicate(request)
+            try:
+                out, _ = proc.communicate(request, timeout=limit or None)
+            except subprocess.TimeoutExpired:
+                timed_out = not self.stop.is_set()      # stopping already: the main thread stops it
+                if timed_out:
+                    log.warning("%s job: still running after its time limit of %s s ([daemon] job_time_limit_s): "
+                                "stopping it (its transaction is rolled back)", job, limit)
+                    proc.send_signal(signal.SIGTERM)
+                try:
+                    out, _ = proc.communicate(timeout=STOP_GRACE_S)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    out, _ = proc.communicate()
         finally:
             with self._child_lock:
                 self._child = None
@@ -115,21 +145,55 @@ class Daemon:
             outcome = json.loads(out.decode("utf-8").strip().splitlines()[-1])
         except (ValueError, IndexError, UnicodeDecodeError):
             pass
-        if outcome is None or proc.returncode != 0:
-            how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit status {proc.returncode}"
-            log.error("%s job: its process ended with %s and no outcome", job, how)
+        if self.stop.is_set() and not timed_out:
+            # Told to stop with the daemon (SIGTERM): a normal end, whatever the child managed to say.
+            if outcome is None or proc.returncode != 0:
+                log.info("%s job: stopped with the daemon (what it had not committed was rolled back)", job)
+            return outcome if proc.returncode == 0 else None
+        if outcome is not None and outcome.get("fatal"):
+            self._stop_for(outcome["detail"])
+            return None
+        if timed_out or outcome is None or proc.returncode != 0:
+            if timed_out:
+                how = f"the time limit of {limit} s"
+            else:
+                how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit status {proc.returncode}"
+                log.error("%s job: its process ended with %s and no outcome", job, how)
             self.last_death = how
             if not self.stop.is_set() and job not in ("note", "open"):
                 recorded = f"source:{args['name']}" if job == "source" else job      # as the child records it
-                self._run_child("note", name=recorded, result="failed", detail=f"the job's process ended with {how}")
+                detail = (f"stopped at {how} ([daemon] job_time_limit_s)" if timed_out
+                          else f"the job's process ended with {how}")
+                self._run_child("note", name=recorded, result="failed", detail=detail)
             return None
         for ran in outcome.get("ran", []):
             sd_notify(f"STATUS={ran['job']}: {ran['result']} {ran['detail'][:80]}")
         return outcome
 
+    def _stop_for(self, reason: str) -> None:
+        """A fault no job can get past (the store gone, replaced or damaged): stop, and say why on exit."""
+        if not self.fatal:
+            self.fatal = reason
+            log.info("stopping: the store cannot be used (the reason follows on exit)")
+        self.stop.set()
+
+    def _busy(self, event) -> None:
+        """APScheduler listener: one INFO line when runs are skipped because a job still runs."""
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            if not self._said_busy:
+                self._said_busy = True
+                log.info("%s: a run came while the previous job still runs; runs wait for it", event.job_id)
+        else:
+            self._said_busy = False
+
     # -- the jobs (each scheduled callable) ----------------------------------------------
 
     def job_inbox(self):
+        try:
+            identity.check_present(self.data_dir, identity.DB_NAME)     # a stat: the store deleted under us
+        except StoreError as exc:
+            self._stop_for(str(exc))
+            return
         files = candidates(self.inbox)
         ready = self.tracker.stable(files)
         self.inbox_checked = {"at": _iso(time.time()), "files": len(files), "ready": len(ready)}
@@ -171,6 +235,44 @@ class Daemon:
         run.__name__ = f"job_{name}"
         return run
 
+    # -- the web page, its own long-lived child ------------------------------------------------
+
+    def job_web(self):
+        """Start the page's process ([web] enabled), or start it again if it died. The page runs
+        beside the daemon rather than in it: its libraries (Starlette, Jinja2, and the detection's
+        pandas for the review) stay out of the daemon. A refusal to serve (exit status 2: bound to
+        the network without a password) is logged once and not retried: it needs the user."""
+        if self.web is not None:
+            code = self.web.poll()
+            if code is None:
+                return
+            self.web = None
+            if code == 2:
+                log.error("web page: it refused to start (see the message above); fix [web] and restart the daemon")
+                self.web_starts = -1
+            else:
+                log.error("web page: its process ended with status %s; starting it again", code)
+        if self.web_starts < 0 or self.stop.is_set() or self.web_starts >= 20:
+            return
+        try:
+            self.web = subprocess.Popen([sys.executable, "-P", "-m", "callwatch.web"], stdin=subprocess.PIPE)
+            self.web.stdin.write(pickle.dumps(self.config))
+            self.web.stdin.close()
+            self.web_starts += 1
+        except OSError as exc:
+            log.error("web page: cannot start its process: %s", exc)
+            self.web = None
+        self._write_state()
+
+    def _stop_web(self):
+        if self.web is not None and self.web.poll() is None:
+            self.web.terminate()
+            try:
+                self.web.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                self.web.kill()
+                self.web.wait(timeout=1)
+
     def _acquire_lock(self):
         path = self.data_dir / "daemon.lock"
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
@@ -194,8 +296,19 @@ class Daemon:
         state = {"pid": os.getpid(), "updated_at": _iso(time.time()), "running": not self.stop.is_set(),
                  "inbox": str(self.inbox), "inbox_checked": self.inbox_checked, "next_runs": jobs,
                  "sources": sources}
+        if self.config.web.enabled:
+            alive = self.web is not None and self.web.poll() is None
+            state["web"] = (f"{self.config.web.bind}, pid {self.web.pid}" if alive else "not running")
+            state["web_pid"] = self.web.pid if alive else None
         with self._state_lock:
-            write_private(self.data_dir / STATE_FILE, json.dumps(state, indent=2), atomic=True)
+            try:
+                write_private(self.data_dir / STATE_FILE, json.dumps(state, indent=2))
+                self._state_fault = ""
+            except OSError as exc:          # a full disk or a read-only data directory: said once, not fatal
+                if self._state_fault != exc.strerror:
+                    self._state_fault = exc.strerror or str(exc)
+                    log.warning("cannot write %s (%s): `callwatch status` shows older news until it can",
+                                self.data_dir / STATE_FILE, self._state_fault)
 
     def run(self) -> int:
         self._acquire_lock()
@@ -206,6 +319,8 @@ class Daemon:
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, lambda signum, frame: self.stop.set())
         sched = self.scheduler
+        logging.getLogger("apscheduler.scheduler").addFilter(_NoSkippedWarning())
+        sched.add_listener(self._busy, EVENT_JOB_MAX_INSTANCES | EVENT_JOB_EXECUTED | EVENT_JOB_ERROR)
         sched.add_job(self.job_inbox, "interval", seconds=max(d.inbox_every_s, 1), id="inbox",
                       next_run_time=datetime.now(timezone.utc))
         sched.add_job(self.job("snapshot"), CronTrigger.from_crontab(d.snapshot_cron, timezone=self.config.timezone),
@@ -221,6 +336,9 @@ class Daemon:
         if watchdog_usec:
             sched.add_job(lambda: sd_notify("WATCHDOG=1"), "interval", seconds=max(watchdog_usec / 2e6, 1),
                           id="watchdog", executor="watchdog")
+        if self.config.web.enabled:
+            sched.add_job(self.job_web, "interval", seconds=30, id="web", executor="watchdog",
+                          next_run_time=datetime.now(timezone.utc))
         sched.start()
         self._write_state()
         sd_notify(f"READY=1\nSTATUS=watching {self.inbox}")
@@ -229,6 +347,7 @@ class Daemon:
         sd_notify("STOPPING=1")
         log.info("stopping: waiting for the running job")
         sched.shutdown(wait=False)
+        self._stop_web()
         with self._child_lock:
             if self._child is not None:
                 self._child.send_signal(signal.SIGTERM)   # an import rolls back; nothing more is chained
@@ -236,11 +355,13 @@ class Daemon:
         if not finished:
             # An import checks the stop flag and rolls back; a long scan does not, but it writes
             # in one transaction at its end, which SQLite rolls back when its process goes.
-            log.warning("a job still runs after %s s: stopping it (its transaction is rolled back)", STOP_GRACE_S)
+            log.info("a job still runs after %s s: stopping it (its transaction is rolled back)", STOP_GRACE_S)
             with self._child_lock:
                 if self._child is not None:
                     self._child.kill()
             self._idle.wait(timeout=1)
         self._write_state()
         os.close(self._lock_fd)
+        if self.fatal:
+            raise StoreError(self.fatal)        # one sentence, exit status 2 (cli.handle_errors)
         return 0

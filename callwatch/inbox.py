@@ -10,7 +10,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from callwatch.private import private_dir, write_private
+from callwatch.archive import signature
+from callwatch.private import check_owned, private_dir, write_private
 
 PARTIAL_SUFFIXES = (".part", ".partial", ".tmp", ".crdownload", ".download")
 
@@ -42,8 +43,13 @@ class StabilityTracker:
 
 
 def inbox_dir(config) -> Path:
-    """The watched folder: the configured one, else <data dir>/inbox; created private."""
-    return private_dir(Path(config.daemon.inbox or Path(config.data_dir) / "inbox"))
+    """The watched folder: the configured one (relative to the data directory unless absolute), else
+    <data dir>/inbox. Created private when missing; a folder that already exists keeps its mode (a
+    drop folder shared with a group, Samba or Syncthing, see README, must stay writable by it), and
+    is refused if other users could change it at will (a file swapped between two looks, a planted
+    link): world-writable, or owned by another user."""
+    path = Path(config.data_dir) / (config.daemon.inbox or "inbox")
+    return check_owned(private_dir(path), "inbox")
 
 
 def candidates(inbox: Path) -> list[Path]:
@@ -60,17 +66,27 @@ def candidates(inbox: Path) -> list[Path]:
 def _free_name(folder: Path, name: str) -> Path:
     target = folder / name
     n = 1
-    while target.exists():
+    while os.path.lexists(target):
         target = folder / f"{Path(name).stem}.{n}{Path(name).suffix}"
         n += 1
     return target
 
 
-def settle(path: Path, inbox: Path, ok: bool, reason: str = "") -> Path:
-    """Move an imported file to done/, or a refused one to failed/ with its reason."""
+def settle(path: Path, inbox: Path, ok: bool, reason: str = "", expect: tuple | None = None) -> Path | None:
+    """Move an imported file to done/, or a refused one to failed/ with its reason.
+
+    expect: the file as it was read (archive.signature: device, inode, size, mtime_ns). The name
+    is moved first (a rename is atomic), then what was moved is compared with it: another file
+    renamed over it since, a link swapped in, or the same file grown or rewritten goes back to the
+    inbox under a free name, to be imported at a later look, and None is returned. Nothing that
+    reached the inbox is ever put away unread. (Left: the instant between choosing a free name and
+    renaming to it, in which a file created at that very name would be replaced.)"""
     folder = private_dir(inbox / ("done" if ok else "failed"))
     target = _free_name(folder, path.name)
-    os.replace(path, target)
+    os.rename(path, target)
+    if expect is not None and signature(os.lstat(target)) != tuple(expect):
+        os.rename(target, _free_name(inbox, path.name))
+        return None
     if not ok:
         write_private(target.with_name(target.name + ".reason"), reason.rstrip() + "\n")
     return target

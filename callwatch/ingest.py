@@ -4,11 +4,13 @@ per file, so a file is in the store entirely or not at all.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -17,8 +19,8 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 from callwatch import __version__, importers, zipsafe
-from callwatch.archive import archive_file
-from callwatch.errors import CallwatchError, NotACallLog, UnknownFormat, UnreadableFile
+from callwatch.archive import archive_file, signature
+from callwatch.errors import CallwatchError, FileChanged, NotACallLog, UnknownFormat, UnreadableFile, storage_fault
 from callwatch.importers.base import COLUMNAR_ENCODINGS, Call, Lookalikes, ParseContext, Sniff, decode_head, detect_encoding
 from callwatch.lines import LineResolver
 from callwatch.numbers import Normaliser
@@ -41,7 +43,7 @@ _COMPANIONS = {b"ID3": "an MP3 recording", b"OggS": "an Ogg recording", b"fLaC":
 @dataclass
 class FileResult:
     path: Path
-    status: str                      # imported | already | skipped | failed
+    status: str                      # imported | already | skipped | failed | changed (read while it changed)
     format: str | None = None
     import_id: int | None = None
     sha256: str | None = None
@@ -52,6 +54,7 @@ class FileResult:
     rejected: int = 0
     message: str = ""
     tried: tuple[str, ...] = field(default_factory=tuple)
+    signature: tuple[int, int, int, int] | None = None    # the file as read: device, inode, size, mtime_ns
     members: list[FileResult] = field(default_factory=list)     # a zip's files, each imported on its own
 
 
@@ -87,6 +90,30 @@ def expand(paths: Iterable[os.PathLike | str]) -> Iterator[Path]:
             yield p
 
 
+def _open_once(path: Path, watched: bool):
+    """The file, opened once: everything after (archiving, hashing, the checks) reads this one
+    descriptor, never the name again. Non-blocking, so that a FIFO put at the name cannot hang us."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | (os.O_NOFOLLOW if watched else 0)
+    try:
+        fd = os.open(path, flags)
+    except FileNotFoundError:
+        if watched:
+            raise FileChanged(path, "it was moved away before it could be read") from None
+        raise UnreadableFile(path, "no such file") from None
+    except OSError as exc:
+        if watched and exc.errno == errno.ELOOP:
+            raise FileChanged(path, "a symbolic link took its place after it was found: not followed, "
+                                    "left where it is") from None
+        raise UnreadableFile(path, f"cannot read: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        if watched:
+            raise FileChanged(path, "something else than a file took its place after it was found: left where it is")
+        raise UnreadableFile(path, "not a regular file")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
 class Cancelled(Exception):
     """The import was asked to stop; its transaction was rolled back."""
 
@@ -106,35 +133,46 @@ class Importer:
         self.columnar_min_bytes = COLUMNAR_MIN_BYTES
         self.last_path: str | None = None            # how the last file was read: "columnar" or "per-row"
 
-    def import_file(self, path: Path, fmt_name: str | None = None, source: str | None = None) -> FileResult:
+    def import_file(self, path: Path, fmt_name: str | None = None, source: str | None = None, *,
+                    watched: bool = False) -> FileResult:
         """Import one file. ``source``: the live box it was polled from (its ``[[sources]]``
-        name), which a line's ``sources`` may name."""
+        name), which a line's ``sources`` may name. watched: it was found as a regular file in a
+        watched folder (the inbox), so a link, another kind of file or nothing at its name now means
+        that something took its place: it is not followed, not read, and the result says "changed"."""
         path = Path(path)
         self.source_name = source
         try:
-            return self._import(path, fmt_name)
-        except NotACallLog as exc:
-            return FileResult(path, "skipped", message=exc.reason)
+            src = _open_once(path, watched)
+        except FileChanged as exc:
+            return FileResult(path, "changed", message=exc.reason)
         except UnreadableFile as exc:
             return FileResult(path, "failed", message=exc.reason, tried=exc.tried)
+        with src:
+            first = signature(os.fstat(src.fileno()))
+            try:
+                result = self._import(path, src, fmt_name)
+            except FileChanged as exc:
+                return FileResult(path, "changed", message=exc.reason, signature=first)
+            except NotACallLog as exc:
+                result = FileResult(path, "skipped", message=exc.reason)
+            except UnreadableFile as exc:
+                result = FileResult(path, "failed", message=exc.reason, tried=exc.tried)
+        # What the caller may check before moving the file away: the state that was archived
+        # (or, for a file refused before archiving, the state that was looked at).
+        result.signature = result.signature or first
+        return result
 
-    def _import(self, path: Path, fmt_name: str | None, origin: _Origin | None = None) -> FileResult:
-        if not path.exists():
-            raise UnreadableFile(path, "no such file")
-        if not path.is_file():
-            raise UnreadableFile(path, "not a regular file")
-        try:
-            if path.stat().st_size == 0:
-                raise UnreadableFile(path, "empty file")
-            archived = archive_file(path, self.store.data_dir)
-        except OSError as exc:
-            raise UnreadableFile(path, f"cannot read: {exc.strerror or exc}") from None
+    def _import(self, path: Path, src, fmt_name: str | None, origin: _Origin | None = None) -> FileResult:
+        """``src``: the file, opened once (_open_once); nothing here opens ``path`` again."""
+        if os.fstat(src.fileno()).st_size == 0:
+            raise UnreadableFile(path, "empty file")
+        archived = archive_file(src, self.store.data_dir)
         known = self.store.import_by_sha256(archived.sha256)
         if known:
             return FileResult(path, "already", known["format"], known["id"], archived.sha256, read=known["read"],
                               duplicate=known["read"] - known["rejected"], rejected=known["rejected"],
                               message=f"identical to import #{known['id']} ({known['original_name']}, "
-                                      f"{known['started_at']}): nothing new")
+                                      f"{known['started_at']}): nothing new", signature=archived.signature)
         for magic, what in _COMPANIONS.items():
             if archived.head.startswith(magic):
                 raise NotACallLog(path, f"{what}, not a call log: skipped")
@@ -206,7 +244,8 @@ class Importer:
             return FileResult(shown, "failed", message=exc.reason)
         origin = _Origin(PurePosixPath(member.name).name, f"{path.resolve()}!/{member.name}", container_id, member.name)
         try:
-            result = self._import(extracted, fmt_name, origin)
+            with _open_once(extracted, False) as src:
+                result = self._import(extracted, src, fmt_name, origin)
         except UnknownFormat:
             result = FileResult(shown, "skipped", message="not a call log (no format recognises its content): skipped")
         except NotACallLog as exc:
@@ -241,7 +280,7 @@ class Importer:
         total = archived.size
         ctx = ParseContext(self.clock, self.config,
                            progress=lambda pos: self._progress(path.name, pos, total))
-        result = FileResult(path, "imported", fmt.name, sha256=archived.sha256)
+        result = FileResult(path, "imported", fmt.name, sha256=archived.sha256, signature=archived.signature)
         with store.transaction():
             import_id = store.create_import(
                 original_name=origin.name if origin else path.name,
@@ -256,6 +295,9 @@ class Importer:
             except (UnreadableFile, Cancelled):
                 raise
             except Exception as exc:    # a reader's failure on strange input fails this file only
+                fault = storage_fault(store.path, exc)
+                if fault is not None and not fault.fatal:    # the machine's (a full disk), not the file's
+                    raise fault from exc
                 log.debug("reading %s failed", path, exc_info=True)
                 raise UnreadableFile(path, f"could not be read as {fmt.name} ({type(exc).__name__}: {exc}); "
                                      f"nothing of it was stored") from None
@@ -567,12 +609,17 @@ _OPTIONAL_TEXTS = ("caller_name", "own_number_raw", "own_account", "time_raw")
 _OPTIONAL_INTS = ("duration_s", "ring_s")
 
 
+SQLITE_INT = (-2**63, 2**63 - 1)     # what an SQLite INTEGER holds; beyond, sqlite3 raises OverflowError
+
+
 def _malformed(call: Call) -> str | None:
     """Why an importer's Call cannot be stored as it is (a JSON export can hold an object where a
-    name belongs, a damaged file a megabyte-long name), or None. One record's problem is that
-    record's reject, never the whole file's failure."""
+    name belongs, a damaged file a megabyte-long name or a 30-digit date), or None. One record's
+    problem is that record's reject, never the whole file's failure."""
     if type(call.start_ms) is not int:
         return "time is not a number"
+    if not SQLITE_INT[0] <= call.start_ms <= SQLITE_INT[1]:
+        return "time is out of range"
     for name in _TEXTS:
         value = getattr(call, name)
         if type(value) is not str or len(value) > MAX_TEXT:
@@ -585,6 +632,8 @@ def _malformed(call: Call) -> str | None:
         value = getattr(call, name)
         if value is not None and type(value) is not int:
             return f"{name.replace('_s', '')} is not a whole number of seconds"
+        if value is not None and not SQLITE_INT[0] <= value <= SQLITE_INT[1]:
+            return f"{name.replace('_s', '')} is out of range"
     return None
 
 

@@ -25,9 +25,10 @@ import time
 import traceback
 from pathlib import Path
 
-from callwatch.errors import CallwatchError
+from callwatch.errors import CallwatchError, storage_fault
 from callwatch.inbox import inbox_dir, settle
 from callwatch.private import private_dir, write_private
+from callwatch.shown import install_log_filter, redact
 
 log = logging.getLogger("callwatch.jobs")        # not __main__, which it is when run with -m
 MAX_BACKOFF_S = 3600
@@ -55,10 +56,13 @@ class Jobs:
 
     def record(self, name: str, started: str, result: str, detail: str) -> None:
         from callwatch.store import Store
+        detail = redact(detail)            # kept for `status`: a URL's password never is (a TSA, a box)
         try:
             with Store(self.data_dir) as store:
                 store.record_job(name, started, result, detail)
         except Exception as exc:
+            if getattr(exc, "fatal", False):
+                raise
             log.error("cannot record the %s job: %s", name, exc)
         self.ran.append({"job": name, "result": result, "detail": detail})
 
@@ -71,6 +75,8 @@ class Jobs:
         except Cancelled as exc:
             result, detail = "stopped", str(exc)
         except Exception as exc:
+            if getattr(exc, "fatal", False):     # the store gone, replaced or damaged: the daemon stops
+                raise
             log.error("%s job failed: %s", name, exc)
             log.debug("%s", traceback.format_exc())
             result, detail = "failed", f"{type(exc).__name__}: {exc}"
@@ -84,29 +90,37 @@ class Jobs:
     def job_inbox(self, paths: list[str]):
         from callwatch.ingest import Importer
         from callwatch.store import Store
-        done, skipped, failed, new = 0, 0, 0, 0
+        done, skipped, failed, left, new = 0, 0, 0, 0, 0
         with Store(self.data_dir) as store:
             importer = Importer(store, self.config, cancel=self.stop)
             for path in map(Path, paths):
                 if self.stop.is_set():
                     break
-                if not path.is_file():             # moved away since the daemon saw it settle
+                # Opened once without following links; archived from that descriptor (archive.py).
+                result = importer.import_file(path, watched=True)
+                if result.status == "changed":
+                    left += 1
+                    log.info("inbox: %s: %s", path.name, result.message)
                     continue
-                result = importer.import_file(path)
-                if result.status == "failed":
-                    settle(path, self.inbox, False, f"{result.message}\nformats tried: {', '.join(result.tried)}")
-                    failed += 1
-                elif result.status == "skipped":   # holds no call (an SMS backup, a recording): dealt with
-                    settle(path, self.inbox, True)
+                ok = result.status != "failed"     # one that holds no call (an SMS backup, a recording): done/
+                if result.status == "skipped":
                     skipped += 1
-                else:
-                    settle(path, self.inbox, True)
+                elif ok:
                     done += 1
                     new += result.new
+                reason = "" if ok else f"{result.message}\nformats tried: {', '.join(result.tried)}"
+                if settle(path, self.inbox, ok, reason, expect=result.signature) is None:
+                    left += 1           # what was read is stored; what replaced it or was added is read later
+                    log.info("inbox: %s changed after it was read: left in the inbox, to be read again once stable",
+                             path.name)
+                elif not ok:
+                    failed += 1
         if new and not self.stop.is_set():
             self.run("scan")
-        return ("ok" if not failed else "failed",
-                f"{done} imported ({new} new calls), {skipped} skipped, {failed} refused")
+        detail = f"{done} imported ({new} new calls), {skipped} skipped, {failed} refused"
+        if left:
+            detail += f", {left} left in the inbox (changed while read)"
+        return "ok" if not failed else "failed", detail
 
     def job_scan(self):
         from callwatch.detect import scan
@@ -139,28 +153,45 @@ class Jobs:
         return ("ok" if sent else "failed"), "digest sent" if sent else "digest not delivered"
 
     def job_snapshot(self):
-        from callwatch.evidence import data as evidence_data, pack as evidence_pack
+        from callwatch.evidence import pack as evidence_pack
         from callwatch.store import Store
         with Store(self.data_dir) as store:
             if store.conn.execute("SELECT 1 FROM findings LIMIT 1").fetchone() is None:
                 return "nothing", "no finding to document"
-            gathered = evidence_data.gather(store, self.config)
-            result = evidence_pack.build(gathered, private_dir(self.data_dir / "snapshots"), self.config.report_language)
+            result = evidence_pack.make(store, self.config, private_dir(self.data_dir / "snapshots"))
         return "ok", f"{result.zip_path.name} fingerprint {result.fingerprint}"
 
     def job_maintenance(self):
         import os
         import sqlite3
+        import tempfile
         from callwatch.store import Store
-        target = private_dir(self.data_dir / "backup") / "callwatch-backup.db"
+        folder = private_dir(self.data_dir / "backup")
+        target = folder / "callwatch-backup.db"
+        for stale in folder.glob(".callwatch-backup.*"):      # a backup cut short (jobs run one at a time)
+            stale.unlink()
         with Store(self.data_dir) as store:
+            # Written beside, then renamed: a full disk or a crash mid-backup never leaves a truncated
+            # backup in place of the last good one.
+            fd, tmp = tempfile.mkstemp(prefix=".callwatch-backup.", suffix=".tmp", dir=folder)
+            os.close(fd)
             old = os.umask(0o077)
             try:
-                dest = sqlite3.connect(target)
+                dest = sqlite3.connect(tmp)
                 try:
                     store.conn.backup(dest)          # SQLite's online backup: consistent while in use
                 finally:
                     dest.close()
+                with open(tmp, "rb") as fh:
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+            except BaseException as exc:
+                for leftover in folder.glob(".callwatch-backup.*"):
+                    leftover.unlink()
+                fault = storage_fault(tmp, exc) if isinstance(exc, (OSError, sqlite3.Error)) else None
+                if fault is not None:
+                    raise fault from exc
+                raise
             finally:
                 os.umask(old)
             # Routine runs say nothing after a while: those that found nothing to do (before 2026-11 the
@@ -199,6 +230,8 @@ class Jobs:
         except Cancelled as exc:
             outcome, detail = "stopped", str(exc)
         except Exception as exc:          # a box down never stops the daemon
+            if getattr(exc, "fatal", False):
+                raise
             failures += 1
             retry_in = backoff_s(source.every_s, failures)
             outcome, detail = "failed", f"{exc} (failure {failures}, next try in {retry_in} s)"
@@ -216,7 +249,18 @@ class Jobs:
 
 
 def handle(request: dict, stop: threading.Event) -> dict:
-    """Run one request from the daemon; the outcome it prints back."""
+    """Run one request from the daemon; the outcome it prints back. A fault that no job can get
+    past (StoreError.fatal: the store gone, replaced or damaged) is said with "fatal", and the
+    daemon stops on it."""
+    try:
+        return _handle(request, stop)
+    except CallwatchError as exc:
+        if not getattr(exc, "fatal", False):
+            raise
+        return {"result": "failed", "detail": str(exc), "fatal": True}
+
+
+def _handle(request: dict, stop: threading.Event) -> dict:
     jobs = Jobs(request["config"], stop)
     job, args = request["job"], request.get("args", {})
     if job == "open":           # at start-up: migrations run first, and a store that cannot open stops the daemon
@@ -243,6 +287,7 @@ def main() -> int:
     # callwatch's own progress at INFO; libraries only when they warn (fontTools alone writes some
     # twenty INFO lines per PDF font subset, which would fill the journal with every snapshot).
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_filter()                 # one line per record, no URL's password (shown.py)
     logging.getLogger("callwatch").setLevel(logging.INFO)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -15,8 +15,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from callwatch.errors import StoreError
-from callwatch.private import private_dir
+from callwatch import identity
+from callwatch.errors import StoreError, StoreLost, storage_fault
+from callwatch.private import check_owned, private_dir
 
 
 def _import_sqlite_utils():
@@ -39,7 +40,7 @@ def _import_sqlite_utils():
 
 sqlite_utils = _import_sqlite_utils()
 
-DB_NAME = "callwatch.db"
+DB_NAME = identity.DB_NAME
 
 # Outcome rank: when one file holds several legs of the same call (an Asterisk ring group
 # writes one CDR per ringing extension, all with the call's uniqueid), the best leg wins.
@@ -267,6 +268,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE imports ADD COLUMN last_call_ms INTEGER;     -- newest call in the file
     ALTER TABLE imports ADD COLUMN accounts TEXT;            -- JSON list: SIM / phone accounts the file names
     """,
+    # 8: the store's random identity, which callwatch.db.identity records beside the database, so
+    # that a missing or replaced database is never taken for a new store (identity.py)
+    """
+    CREATE TABLE store_info (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    INSERT INTO store_info (key, value) VALUES ('id', lower(hex(randomblob(16))));
+    """,
 ]
 
 
@@ -278,18 +288,42 @@ class Store:
     """A connection to the call store. The library's only writer of the database."""
 
     def __init__(self, data_dir: Path, *, timeout_s: float = 30.0):
-        self.data_dir = private_dir(Path(data_dir))
-        self.path = self.data_dir / DB_NAME
+        data_dir = Path(data_dir)
+        self.path = data_dir / DB_NAME
+        try:
+            self.data_dir = check_owned(private_dir(data_dir), "data directory")
+        except OSError as exc:
+            raise storage_fault(data_dir, exc) or StoreError(f"{data_dir}: cannot use it as the data directory: "
+                                                             f"{exc.strerror or exc}") from exc
+        # A store recorded here and now gone is never replaced by an empty one (identity.py).
+        marker = identity.read_marker(self.data_dir)
+        if marker is not None and not self.path.exists():
+            raise StoreLost(identity.missing_message(self.path, marker))
         old_umask = os.umask(0o077)          # the db, its -wal and -shm files: 0600
         try:
             conn = sqlite3.connect(self.path, timeout=timeout_s, isolation_level=None,
                                    check_same_thread=False)
         except sqlite3.Error as exc:
-            raise StoreError(f"{self.path}: cannot open the call store: {exc}") from exc
+            raise storage_fault(self.path, exc) or StoreError(f"{self.path}: cannot open the call store: {exc}") from exc
         finally:
             os.umask(old_umask)
         self.conn = conn
+        try:
+            self._open(timeout_s, marker)
+        except BaseException as exc:
+            conn.close()
+            fault = storage_fault(self.path, exc) if isinstance(exc, (sqlite3.Error, OSError)) else None
+            if fault is not None:
+                raise fault from exc
+            raise
+
+    def _open(self, timeout_s: float, marker: dict | None) -> None:
+        conn = self.conn
         conn.execute(f"PRAGMA busy_timeout = {int(timeout_s * 1000)}")
+        if marker is not None:            # before anything writes to a file that may not be ours
+            found = self.identity()
+            if found != marker["store_id"]:
+                raise StoreLost(identity.replaced_message(self.path, marker, found))
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         conn.execute("PRAGMA foreign_keys = ON")
@@ -298,6 +332,15 @@ class Store:
         conn.execute("PRAGMA cache_size = -65536")
         self.db = sqlite_utils.Database(conn)
         self.migrate()
+        if marker is None:
+            identity.write_marker(self.data_dir, self.identity(), DB_NAME)
+
+    def identity(self) -> str | None:
+        """The store's random identity (migration 8), or None for a database that has none."""
+        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'store_info'").fetchone() is None:
+            return None
+        row = self.conn.execute("SELECT value FROM store_info WHERE key = 'id'").fetchone()
+        return row[0] if row else None
 
     # -- schema ---------------------------------------------------------------------------
 
@@ -325,7 +368,10 @@ class Store:
         try:
             yield self.conn
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            # SQLite has already rolled back after some errors (SQLITE_FULL, an I/O error): a second
+            # ROLLBACK would raise "no transaction is active" and hide the real cause.
+            if self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
             raise
         self.conn.execute("COMMIT")
 

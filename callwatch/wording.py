@@ -142,6 +142,111 @@ TIERS = {
 }
 
 
+MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+                  "novembre", "décembre"),
+          "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December")}
+
+
+def long_date(iso: str, lang: str = "en") -> str:
+    """2026-10-05 as a letter writes it: "5 octobre 2026" ("1er" for the first), "5 October 2026"."""
+    day = dt.date.fromisoformat(str(iso)[:10])
+    if lang == "fr":
+        return f"{'1er' if day.day == 1 else day.day} {MONTHS['fr'][day.month - 1]} {day.year}"
+    return f"{day.day} {MONTHS['en'][day.month - 1]} {day.year}"
+
+
+@lru_cache(maxsize=4096)
+def phone(number: str | None, region: str = "FR") -> str:
+    """A stored number as people write it at home: national form for the household's country
+    ("01 63 45 78 21"), international otherwise ("+44 20 7946 0100"); anything else as stored."""
+    if not number or not number.startswith("+"):
+        return number or ""
+    import phonenumbers
+    try:
+        parsed = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return number
+    if not phonenumbers.is_valid_number(parsed):
+        return number
+    home = phonenumbers.region_code_for_number(parsed) == region.upper()
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL if home
+                                      else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+# The call table (calls.csv and the PDF): column headings and the values of the store's vocabularies.
+CSV_HEADERS = (
+    ("call_id", "n° d'appel"), ("local_date", "date locale"), ("local_time", "heure locale"),
+    ("time_zone", "fuseau"), ("weekday", "jour"), ("utc", "UTC"), ("called_line", "ligne appelée"),
+    ("number", "numéro"), ("presentation", "présentation"), ("outcome", "issue"), ("talk_s", "durée (s)"),
+    ("talk_precision_s", "précision de la durée (s)"), ("ring_s", "sonnerie (s)"), ("attribution", "attribution"),
+    ("signals", "signaux"), ("rules_broken", "règles enfreintes"), ("source_file", "fichier source"),
+    ("source_sha256", "SHA-256 du fichier source"), ("locator", "emplacement dans le fichier"))
+VALUES_FR = {
+    # outcomes
+    "answered": "décroché", "missed": "manqué", "rejected": "rejeté", "blocked": "bloqué", "voicemail": "messagerie",
+    "unknown": "inconnu",
+    # presentations
+    "allowed": "présenté", "withheld": "masqué", "payphone": "cabine",
+    # signals (detect/frame.SIGNAL_NAMES)
+    "silent": "silencieux", "short": "court", "ping": "sonnerie brève", "weekend": "week-end", "holiday": "férié",
+    "future": "daté après l'import",
+    # tiers
+    "declared": "déclaré", "same-block": "même bloc", "confirmed": "confirmé", "probable": "probable",
+    "rotation": "rotation", "excluded": "exclu",
+}
+SIGNALS_EN = {"ping": "short ring"}
+
+
+def value(word: str, lang: str = "en") -> str:
+    """A stored vocabulary word (outcome, presentation, signal, tier) in the report's language."""
+    if lang == "fr":
+        return VALUES_FR.get(word, word)
+    return SIGNALS_EN.get(word, word)
+
+
+_LOCATOR_FR = ((r"\bline (\d+) \(bytes (\d+)-(\d+)\)", r"ligne \1 (octets \2 à \3)"),
+               (r"> #(\d+) \(line (\d+), column (\d+)\)", r"> n° \1 (ligne \2, colonne \3)"),
+               (r"> #(\d+) \(line (\d+)\)", r"> n° \1 (ligne \2)"),
+               (r"\(line (\d+)\)", r"(ligne \1)"), (r"^line (\d+)", r"ligne \1"), (r" to ", " à "))
+
+
+def locator(text: str, lang: str = "en") -> str:
+    """Where a record is in its file, as the importer wrote it (English), in the report's language;
+    database and JSON paths (calls._id=42, result[3] id=92) read the same in both."""
+    if lang != "fr" or not text:
+        return text
+    import re
+    for pattern, repl in _LOCATOR_FR:
+        text = re.sub(pattern, repl, text)
+    return text
+
+
+def talk(duration: int | None, precision: int, outcome: str, lang: str = "en") -> str:
+    """Talk time as the source measured it: "12 s"; a minute-precision "0:01" (stored as 60 s,
+    rounded up) as "1 to 60 s"; nothing for a call nobody answered (it had no talk time)."""
+    if duration is None or outcome in ("missed", "rejected", "blocked"):
+        return ""
+    if precision <= 1:
+        return f"{duration} s"
+    if duration == 0:
+        return "0 s"
+    low = max(1, duration - precision + 1)
+    return f"{low} à {duration} s" if lang == "fr" else f"{low} to {duration} s"
+
+
+SIGNAL_LEGEND = {
+    "fr": "Signaux : silencieux = décroché, 3 s de conversation au plus, mesuré à la seconde ; court = décroché, "
+          "moins d'une minute, mesuré à la minute (jamais dit silencieux) ; sonnerie brève = manqué après moins de "
+          "15 s de sonnerie ; masqué = numéro non présenté ; week-end ; férié = jour férié légal. Durée : telle que "
+          "la source la mesure (« 1 à 60 s » pour une source qui compte en minutes).",
+    "en": "Signals: silent = answered, 3 s of talk or less, measured to the second; short = answered, under a "
+          "minute, measured to the minute (never called silent); short ring = missed after ringing less than 15 s; "
+          "withheld = no number shown; weekend; holiday = public holiday. Talk time: as the source measures it "
+          "(\"1 to 60 s\" for a source counting in minutes).",
+}
+
+
 def tier(name: str, lang: str = "en") -> str:
     pair = TIERS.get(name)
     return (pair[1] if lang == "fr" else pair[0]) if pair else name
@@ -151,3 +256,55 @@ def describe(facts: list, lang: str = "en") -> str:
     """The facts of one breach as one sentence in `lang` (en or fr; any other gives English)."""
     which = 1 if lang == "fr" else 0
     return "; ".join(SENTENCES[code][which](values) for code, values in facts)
+
+
+# The pack's vocabularies, shared with the web page (callwatch/web) so that both say the same
+# thing: chart legends, table headings and the store's values (outcomes, signals, bases), and the
+# labels of a finding's figures.
+CHART_LABELS = {
+    "fr": {"silent": "silencieux", "answered": "décrochés", "missed": "manqués", "other": "autres",
+           "calls_per_day": "appels par jour", "hour": "heure locale (le cadre vert : créneaux permis)",
+           "days": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], "holidays": "fériés",
+           "title1": "Appels par jour", "title2": "Heure et jour de la semaine"},
+    "en": {"silent": "silent", "answered": "answered", "missed": "missed", "other": "other",
+           "calls_per_day": "calls per day", "hour": "local hour (green frame: permitted window)",
+           "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "holidays": "holidays",
+           "title1": "Calls per day", "title2": "Hour and weekday"},
+}
+
+WORDS = {
+    "fr": {"local": "heure locale", "number": "numéro", "detail": "détail", "outcome": "issue", "talk": "durée",
+           "signals": "signaux", "source": "source", "basis": "fondement", "certainty": "certitude",
+           "source export": "export source", "format": "format", "bytes": "octets", "imported (UTC)": "importé (UTC)",
+           "line": "ligne", "attribution": "attribution",
+           "assumes": "Suppose : ",
+           # outcomes
+           "answered": "décroché", "missed": "manqué", "rejected": "rejeté", "blocked": "bloqué",
+           "voicemail": "messagerie", "unknown": "inconnu",
+           # signals (frame.SIGNAL_NAMES)
+           "silent": "silencieux", "short": "court", "ping": "sonnerie brève", "withheld": "masqué",
+           "weekend": "week-end", "holiday": "férié", "future": "daté après l'import",
+           # attribution bases and certainty (detect/campaigns.py)
+           "declared-number": "numéro déclaré", "declared-prefix": "préfixe déclaré", "caller-name": "nom présenté",
+           "same-block": "même bloc", "rotation": "rotation", "reserved-range": "tranche réservée",
+           "single-number": "numéro seul", "probable": "probable", "certain": "certain", "user": "vous"},
+    "en": {"assumes": "Assumes: "},
+}
+
+FIGURE_LABELS = {
+    "fr": [("calls", "appels ou tentatives"), ("answered", "décrochés"), ("silent", "silencieux (≤ 3 s, mesure à la seconde)"),
+           ("short", "de moins d'une minute (mesure à la minute)"), ("missed", "manqués"), ("rejected", "rejetés ou bloqués"),
+           ("withheld", "numéro masqué"), ("numbers", "numéros différents"), ("days_with_calls", "jours avec appels"),
+           ("max_per_day", "maximum par jour"), ("after_objection", "après opposition ou refus"),
+           ("first", "premier appel"), ("last", "dernier appel")],
+    "en": [("calls", "calls or attempts"), ("answered", "answered"), ("silent", "silent (≤ 3 s, measured to the second)"),
+           ("short", "under a minute (measured to the minute)"), ("missed", "missed"), ("rejected", "rejected or blocked"),
+           ("withheld", "number withheld"), ("numbers", "distinct numbers"), ("days_with_calls", "days with calls"),
+           ("max_per_day", "most in one day"), ("after_objection", "after an objection or refusal"),
+           ("first", "first call"), ("last", "last call")],
+}
+
+
+def word(lang: str, key: str) -> str:
+    """A heading or a stored value (outcome, signal, basis) in `lang`; itself where English."""
+    return WORDS.get(lang, {}).get(key, key)

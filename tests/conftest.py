@@ -88,3 +88,23 @@ def android_db(path: Path, schema: str, rows: list[tuple], columns: str) -> Path
     conn.commit()
     conn.close()
     return path
+
+
+# calls.csv in a French pack: French headings, ";" (what tests read, by the pack's own English names)
+FRENCH_CSV_HEADINGS = {
+    "n° d'appel": "call_id", "date locale": "local_date", "heure locale": "local_time", "fuseau": "time_zone",
+    "jour": "weekday", "UTC": "utc", "ligne appelée": "called_line", "numéro": "number",
+    "présentation": "presentation", "issue": "outcome", "durée (s)": "talk_s",
+    "précision de la durée (s)": "talk_precision_s", "sonnerie (s)": "ring_s", "attribution": "attribution",
+    "signaux": "signals", "règles enfreintes": "rules_broken", "fichier source": "source_file",
+    "SHA-256 du fichier source": "source_sha256", "emplacement dans le fichier": "locator"}
+
+
+def read_calls_csv(blob: bytes) -> list[dict]:
+    """The rows of a pack's calls.csv, keyed by the English column names whatever its language."""
+    import csv
+    import io
+    text = blob.decode("utf-8-sig")
+    french = text.split("\r\n", 1)[0].startswith("n° d'appel;")
+    rows = list(csv.DictReader(io.StringIO(text), delimiter=";" if french else ","))
+    return [{FRENCH_CSV_HEADINGS.get(k, k): v for k, v in r.items()} for r in rows] if french else rows

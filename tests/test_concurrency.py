@@ -69,7 +69,7 @@ def test_cli_scans_and_reports_while_the_daemon_imports(tmp_path, capsys):
             if rows % PER_FILE:
                 problems.append(f"torn read: a pack lists {rows} calls")
             v = cli("verify", str(pack))
-            if v.returncode != 0:
+            if v.returncode != 4:                 # 4: files intact, no time-stamping authority configured
                 problems.append(f"verify failed: {v.stderr.strip()[-300:]}")
 
     try:

@@ -168,7 +168,8 @@ def test_a_uk_household_gets_its_pack_in_english_without_asking(make_household, 
     out = runner.invoke(cli, ["--config", str(h.config_path), "report", "--out", str(tmp_path / "packs")], env=env)
     assert out.exit_code == 0, out.output
     letters = {p.name for p in (tmp_path / "packs").glob("*/letters/*.md")}
-    assert "complaint-ofcom-ico.md" in letters and not any("opposition" in n for n in letters)
+    kits = {p.name for p in (tmp_path / "packs").glob("*/complaints/*.md")}
+    assert letters == {"objection-to-the-company.md"} and {"ofcom.md", "ico.md"} <= kits
 
 
 def _lines_household(make_household, jurisdiction, zone, name):
@@ -287,31 +288,34 @@ def test_bloctel_binds_thirty_days_after_registration_until_the_opt_in_law(make_
 
 
 def test_an_objection_during_a_call_bars_every_later_call_from_11_august_2026(make_household):
-    events = [(dt.datetime(2026, 10, d, 11, 0), "0162345010", 3, 0, 20, "op") for d in (1, 5)]
-    events += [(dt.datetime(2027, 1, 4, 11, 0), "0162345010", 3, 0, 20, "op")]
-    extra = '\n[[objections]]\ncompany = "Opérateur X"\ndate = 2026-10-01\nkind = "refusal"\n'
+    # every call dated before the test imports it: a call dated after its own import is a clock
+    # glitch (signal 'future') that no rule counts
+    events = [(dt.datetime(2026, 8, d, 11, 0), "0162345010", 3, 0, 20, "op") for d in (12, 16)]
+    events += [(dt.datetime(2026, 11, 10, 11, 0), "0162345010", 3, 0, 20, "op")]
+    extra = '\n[[objections]]\ncompany = "Opérateur X"\ndate = 2026-08-12\nkind = "refusal"\n'
     got = _operator_breaches(_fr_with(make_household, "refused", extra), events, "fr.l221-16.objection")
-    assert set(got) == {"2026-10-05", "2027-01-04"}           # beyond D223-9's sixty days too
+    assert set(got) == {"2026-08-16", "2026-11-10"}           # beyond D223-9's sixty days too
     old = [(dt.datetime(2026, 6, d, 11, 0), "0162345010", 3, 0, 20, "op") for d in (1, 5)]
-    extra_old = extra.replace("2026-10-01", "2026-06-01")
+    extra_old = extra.replace("2026-08-12", "2026-06-01")
     assert _operator_breaches(_fr_with(make_household, "refused-before", extra_old), old, "fr.l221-16.objection") == {}
 
 
 def test_registries_and_the_twelve_month_threshold_in_the_us(make_household):
     config = CONFIG.replace('jurisdiction = "fr"', 'jurisdiction = "us"').replace("Europe/Paris", "America/New_York") \
         .replace('region = "FR"', 'region = "US"').replace('prefixes = ["01 62 34 50"]', 'prefixes = ["+1212555"]\ncustomer = false')
-    config += '\n[[registrations]]\nlist = "dnc"\ndate = 2026-01-01\n'
+    config += '\n[[registrations]]\nlist = "dnc"\ndate = 2025-01-01\n'
     h = make_household(config, name="us-dnc")
-    # the fixture writes Paris times: 18:00 there is noon in New York, inside 8 a.m.-9 p.m.
-    events = [(dt.datetime(2026, 2, 1, 18, 0), "+12125550101", 3, 0, 20, "op"),      # day 31: not yet
-              (dt.datetime(2026, 2, 2, 18, 0), "+12125550101", 3, 0, 20, "op"),      # breaks 64.1200(c)(2)
-              (dt.datetime(2026, 6, 2, 18, 0), "+12125550101", 3, 0, 20, "op"),      # second in 12 months
-              (dt.datetime(2027, 6, 3, 18, 0), "+12125550101", 3, 0, 20, "op")]      # a year later: first again
+    # the fixture writes Paris times: 18:00 there is noon in New York, inside 8 a.m.-9 p.m.; every call
+    # is dated before the test imports it (one dated after its own import is a clock glitch no rule counts)
+    events = [(dt.datetime(2025, 2, 1, 18, 0), "+12125550101", 3, 0, 20, "op"),      # day 31: not yet
+              (dt.datetime(2025, 2, 2, 18, 0), "+12125550101", 3, 0, 20, "op"),      # breaks 64.1200(c)(2)
+              (dt.datetime(2025, 6, 2, 18, 0), "+12125550101", 3, 0, 20, "op"),      # second in 12 months
+              (dt.datetime(2026, 6, 3, 18, 0), "+12125550101", 3, 0, 20, "op")]      # a year later: first again
     h.import_(h.write("calls.xml", oppo_xml(events)))
     _, _, findings, _ = analyse(h.store, h.config)
     (operator,) = [f for f in findings if f.group.key == "operator"]
     by_rule = {}
     for b in operator.breaches:
         by_rule.setdefault(b.rule_id, []).append(operator.calls.at[b.index, "local"].strftime("%Y-%m-%d"))
-    assert by_rule["us.64-1200-c2.registry"] == ["2026-02-02", "2026-06-02", "2027-06-03"]
-    assert by_rule["us.227-c5.repeat"] == ["2026-06-02"]
+    assert by_rule["us.64-1200-c2.registry"] == ["2025-02-02", "2025-06-02", "2026-06-03"]
+    assert by_rule["us.227-c5.repeat"] == ["2025-06-02"]

@@ -161,13 +161,14 @@ def test_on_disk_the_command_reports_and_fails(small, tmp_path):
     env = {**os.environ, "CALLWATCH_CONFIG": str(h.config.path), "CALLWATCH_DATA_DIR": str(h.config.data_dir)}
     ok = subprocess.run([sys.executable, "-m", "callwatch", "verify", str(result.zip_path)], env=env,
                         capture_output=True, text=True)
-    assert ok.returncode == 0 and "intact" in ok.stdout
+    # intact files, but no time-stamp: never exit 0 (verify's levels, README)
+    assert ok.returncode == 4 and "files: intact" in ok.stdout and "time-stamp: absent" in ok.stderr
     sums = result.folder / "SHA256SUMS"
     lines = sums.read_bytes().splitlines(keepends=True)
     sums.write_bytes(b"".join(lines[1:] + lines[:1]))         # same lines, another order: only the form changed
     bad = subprocess.run([sys.executable, "-m", "callwatch", "verify", str(result.folder)], env=env,
                          capture_output=True, text=True)
-    assert bad.returncode == 1 and "SHA256SUMS was altered" in bad.stderr
+    assert bad.returncode == 1 and "SHA256SUMS was altered" in bad.stderr and "verdict: ALTERED" in bad.stderr
     raw = bytearray(result.zip_path.read_bytes())
     raw[10] ^= 0x01                                   # the first member's modification time
     result.zip_path.write_bytes(bytes(raw))

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from callwatch import __version__, lines
 from callwatch.detect import campaigns, findings, frame, review, rules
+from callwatch.readout import stored_findings  # noqa: F401 (read by the edges too, without pandas)
 
 
 @dataclass
@@ -42,7 +43,10 @@ def _evaluate(group, df, pack, config):
     kept = calls[calls["tier"] != campaigns.EXCLUDED]
     if kept.empty:               # every call excluded by the user: no finding left
         return None
-    counted = kept[kept["tier"].isin(campaigns.COUNTED)]
+    # A call dated after its own import (a clock glitch) stays in the finding, flagged
+    # ``future``, but breaks no rule, counted or lead: its date, what the rules judge, is wrong.
+    dated = kept[~kept["future"]]
+    counted = dated[dated["tier"].isin(campaigns.COUNTED)]
     # Another company than the operator: nothing says the household is its customer.
     declared = {"customer": False}
     if group.category == campaigns.OPERATOR:
@@ -51,7 +55,7 @@ def _evaluate(group, df, pack, config):
     ctx = rules.Context(_applicable_objections(group, config), declared=declared, holiday_country=pack.holidays,
                         registrations=lines.registrations(config))
     breaches = rules.evaluate(pack, counted, ctx)
-    if_confirmed = rules.evaluate(pack, kept, ctx) if len(kept) > len(counted) else breaches
+    if_confirmed = rules.evaluate(pack, dated, ctx) if len(dated) > len(counted) else breaches
     return findings.build(group, calls, breaches, if_confirmed, pack)
 
 
@@ -92,17 +96,6 @@ def scan(store, config, full: bool = False) -> ScanResult:
         for f in result:
             _store_finding(store.conn, scan_id, f)
     return ScanResult(scan_id, "full", pack, stored_findings(store), len(result), int(len(df)))
-
-
-def stored_findings(store) -> list[dict]:
-    rows = list(store.db.query(
-        "SELECT * FROM findings ORDER BY CASE severity WHEN 'high' THEN 0 WHEN 'medium' THEN 1 ELSE 2 END, "
-        "json_extract(stats, '$.calls') DESC, json_extract(stats, '$.leads.calls') DESC, id"))
-    for r in rows:
-        r["stats"] = json.loads(r["stats"])
-        r["rules"] = r["stats"].pop("rules", {})
-        r["rules_if_confirmed"] = r["stats"].pop("rules_if_confirmed", dict(r["rules"]))
-    return rows
 
 
 def _max_ids(conn) -> tuple[int, int, int]:

@@ -91,14 +91,23 @@ def build(group: Group, calls: pd.DataFrame, breaches: list[Breach], if_confirme
                    if_counts)
 
 
+def _from_whom(s: dict) -> str:
+    """ "from 3 numbers", "from 3 numbers and 2 withheld", "all withheld": never "from 0 number(s)"."""
+    n, w = s["numbers"], s["withheld"]
+    numbers = f"from {n} number{'s' if n != 1 else ''}" if n else ""
+    if not w:
+        return numbers
+    return f"{numbers} and {w} withheld" if n else ("withheld" if w == 1 else f"all {w} withheld")
+
+
 def _why(group: Group, s: dict, counts: dict, if_counts: dict, pack: RulePack) -> str:
     leads = s["leads"]
     parts = []
     if s["calls"]:
         first, last = s["first_local"][:10], s["last_local"][:10]
         parts.append(f"{group.label}: {s['calls']} calls or attempts counted (declared, same block or confirmed) "
-                     f"from {s['numbers']} number(s)" + (f" and {s['withheld']} withheld" if s["withheld"] else "")
-                     + f" between {first} and {last}, on {s['days_with_calls']} days, up to {s['max_per_day']} a day")
+                     f"{_from_whom(s)} between {first} and {last}, on {s['days_with_calls']} days, "
+                     f"up to {s['max_per_day']} a day")
         mix = [f"{s['silent']} silent" if s["silent"] else "",
                f"{s['short']} under a minute (minute precision)" if s["short"] else "",
                f"{s['missed']} missed" if s["missed"] else "", f"{s['answered']} answered" if s["answered"] else ""]

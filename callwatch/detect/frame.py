@@ -11,7 +11,10 @@ Signals (boolean columns), on incoming calls:
   "missed" (a caller who leaves a message is not a nuisance by that alone);
 * ``ping``: missed after ringing less than ``ping_max_ring_s``, where ring time is known;
 * ``withheld``: no number presented (withheld, unknown, payphone);
-* ``weekend``, ``holiday`` (the rule pack's calendar), local ``hour``/``minute``/``weekday``.
+* ``weekend``, ``holiday`` (the rule pack's calendar), local ``hour``/``minute``/``weekday``;
+* ``future`` (every call, read in ``load_calls``): dated more than ``FUTURE_MARGIN_MS`` after the
+  import that brought it, which no real call can be (a phone whose clock jumped to 2030, 2038,
+  2100). Such a call is kept and shown, but no rule counts it and no calendar spans to it.
 """
 
 from __future__ import annotations
@@ -25,6 +28,9 @@ import pandas as pd
 OUTCOMES = ["answered", "missed", "rejected", "blocked", "voicemail", "unknown"]
 PRESENTATIONS = ["allowed", "withheld", "unknown", "payphone"]
 _CHUNK = 200_000
+# A call cannot happen after the export holding it was imported. A day of slack: a phone or box a
+# few hours off (a wrong zone, a drifting clock) is not the clock glitch this flag is for.
+FUTURE_MARGIN_MS = 24 * 3600 * 1000
 
 
 def _codes(column: str, values: list[str], missing: int | None = None) -> str:
@@ -59,12 +65,12 @@ def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool =
     cur = conn.execute(
         f"SELECT c.id, c.start_ms, c.direction = 'in', {_codes('c.outcome', OUTCOMES)}, "
         f"IFNULL(c.duration_s, -1), c.duration_precision_s, IFNULL(c.ring_s, -1), IFNULL(n.rowid, 0), "
-        f"{_codes('c.presentation', PRESENTATIONS)}, {_codes('c.line', lines, missing=-1)} "
+        f"{_codes('c.presentation', PRESENTATIONS)}, {_codes('c.line', lines, missing=-1)}, c.import_id "
         f"FROM calls c LEFT JOIN numbers n ON n.number = c.number {where} ORDER BY c.start_ms, c.id")
     chunks = []
     while rows := cur.fetchmany(_CHUNK):
         chunks.append(np.array(rows, dtype=np.int64))
-    a = np.concatenate(chunks) if chunks else np.empty((0, 10), dtype=np.int64)
+    a = np.concatenate(chunks) if chunks else np.empty((0, 11), dtype=np.int64)
     lookup = np.full(int(numbers["code"].max() or 0) + 2 if len(numbers) else 2, -1, dtype=np.int64)
     lookup[numbers["code"].to_numpy(dtype=np.int64)] = np.arange(len(numbers))   # int even when empty
     pos = lookup[a[:, 7]]                                   # -1 where the call has no number
@@ -86,6 +92,7 @@ def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool =
         "number": pd.Categorical.from_codes(pos, categories=pd.Index(numbers["number"])),
         "presentation": pd.Categorical.from_codes(a[:, 8], categories=PRESENTATIONS),
         "kind": by_number("kind"), "npv": by_number("npv"), "country": by_number("country"),
+        "future": a[:, 1] > import_times(conn)[a[:, 10]] + FUTURE_MARGIN_MS,
     })
     line_codes = a[:, 9]                                    # -1: a call stored before lines were
     df["line"] = pd.Categorical.from_codes(line_codes, categories=pd.Index(lines, dtype=object))
@@ -102,6 +109,16 @@ def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool =
     df["minute_of_day"] = local.dt.hour * 60 + local.dt.minute
     df["second_of_day"] = df["minute_of_day"] * 60 + local.dt.second
     return df
+
+
+def import_times(conn) -> np.ndarray:
+    """Each import's start (UTC epoch ms), indexed by import id; an id without one never flags."""
+    rows = conn.execute("SELECT id, CAST(strftime('%s', started_at) AS INTEGER) * 1000 FROM imports").fetchall()
+    times = np.full(max((r[0] for r in rows), default=0) + 1, np.iinfo(np.int64).max // 2, dtype=np.int64)
+    for import_id, ms in rows:
+        if ms is not None:
+            times[import_id] = ms
+    return times
 
 
 def caller_names(store) -> dict[str, list[str]]:
@@ -130,8 +147,10 @@ def add_signals(df: pd.DataFrame, detect, holiday_country: str) -> pd.DataFrame:
     df["weekend"] = df["weekday"] >= 5
     df["holiday"] = False
     df["holiday_name"] = None
-    if holiday_country and len(df):
-        days = np.unique(df["day"].to_numpy())          # a few thousand days, not millions of calls
+    # a few thousand days, not millions of calls; a call dated 2100 by a clock glitch must not
+    # make the calendar span 75 years
+    days = np.unique(df.loc[~df["future"], "day"].to_numpy()) if len(df) else []
+    if holiday_country and len(days):
         dates = [days_to_date(d) for d in days]
         calendar = holidays_lib.country_holidays(holiday_country, years=range(dates[0].year, dates[-1].year + 1))
         names = {d: calendar.get(date) for d, date in zip(days, dates) if date in calendar}
@@ -141,7 +160,7 @@ def add_signals(df: pd.DataFrame, detect, holiday_country: str) -> pd.DataFrame:
     return df
 
 
-SIGNAL_NAMES = ("silent", "short", "ping", "withheld", "weekend", "holiday")
+SIGNAL_NAMES = ("silent", "short", "ping", "withheld", "weekend", "holiday", "future")
 
 
 def signal_texts(calls: pd.DataFrame) -> list[str]:

@@ -382,12 +382,15 @@ def _in_force(rule: Rule, calls: pd.DataFrame) -> pd.DataFrame:
 
 
 def _evaluate_rule(rule: Rule, calls: pd.DataFrame, ctx: Context) -> list[Breach]:
+    if calls.empty:                   # no call in the rule's time of force (or none at all)
+        return []
     per = rule.params.get("count_per", "household")
-    if per == "household" or calls.empty:
+    if per == "household":
         return KINDS[rule.kind](rule, calls, ctx)
     found = []
     for _key, part in calls.groupby(per, observed=True, dropna=False, sort=True):
-        found += KINDS[rule.kind](rule, part, ctx)
+        if len(part):
+            found += KINDS[rule.kind](rule, part, ctx)
     position = {label: i for i, label in enumerate(calls.index)}
     found.sort(key=lambda b: position[b.index])           # in call order, whoever's calls they are
     return found

@@ -61,16 +61,22 @@ def per_day(calls, labels: dict[str, str]) -> bytes:
 
 
 def heat_map(calls, windows: list[dict], labels: dict[str, str], day_names: list[str]) -> bytes:
-    grid = np.zeros((7, 24), dtype=int)
-    for c in calls:
-        wd = date.fromisoformat(c["local_date"]).weekday()
+    """Calls per weekday and local hour, the permitted window framed. Where the rules exclude
+    public holidays, calls on a holiday get a row of their own, outside any frame: drawn in
+    their weekday's row they would sit inside the frame although no call was permitted then."""
+    holidays_apart = any(w.get("exclude_holidays") for w in windows)
+    on_holiday = [holidays_apart and "holiday" in c["signals"].split(",") for c in calls]
+    rows = 8 if any(on_holiday) else 7
+    grid = np.zeros((rows, 24), dtype=int)
+    for c, holiday in zip(calls, on_holiday):
+        wd = 7 if holiday else date.fromisoformat(c["local_date"]).weekday()
         grid[wd, int(c["local_time"][:2])] += 1
     with plt.rc_context(_STYLE):
-        fig, ax = plt.subplots(figsize=(7.0, 2.6))
+        fig, ax = plt.subplots(figsize=(7.0, 2.6 if rows == 7 else 2.9))
         cmap = matplotlib.colormaps["Reds"].with_extremes(bad="white")   # hours without calls stay blank
         ax.imshow(np.ma.masked_equal(grid, 0), cmap=cmap, aspect="auto", vmin=0, vmax=max(grid.max(), 1),
                   interpolation="nearest")
-        for wd in range(7):
+        for wd in range(rows):
             for h in range(24):
                 if grid[wd, h]:
                     ax.text(h, wd, str(grid[wd, h]), ha="center", va="center", fontsize=5.5,
@@ -83,7 +89,7 @@ def heat_map(calls, windows: list[dict], labels: dict[str, str], day_names: list
                     b = int(end[:2]) + int(end[3:]) / 60
                     ax.add_patch(Rectangle((a - 0.5, wd - 0.5), b - a, 1, fill=False, edgecolor="#1e8449",
                                            linewidth=1.2))
-        ax.set_yticks(range(7), day_names)
+        ax.set_yticks(range(rows), list(day_names) + ([labels["holidays"]] if rows == 8 else []))
         ax.set_xticks(range(24), [f"{h}" for h in range(24)])
         ax.set_xlabel(labels["hour"])
         ax.spines[:].set_visible(False)

@@ -37,6 +37,8 @@ class PackData:
     excluded: list[dict] = field(default_factory=list)   # calls the user excluded, with the decision
     decisions: list = field(default_factory=list)        # review.Decision in force that concern this finding
     line_names: dict = field(default_factory=dict)       # line key -> label
+    date_given: bool = False                 # generated_at was given by the user (--at), not read from the clock
+    future_calls: list[dict] = field(default_factory=list)   # dated after their import: shown apart
 
     @property
     def tz(self) -> ZoneInfo:
@@ -50,6 +52,10 @@ class PackData:
     def slug(self) -> str:
         text = re.sub(r"[^A-Za-z0-9+]+", "-", _ascii(self.subject)).strip("-").lower()
         return text[:40] or "finding"
+
+    def line_key(self, line) -> str:
+        """A configured line's key (its E.164 number), as calls.line holds it."""
+        return lines_mod.line_key(line, Normaliser(self.config.region))
 
     def line_name(self, line: str | None, lang: str = "en") -> str:
         return lines_mod.name(line, self.line_names, lang)
@@ -122,10 +128,10 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
     pack = rules_mod.load_pack(scan["rule_pack"])
     tz = ZoneInfo(config.timezone)
     names = lines_mod.labels(config)
-    calls, leads, excluded = [], [], []
+    calls, leads, excluded, future = [], [], [], []
     for r in db.query(
             "SELECT c.*, fc.signals, fc.attribution, fc.decision_id, i.original_name AS source, "
-            "i.sha256 AS source_sha256 FROM finding_calls fc JOIN calls c ON c.id = fc.call_id "
+            "i.sha256 AS source_sha256, i.started_at AS imported_at FROM finding_calls fc JOIN calls c ON c.id = fc.call_id "
             "JOIN imports i ON i.id = c.import_id WHERE fc.finding_id = ? ORDER BY c.start_ms, c.id", [finding["id"]]):
         if r["attribution"] is None:
             raise CallwatchError("the latest scan was made by an older callwatch, before calls had attribution "
@@ -136,6 +142,12 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
         call = {**r, "local": local.strftime("%Y-%m-%d %H:%M:%S"), "local_date": local.strftime("%Y-%m-%d"),
                 "local_time": local.strftime("%H:%M:%S"), "zone": local.strftime("%Z"),
                 "weekday": local.strftime("%A"), "utc": r["start_utc"]}
+        if "future" in r["signals"].split(","):
+            # dated after the import that brought it (a device clock glitch: detect/frame.py): listed
+            # apart from every tier, out of the tables, figures and charts (a 2100 date would stretch
+            # a chart over 75 years)
+            future.append(call)
+            continue
         (calls if r["attribution"] in COUNTED else leads if r["attribution"] in LEADS else excluded).append(call)
     if not calls:
         if leads:
@@ -143,7 +155,9 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
                 f"finding {finding['id']} ({finding['label']}) has no counted call in the period: its "
                 f"{len(leads)} call(s) rest on behaviour or a pattern only. Confirm what you can defend first "
                 "(`callwatch review`, `callwatch confirm`)")
-        raise CallwatchError("the finding has no call in the period asked")
+        raise CallwatchError("the finding has no call in the period asked" + (
+            f" (its {len(future)} call(s) there are dated after their own import: a device clock error)"
+            if future else ""))
     ids = {c["id"] for c in calls}
     breaches: dict[str, list[dict]] = {}
     for b in db.query("SELECT rule_id, call_id, detail, facts FROM breaches WHERE finding_id = ? ORDER BY id",
@@ -158,7 +172,7 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
             by_call.setdefault(b["call_id"], []).append(rid)
     for c in calls:
         c["rules"] = by_call.get(c["id"], [])
-    used = {c["import_id"] for c in calls + leads + excluded}
+    used = {c["import_id"] for c in calls + leads + excluded + future}
     sources = [s for s in store.imports() if s["id"] in used]
     numbers = [{**n, "facts": json.loads(n["facts"]) if n["facts"] else None}
                for n in db.query("SELECT * FROM finding_numbers WHERE finding_id = ? ORDER BY certainty, number",
@@ -173,4 +187,5 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
                  or (d.number is None and d.call_id is None and d.finding_key == finding["key"])]
     return PackData(finding, numbers, calls, breaches, {r.id: r for r in pack.rules}, pack, sources, config,
                     (at or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0),
-                    (start, end), objections, leads, excluded, decisions, names)
+                    (start, end), objections, leads=leads, excluded=excluded, decisions=decisions,
+                    line_names=names, future_calls=future)

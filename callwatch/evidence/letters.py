@@ -1,130 +1,238 @@
-"""Draft letters filled with the pack's own figures. Drafts: the user reads, completes the
-bracketed parts and signs. Plain Markdown, also reproduced in the PDF's appendix."""
+"""Draft letters, filled with the pack's own claims (evidence/claims.py): the user reads,
+completes the bracketed parts and signs. Plain Markdown, reproduced in the PDF's appendix.
+
+Letters follow the rule pack's jurisdiction: French letters for the French rules (in French, or
+translated with ``--lang en``), an objection under PECR for the UK, a company-specific
+do-not-call request for the US, a plain letter otherwise. Every figure comes from the rule the
+sentence names; a sentence about a rule that found nothing is left out; dates are written as
+people write them ("5 octobre 2026") and numbers in their national form ("01 63 45 78 21").
+"""
 
 from __future__ import annotations
 
+from callwatch.evidence.claims import Claims, claims_of
 from callwatch.evidence.data import PackData
+from callwatch.wording import long_date, phone
 
-
-def _facts(data: PackData, lang: str) -> dict:
-    f = data.figures()
-    numbers = sorted({c["number"] for c in data.calls if c["number"]})
-    more = (f" (et {len(numbers) - 12} autres)" if lang == "fr" else f" (and {len(numbers) - 12} more)") \
-        if len(numbers) > 12 else ""
-    shown = ", ".join(numbers[:12]) + more
-    freq = next((len(bs) for rid, bs in data.breaches.items() if data.rules[rid].kind == "max_per_window"), 0)
-    hours = next((len(bs) for rid, bs in data.breaches.items() if data.rules[rid].kind == "allowed_window"), 0)
-    objection = data.objections[0] if data.objections else None
-    return {**f, "subject": data.subject, "numbers_text": shown or ("(numéros masqués)" if lang == "fr" else "(withheld numbers)"),
-            "first_date": f["first"][:10], "last_date": f["last"][:10], "zone": data.config.timezone,
-            "beyond_cap": freq, "outside_hours": hours,
-            "objection_date": objection.date.isoformat() if objection else None}
+MAX_NUMBERS = 12
 
 
 def render(data: PackData, lang: str) -> dict[str, str]:
-    x = _facts(data, lang)
-    if lang == "fr":
-        return {"opposition-operateur.md": _fr_objection(x), "reclamation-service-consommateurs.md": _fr_complaint(x),
-                "saisine-mediateur.md": _fr_mediator(x), "signalconso.md": _fr_signalconso(x),
-                "plainte-procureur.md": _fr_prosecutor(x)}
-    return {"complaint-ofcom-ico.md": _en_complaint(x), "complaint-fcc.md": _en_fcc(x)}
+    """File name -> letter text, for the pack's jurisdiction and language."""
+    c = claims_of(data, lang)
+    who = _Author(data, lang)
+    if c.jurisdiction == "fr":
+        if lang == "fr":
+            return {"opposition-operateur.md": _fr_objection(c, who), "reclamation-service-consommateurs.md":
+                    _fr_consumer_service(c, who), "saisine-mediateur.md": _fr_mediator(c, who),
+                    "plainte-procureur.md": _fr_prosecutor(c, who)}
+        return {"objection-to-the-company.md": _en_fr_objection(c, who),
+                "complaint-to-consumer-service.md": _en_fr_consumer_service(c, who),
+                "referral-to-the-mediator.md": _en_fr_mediator(c, who),
+                "complaint-to-the-prosecutor.md": _en_fr_prosecutor(c, who)}
+    if c.jurisdiction == "uk":
+        return {"objection-to-the-company.md": _uk_objection(c, who)}
+    if c.jurisdiction == "us":
+        return {"do-not-call-request.md": _us_dnc_request(c, who)}
+    return {"letter-to-the-company.md": _generic_letter(c, who)}
 
 
 def summary_fr(data: PackData) -> str:
-    """The finding's "why" in French, from the same figures."""
-    x = _facts(data, "fr")
-    parts = [f"{x['subject']} : {x['calls']} appels ou tentatives depuis {x['numbers']} numéro(s)"
-             + (f" et {x['withheld']} en numéro masqué" if x["withheld"] else "")
-             + f" entre le {x['first_date']} et le {x['last_date']}, sur {x['days_with_calls']} jours, "
-               f"jusqu'à {x['max_per_day']} par jour",
-             f"{x['silent']} silencieux, {x['missed']} manqués, {x['answered']} décrochés"]
-    for rid, bs in sorted(data.breaches.items(), key=lambda kv: -len(kv[1])):
-        parts.append(f"{len(bs)} en infraction à {rid} ({data.rules[rid].text_fr.rstrip('.')})")
-    probable = [n for n in data.numbers if n["certainty"] == "probable"]
-    if probable:
-        parts.append(f"{len(probable)} numéro(s) rattaché(s) par leur seul comportement (probable)")
+    """The finding's "why" in French, from the same claims."""
+    c = claims_of(data, "fr")
+    n = len(c.numbers)
+    whom = (f"depuis {n} numéro{'s' if n > 1 else ''}" if n else "") + (
+        (" et " if n else "") + f"{c.withheld} en numéro masqué" if c.withheld else "")
+    parts = [f"{c.subject} : {c.calls} appels ou tentatives comptés {whom}"
+             + f", du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, sur {c.days_with_calls} jours, "
+               f"jusqu'à {c.max_per_day} par jour",
+             f"{c.silent} silencieux, {c.missed} manqués, {c.answered} décrochés"]
+    for rid, n in sorted(c.per_rule.items(), key=lambda kv: -kv[1]):
+        parts.append(f"{n} en infraction à {rid} ({data.rules[rid].text_fr.rstrip('.')})")
+    if c.leads:
+        parts.append(f"{c.leads} autre(s) appel(s) rattaché(s) par le seul comportement ou un motif : des pistes, "
+                     "non comptées")
     return " ; ".join(parts) + "."
 
 
-def _fr_objection(x) -> str:
-    rappel = (f"Je vous rappelle que je me suis déjà opposé(e) à toute prospection le {x['objection_date']} ; "
-              f"{x['after_objection']} appels sont intervenus après cette date et le délai de traitement.\n\n"
-              if x["objection_date"] else "")
-    return f"""[Vos nom et adresse]
+class _Author:
+    """The complainant's block: what the config gives, blanks to fill by hand otherwise."""
 
-{x['subject']}
+    def __init__(self, data: PackData, lang: str):
+        p, fr = data.config.complainant, lang == "fr"
+        self.name = p.name or ("[Vos prénom et nom]" if fr else "[Your name]")
+        self.address = p.address or ("[Votre adresse]" if fr else "[Your address]")
+        self.customer = p.customer_number or ("[votre numéro de client]" if fr else "[your customer number]")
+        self.email = p.email
+        region = data.config.region
+        lines = [line for line in data.config.lines if (line.holder or "complainant") == "complainant"]
+        self.lines = ", ".join(f"{phone(data.line_key(line), region)} ({line.label})" for line in lines) \
+            or ("[vos numéros de téléphone]" if fr else "[your telephone numbers]")
+        self.several = len(lines) != 1
+        self.region = region
+
+    def header(self) -> str:
+        return "\n".join(x for x in (self.name, self.address, self.email) if x)
+
+
+def _numbers(c: Claims, region: str, lang: str) -> str:
+    shown = [phone(n, region) for n in c.numbers[:MAX_NUMBERS]]
+    more = len(c.numbers) - len(shown)
+    text = ", ".join(shown)
+    if more > 0:
+        text += f" (et {more} autres)" if lang == "fr" else f" (and {more} more)"
+    if c.withheld:
+        text += (f" ; {c.withheld} appel(s) en numéro masqué" if lang == "fr" else f"; {c.withheld} call(s) withheld")
+    return text or ("(numéros masqués)" if lang == "fr" else "(withheld numbers)")
+
+
+# -- France ---------------------------------------------------------------------------------
+
+def _fr_breaches(c: Claims) -> list[str]:
+    """One sentence per rule that found something, each with that rule's own figure."""
+    out = []
+    if c.has("fr.d223-9.frequency"):
+        out.append(f"{c.rule('fr.d223-9.frequency')} de ces appels dépassent le plafond de quatre appels ou tentatives "
+                   "par période de trente jours calendaires (article D223-9 du Code de la consommation).")
+    if c.has("fr.d223-9.hours"):
+        out.append(f"{c.rule('fr.d223-9.hours')} ont eu lieu hors des jours et heures où le démarchage est permis "
+                   "(du lundi au vendredi, de 10 h à 13 h et de 14 h à 20 h, jamais un jour férié : même article).")
+    if c.has("fr.l221-17.withheld"):
+        out.append(f"{c.rule('fr.l221-17.withheld')} ont été passés en numéro masqué, ce que l'article L221-17 du "
+                   "même code interdit à qui démarche par téléphone.")
+    if c.has("fr.arcep-2022-1583.automated"):
+        out.append(f"{c.rule('fr.arcep-2022-1583.automated')} appels silencieux ou coupés présentaient un numéro "
+                   "ordinaire, alors qu'un automate d'appels doit présenter un numéro réservé à cet usage "
+                   "(décision de l'ARCEP n° 2022-1583).")
+    if c.has("fr.l223-1.bloctel"):
+        out.append(f"{c.rule('fr.l223-1.bloctel')} appels sont intervenus alors que mon numéro était inscrit sur la "
+                   "liste d'opposition Bloctel (article L223-1, dans sa rédaction alors en vigueur).")
+    if c.has("fr.l223-1.consent"):
+        out.append(f"{c.rule('fr.l223-1.consent')} appels ont eu lieu depuis le 11 août 2026 sans que j'aie jamais "
+                   "consenti à être démarché(e) par téléphone (article L223-1 issu de la loi n° 2025-594 du "
+                   "30 juin 2025).")
+    return out
+
+
+def _fr_objections(c: Claims) -> list[str]:
+    out = []
+    for o in c.objections:
+        day = long_date(o.date, "fr")
+        if o.kind == "gdpr-art21":
+            n = o.by_rule.get("fr.rgpd-21.objection")
+            out.append(f"Je me suis opposé(e) par écrit à toute prospection le {day}"
+                       + (f" ; {n} appels sont intervenus après l'expiration du délai d'un mois dont vous disposiez "
+                          "pour y donner suite (RGPD, articles 12 et 21)." if n else "."))
+        elif o.kind == "refusal":
+            n60, after = o.by_rule.get("fr.d223-9.refusal"), o.by_rule.get("fr.l221-16.objection")
+            text = f"Lors de votre appel du {day}, j'ai refusé d'être démarché(e)"
+            if n60:
+                text += (f" ; {n60} appels ou tentatives ont suivi dans les soixante jours pendant lesquels tout "
+                         "nouvel appel vous était interdit (article D223-9)")
+            if after:
+                text += (f" ; {after} appels ont suivi alors que l'article L221-16 vous impose, depuis mon "
+                         "opposition, de ne plus me recontacter")
+            out.append(text + ".")
+    return out
+
+
+def _fr_facts(c: Claims, who: _Author) -> str:
+    return (f"Du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, "
+            + (f"mes lignes ({who.lines}) ont reçu " if who.several else f"ma ligne {who.lines} a reçu ") +
+            f"{c.calls} appels ou tentatives d'appel venant de votre société (numéros présentés : "
+            f"{_numbers(c, who.region, 'fr')}), dont {c.silent} appels silencieux et {c.missed} appels manqués, "
+            f"sur {c.days_with_calls} jours et jusqu'à {c.max_per_day} par jour.")
+
+
+def _fr_objection(c: Claims, who: _Author) -> str:
+    breaches = " ".join(_fr_breaches(c))
+    objections = " ".join(_fr_objections(c))
+    return f"""{who.header()}
+N° de client : {who.customer}
+
+{c.subject}
 Service clients / Délégué à la protection des données
 [Adresse]
 
 Lettre recommandée avec accusé de réception
 
-Objet : opposition à la prospection téléphonique (RGPD art. 21) et appels répétés (art. D223-9 C. consom.)
+Objet : opposition à la prospection téléphonique et appels répétés
 
 Madame, Monsieur,
 
-Entre le {x['first_date']} et le {x['last_date']}, ma ligne a reçu {x['calls']} appels ou tentatives d'appel attribués à votre société (numéros présentés : {x['numbers_text']}), dont {x['silent']} appels silencieux et {x['missed']} appels manqués, sur {x['days_with_calls']} jours et jusqu'à {x['max_per_day']} par jour.
+{_fr_facts(c, who)}
 
-L'article D223-9 du Code de la consommation limite le démarchage à quatre appels ou tentatives par période de trente jours, du lundi au vendredi, de 10 h à 13 h et de 14 h à 20 h. {x['beyond_cap']} de ces appels dépassent ce plafond et {x['outside_hours']} ont eu lieu hors des jours et heures permis.
+{breaches}
 
-{rappel}Conformément à l'article 21 du règlement (UE) 2016/679, je m'oppose à toute utilisation de mes données à des fins de prospection, par quelque canal que ce soit, et vous demande de me confirmer par écrit, dans le délai d'un mois prévu à l'article 12, que mes coordonnées ont été retirées de vos fichiers de prospection et de ceux de vos sous-traitants.
+{objections}
 
-À défaut, je saisirai le médiateur des communications électroniques, la DGCCRF (SignalConso) et la CNIL. Le relevé daté des appels, avec ses empreintes numériques, est joint à ce courrier.
+Conformément à l'article 21 du règlement (UE) 2016/679, je m'oppose à toute utilisation de mes données à des fins de prospection, par quelque canal que ce soit, et vous demande de me confirmer par écrit, dans le délai d'un mois prévu à l'article 12, que mes coordonnées ont été retirées de vos fichiers de prospection et de ceux de vos sous-traitants.
+
+À défaut, je saisirai le médiateur des communications électroniques, la DGCCRF (SignalConso) et la CNIL. Le relevé daté des appels, avec les empreintes numériques de ses fichiers, est joint à ce courrier.
 
 Je vous prie d'agréer, Madame, Monsieur, mes salutations distinguées.
 
 [Date et signature]
 
-(Heures en {x['zone']}.)
-"""
+(Heures en {c.zone}.)
+""".replace("\n\n\n", "\n\n")
 
 
-def _fr_complaint(x) -> str:
-    return f"""[Vos nom, adresse et numéro de client]
+def _fr_consumer_service(c: Claims, who: _Author) -> str:
+    return f"""{who.header()}
+N° de client : {who.customer}
 
-{x['subject']} — Service consommateurs
+{c.subject} — Service consommateurs
 [Adresse]
 
-Objet : réclamation — appels commerciaux répétés sur ma ligne
+Objet : réclamation — appels commerciaux répétés sur mes lignes
 
 Madame, Monsieur,
 
-Malgré ma réclamation auprès de votre service clients du [date], je reçois toujours vos appels : {x['calls']} appels ou tentatives entre le {x['first_date']} et le {x['last_date']}, jusqu'à {x['max_per_day']} par jour, dont {x['silent']} silencieux. {x['beyond_cap']} dépassent la limite de l'article D223-9 du Code de la consommation (quatre appels ou tentatives par trente jours) et {x['outside_hours']} ont eu lieu hors des jours et heures permis.
+Malgré ma réclamation auprès de votre service clients du [date], vos appels continuent. {_fr_facts(c, who)}
+
+{" ".join(_fr_breaches(c))}
+
+{" ".join(_fr_objections(c))}
 
 Je vous demande de cesser ces appels et de me confirmer par écrit la suppression de mes coordonnées de vos fichiers de prospection. Sans réponse satisfaisante sous un mois, je saisirai le médiateur des communications électroniques.
 
 [Date et signature]
-"""
+""".replace("\n\n\n", "\n\n")
 
 
-def _fr_mediator(x) -> str:
+def _fr_mediator(c: Claims, who: _Author) -> str:
     return f"""Saisine du médiateur des communications électroniques (en ligne)
 
-Opérateur : {x['subject']}
+Demandeur : {who.name}, {who.address} ; n° de client : {who.customer} ; lignes : {who.lines}
+Opérateur : {c.subject}
 Objet du litige : appels commerciaux répétés et silencieux de l'opérateur vers son abonné(e)
 
 Exposé des faits :
-Entre le {x['first_date']} et le {x['last_date']}, {x['calls']} appels ou tentatives, jusqu'à {x['max_per_day']} par jour ({x['silent']} silencieux, {x['missed']} manqués). {x['beyond_cap']} appels dépassent la limite de quatre par trente jours (art. D223-9 C. consom.). {('Opposition écrite du ' + x['objection_date'] + ' ; ' + str(x['after_objection']) + ' appels depuis.') if x['objection_date'] else ''}
+{_fr_facts(c, who)} {" ".join(_fr_breaches(c))} {" ".join(_fr_objections(c))}
 
 Démarches préalables : réclamation au service clients le [date] ; au service consommateurs le [date] ; réponses jointes (ou absence de réponse depuis plus d'un mois).
 
-Pièces : dossier de preuve horodaté (evidence.pdf, calls.csv, manifest.json) ; copies des réclamations.
+Pièces : dossier de preuve (evidence.pdf, calls.csv, manifest.json) ; copies des réclamations et des réponses.
 """
 
 
-def _fr_prosecutor(x) -> str:
-    return f"""[Vos nom et adresse]
+def _fr_prosecutor(c: Claims, who: _Author) -> str:
+    return f"""{who.header()}
 
 Monsieur le Procureur de la République
 Tribunal judiciaire de [ville]
 [Adresse]
 
-Objet : plainte pour appels téléphoniques malveillants réitérés (art. 222-16 du Code pénal)
+Objet : plainte pour appels téléphoniques malveillants réitérés (article 222-16 du Code pénal)
 
 Monsieur le Procureur,
 
-Je porte plainte contre {x['subject']} et toute personne agissant pour son compte. Entre le {x['first_date']} et le {x['last_date']}, ma ligne a reçu {x['calls']} appels ou tentatives (numéros : {x['numbers_text']}), jusqu'à {x['max_per_day']} par jour, dont {x['silent']} appels silencieux, {x['outside_hours']} hors des heures permises au démarchage. {('Ces appels se sont poursuivis après mon opposition écrite du ' + x['objection_date'] + ' (' + str(x['after_objection']) + ' appels).') if x['objection_date'] else ''}
+Je porte plainte contre {c.subject} et toute personne agissant pour son compte. {_fr_facts(c, who)} {" ".join(_fr_breaches(c))} {" ".join(_fr_objections(c))}
 
-Ces appels répétés troublent gravement ma tranquillité [décrire les conséquences]. Le relevé daté des appels, tiré des journaux de mes appareils, avec les empreintes numériques des fichiers sources, est joint.
+Ces appels répétés troublent ma tranquillité [décrire les conséquences : sommeil, travail, santé ; joindre tout certificat médical].
+
+Le relevé joint établit la date, l'heure, le numéro présenté, l'issue et la durée de chaque appel, tirés des journaux de mes appareils, avec les empreintes numériques des fichiers sources. Il ne peut établir ni l'intention de nuire de l'appelant ni le contenu des appels : j'en témoigne ci-dessus et vous demande de faire requérir auprès des opérateurs les enregistrements de ces appels.
 
 Je vous prie d'agréer, Monsieur le Procureur, l'expression de ma considération distinguée.
 
@@ -132,43 +240,264 @@ Je vous prie d'agréer, Monsieur le Procureur, l'expression de ma considération
 """
 
 
-def _fr_signalconso(x) -> str:
-    return f"""SignalConso, rubrique « Démarchage abusif › Démarchage téléphonique »
+def _en_fr_breaches(c: Claims) -> list[str]:
+    out = []
+    if c.has("fr.d223-9.frequency"):
+        out.append(f"{c.rule('fr.d223-9.frequency')} of these calls exceed the cap of four calls or attempts in any "
+                   "thirty calendar days (article D223-9 of the Code de la consommation).")
+    if c.has("fr.d223-9.hours"):
+        out.append(f"{c.rule('fr.d223-9.hours')} came outside the days and hours when canvassing is allowed "
+                   "(Monday to Friday, 10:00-13:00 and 14:00-20:00, never on a public holiday: same article).")
+    if c.has("fr.l221-17.withheld"):
+        out.append(f"{c.rule('fr.l221-17.withheld')} were made with the number withheld, which article L221-17 of "
+                   "the same code forbids to anyone canvassing by telephone.")
+    if c.has("fr.arcep-2022-1583.automated"):
+        out.append(f"{c.rule('fr.arcep-2022-1583.automated')} silent or dropped calls showed an ordinary number, "
+                   "whereas an automated calling system must show a number reserved for it (ARCEP decision "
+                   "no. 2022-1583).")
+    if c.has("fr.l223-1.bloctel"):
+        out.append(f"{c.rule('fr.l223-1.bloctel')} calls came while my number was on the Bloctel opposition list "
+                   "(article L223-1 as then in force).")
+    if c.has("fr.l223-1.consent"):
+        out.append(f"{c.rule('fr.l223-1.consent')} calls came since 11 August 2026 although I never consented to "
+                   "telephone canvassing (article L223-1 as amended by loi no. 2025-594 of 30 June 2025).")
+    return out
 
-Entreprise : {x['subject']}
-Numéros ayant appelé : {x['numbers_text']}
-Période : du {x['first_date']} au {x['last_date']} (heures en {x['zone']})
 
-Description :
-{x['calls']} appels ou tentatives en {x['days_with_calls']} jours, jusqu'à {x['max_per_day']} par jour ; {x['silent']} appels silencieux (décrochés puis coupés sans interlocuteur), {x['missed']} appels manqués. {x['beyond_cap']} appels dépassent la limite de quatre par trente jours de l'article D223-9 du Code de la consommation ; {x['outside_hours']} hors des jours et heures permis. {('Appels après mon opposition du ' + x['objection_date'] + ' : ' + str(x['after_objection']) + '.') if x['objection_date'] else ''}
-Relevé détaillé et empreintes : fichier joint (calls.csv, evidence.pdf).
+def _en_fr_objections(c: Claims) -> list[str]:
+    out = []
+    for o in c.objections:
+        day = long_date(o.date, "en")
+        if o.kind == "gdpr-art21":
+            n = o.by_rule.get("fr.rgpd-21.objection")
+            out.append(f"I objected in writing to any direct marketing on {day}"
+                       + (f"; {n} calls came after the month you had to act on it expired (GDPR, articles 12 "
+                          "and 21)." if n else "."))
+        elif o.kind == "refusal":
+            n60, after = o.by_rule.get("fr.d223-9.refusal"), o.by_rule.get("fr.l221-16.objection")
+            text = f"During your call of {day}, I refused to be canvassed"
+            if n60:
+                text += (f"; {n60} calls or attempts followed within the sixty days in which any new call was "
+                         "forbidden to you (article D223-9)")
+            if after:
+                text += (f"; {after} calls followed although article L221-16 requires you not to contact me again "
+                         "after my objection")
+            out.append(text + ".")
+    return out
+
+
+def _en_fr_facts(c: Claims, who: _Author) -> str:
+    return (f"From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received "
+            f"{c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), "
+            f"{c.silent} of them silent and {c.missed} missed, on {c.days_with_calls} days and up to "
+            f"{c.max_per_day} a day.")
+
+
+def _en_fr_objection(c: Claims, who: _Author) -> str:
+    return f"""(English translation of the French letter "opposition-operateur.md"; send the French one.)
+
+{who.header()}
+Customer number: {who.customer}
+
+{c.subject}
+Customer service / Data protection officer
+[Address]
+
+Registered letter with acknowledgement of receipt
+
+Subject: objection to telephone canvassing and repeated calls
+
+Dear Sir or Madam,
+
+{_en_fr_facts(c, who)}
+
+{" ".join(_en_fr_breaches(c))}
+
+{" ".join(_en_fr_objections(c))}
+
+Under article 21 of Regulation (EU) 2016/679, I object to any use of my data for direct marketing, by any channel, and ask you to confirm in writing, within the month set by article 12, that my details have been removed from your marketing files and those of your processors.
+
+Failing that, I will refer the matter to the Médiateur des communications électroniques, the DGCCRF (SignalConso) and the CNIL. The dated record of the calls, with the digital fingerprints of its files, is enclosed.
+
+Yours faithfully,
+
+[Date and signature]
+
+(Times in {c.zone}.)
+""".replace("\n\n\n", "\n\n")
+
+
+def _en_fr_consumer_service(c: Claims, who: _Author) -> str:
+    return f"""(English translation of the French letter "reclamation-service-consommateurs.md"; send the French one.)
+
+{who.header()}
+Customer number: {who.customer}
+
+{c.subject} — Service consommateurs
+[Address]
+
+Subject: complaint — repeated sales calls to my lines
+
+Dear Sir or Madam,
+
+Despite my complaint to your customer service of [date], your calls go on. {_en_fr_facts(c, who)}
+
+{" ".join(_en_fr_breaches(c))}
+
+{" ".join(_en_fr_objections(c))}
+
+I ask you to stop these calls and to confirm in writing that my details have been removed from your marketing files. Without a satisfactory answer within a month, I will refer the matter to the Médiateur des communications électroniques.
+
+[Date and signature]
+""".replace("\n\n\n", "\n\n")
+
+
+def _en_fr_mediator(c: Claims, who: _Author) -> str:
+    return f"""(English translation of the French text "saisine-mediateur.md"; file the French one.)
+
+Referral to the Médiateur des communications électroniques (online)
+
+Claimant: {who.name}, {who.address}; customer number: {who.customer}; lines: {who.lines}
+Operator: {c.subject}
+Dispute: repeated and silent sales calls from the operator to its subscriber
+
+Facts:
+{_en_fr_facts(c, who)} {" ".join(_en_fr_breaches(c))} {" ".join(_en_fr_objections(c))}
+
+Earlier steps: complaint to customer service on [date]; to the service consommateurs on [date]; answers enclosed (or no answer for more than a month).
+
+Enclosures: evidence pack (evidence.pdf, calls.csv, manifest.json); copies of the complaints and answers.
 """
 
 
-def _en_fcc(x) -> str:
-    return f"""FCC consumer complaint (Unwanted calls)
+def _en_fr_prosecutor(c: Claims, who: _Author) -> str:
+    return f"""(English translation of the French letter "plainte-procureur.md"; send the French one.)
 
-Caller: {x['subject']}; numbers shown: {x['numbers_text']}
-Dates: {x['first_date']} to {x['last_date']} (times in {x['zone']})
+{who.header()}
 
-I received {x['calls']} calls or attempts, up to {x['max_per_day']} a day; {x['silent']} were abandoned (answered, no one on the line), {x['outside_hours']} came outside 8 a.m.-9 p.m. my local time.{(' I asked this company not to call me on ' + x['objection_date'] + '; ' + str(x['after_objection']) + ' calls came after the time it had to honour that request.') if x['objection_date'] else ''} A dated list of every call is attached.
+The Public Prosecutor (Procureur de la République)
+Tribunal judiciaire de [town]
+[Address]
 
-[Your name, your number, date]
+Subject: complaint for repeated malicious telephone calls (article 222-16 of the Code pénal)
+
+Sir,
+
+I lodge a complaint against {c.subject} and anyone acting on its behalf. {_en_fr_facts(c, who)} {" ".join(_en_fr_breaches(c))} {" ".join(_en_fr_objections(c))}
+
+These repeated calls disturb my peace [describe the consequences: sleep, work, health; enclose any medical certificate].
+
+The enclosed record establishes the date, time, number shown, outcome and duration of every call, taken from my devices' logs, with the digital fingerprints of the source files. It cannot establish the caller's intent to harm nor what the calls said: I testify to that above and ask you to have the operators' records of these calls requisitioned.
+
+Yours faithfully,
+
+[Date and signature]
 """
 
 
-def _en_complaint(x) -> str:
-    objection = (f" I objected to these calls on {x['objection_date']}; {x['after_objection']} calls came after "
-                 f"that date and the time allowed to comply." if x["objection_date"] else "")
-    return f"""Complaint about persistent nuisance calls (for Ofcom / the ICO, or the FCC)
+# -- United Kingdom, United States, elsewhere -----------------------------------------------
 
-Caller: {x['subject']}
-Numbers shown: {x['numbers_text']}
-Period: {x['first_date']} to {x['last_date']} (times in {x['zone']})
+def _uk_objection(c: Claims, who: _Author) -> str:
+    lines = []
+    if c.has("uk.pecr-21.tps"):
+        lines.append(f"{c.rule('uk.pecr-21.tps')} of these calls came although my number is registered with the "
+                     "Telephone Preference Service (PECR regulation 21(1)(b)).")
+    if c.has("uk.pecr-21a.withheld"):
+        lines.append(f"{c.rule('uk.pecr-21a.withheld')} were made with the number withheld (PECR regulation 21(A1)).")
+    if c.has("uk.ofcom.abandoned-rate"):
+        lines.append(f"{c.silent} of the {c.answered} calls I answered were silent: abandoned calls far above the "
+                     "3 % Ofcom allows a campaign under its persistent misuse policy.")
+    if c.has("uk.ofcom.ring-time"):
+        lines.append(f"{c.rule('uk.ofcom.ring-time')} unanswered calls were cut off before ringing for 15 seconds.")
+    if c.has("uk.ofcom.repeat-72h"):
+        lines.append(f"{c.rule('uk.ofcom.repeat-72h')} calls came within 72 hours of an abandoned call to the same "
+                     "line.")
+    for o in c.objections:
+        n = o.by_rule.get("uk.pecr-21.objection")
+        lines.append(f"I told you on {long_date(o.date, 'en')} not to call me"
+                     + (f"; {n} calls came after that (PECR regulation 21(1)(a))." if n else "."))
+    return f"""{who.header()}
+Customer number: {who.customer}
 
-Between {x['first_date']} and {x['last_date']} my line received {x['calls']} calls or call attempts from this caller, on {x['days_with_calls']} days and up to {x['max_per_day']} a day: {x['silent']} were silent (answered, then nobody and the line cut), {x['missed']} were missed.{objection}
+{c.subject}
+Customer services / Data Protection Officer
+[Address]
 
-The attached evidence pack lists every call with its date, time, number, outcome and the export it comes from, with SHA-256 fingerprints.
+Subject: do not call me — objection to direct marketing calls
 
-[Your name, your number, date]
+Dear Sir or Madam,
+
+From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), on {c.days_with_calls} days and up to {c.max_per_day} a day.
+
+{" ".join(lines)}
+
+I hereby notify you, under regulation 21(1)(a) of the Privacy and Electronic Communications Regulations 2003 and article 21 of the UK GDPR, that I do not consent to any direct marketing calls and object to the use of my data for direct marketing. Please confirm within one month that my numbers have been removed from your calling lists.
+
+If the calls continue I will report them to the Information Commissioner's Office and to Ofcom. A dated record of every call, with the fingerprints of its files, is enclosed.
+
+Yours faithfully,
+
+[Date and signature]
+
+(Times in {c.zone}.)
+""".replace("\n\n\n", "\n\n")
+
+
+def _us_dnc_request(c: Claims, who: _Author) -> str:
+    lines = []
+    if c.has("us.64-1200-c1.hours"):
+        lines.append(f"{c.rule('us.64-1200-c1.hours')} of these calls came before 8 a.m. or after 9 p.m. my local "
+                     "time (47 CFR 64.1200(c)(1)).")
+    if c.has("us.64-1200-c2.registry"):
+        lines.append(f"{c.rule('us.64-1200-c2.registry')} came although my number is on the National Do Not Call "
+                     "Registry (47 CFR 64.1200(c)(2)).")
+    if c.has("us.64-1200-a7.abandoned-rate"):
+        lines.append(f"{c.silent} of the {c.answered} calls I answered had no one on the line: abandoned calls far "
+                     "above the 3 % allowed per campaign (47 CFR 64.1200(a)(7)).")
+    for o in c.objections:
+        n = o.by_rule.get("us.64-1200-d.do-not-call")
+        lines.append(f"I asked you on {long_date(o.date, 'en')} not to call me"
+                     + (f"; {n} calls came after the time you had to honor that request (47 CFR 64.1200(d)(3))."
+                        if n else "."))
+    return f"""{who.header()}
+Account number: {who.customer}
+
+{c.subject}
+[Address]
+
+Subject: company-specific do-not-call request (47 CFR 64.1200(d))
+
+To whom it may concern,
+
+From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), on {c.days_with_calls} days and up to {c.max_per_day} a day.
+
+{" ".join(lines)}
+
+Put my telephone numbers on your company-specific do-not-call list now, and send me a copy of your written do-not-call policy. Under 47 CFR 64.1200(d)(3) you must honor this request within 10 business days.
+
+A dated record of every call, with the fingerprints of its files, is enclosed. Further calls will be reported to the FCC and the FTC.
+
+[Date and signature]
+
+(Times in {c.zone}.)
+""".replace("\n\n\n", "\n\n")
+
+
+def _generic_letter(c: Claims, who: _Author) -> str:
+    return f"""{who.header()}
+
+{c.subject}
+[Address]
+
+Subject: please stop calling me
+
+Dear Sir or Madam,
+
+From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from your company (numbers shown: {_numbers(c, who.region, 'en')}), {c.silent} of them silent and {c.missed} missed, on {c.days_with_calls} days and up to {c.max_per_day} a day.
+
+I ask you to stop calling me and to remove my numbers from your calling lists. A dated record of every call is enclosed.
+
+[Date and signature]
+
+(Times in {c.zone}.)
 """

@@ -12,22 +12,13 @@ import matplotlib
 from fpdf import FPDF
 
 from callwatch import __version__
-from callwatch.evidence import charts, letters as letters_mod
+from callwatch.evidence import attestation, charts, kits, letters as letters_mod
 from callwatch.evidence.data import PackData
-from callwatch.wording import describe, tier
+from callwatch.wording import (CHART_LABELS, FIGURE_LABELS, SIGNAL_LEGEND, describe, locator, talk as talk_text,
+                               tier, value, word as _word)
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
 
-CHART_LABELS = {
-    "fr": {"silent": "silencieux", "answered": "décrochés", "missed": "manqués", "other": "autres",
-           "calls_per_day": "appels par jour", "hour": "heure locale (le cadre vert : créneaux permis)",
-           "days": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], "title1": "Appels par jour",
-           "title2": "Heure et jour de la semaine"},
-    "en": {"silent": "silent", "answered": "answered", "missed": "missed", "other": "other",
-           "calls_per_day": "calls per day", "hour": "local hour (green frame: permitted window)",
-           "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "title1": "Calls per day",
-           "title2": "Hour and weekday"},
-}
 
 LABELS = {
     "fr": {
@@ -37,6 +28,11 @@ LABELS = {
         "attribution": "Attribution des numéros", "calls": "Tableau des appels", "method": "Méthode et limites",
         "integrity": "Intégrité et sources", "attestation": "Attestation", "letters": "Annexe : projets de lettres",
         "leads": "Pistes non comptées", "decisions": "Vos décisions",
+        "kits": "Annexe : formulaires de plainte pré-remplis",
+        "date_given": "date donnée par l'utilisateur (--at), non lue sur l'horloge",
+        "date_given_basis": "Date donnée par l'utilisateur : l'heure d'établissement a été indiquée à la main (--at) ; "
+                            "aucun horodatage par un tiers de confiance.",
+        "complainant": "Plaignant(e)", "address": "Adresse", "lines": "Lignes (titulaire)",
         "page": "page", "date_basis": "Date auto-déclarée : l'heure d'établissement est celle de l'ordinateur qui a "
                                       "produit ce dossier ; aucun horodatage par un tiers de confiance.",
     },
@@ -47,48 +43,18 @@ LABELS = {
         "calls": "Table of calls", "method": "Method and limits", "integrity": "Integrity and sources",
         "attestation": "Attestation", "letters": "Appendix: draft letters", "page": "page",
         "leads": "Leads, not counted", "decisions": "Your decisions",
+        "kits": "Appendix: complaint forms, filled",
+        "date_given": "date given by the user (--at), not read from the clock",
+        "date_given_basis": "Date given by the user: the generation time was typed in (--at); no trusted "
+                            "time-stamping authority was used.",
+        "complainant": "Complainant", "address": "Address", "lines": "Lines (holder)",
         "date_basis": "Self-declared date: the generation time is the clock of the computer that made this pack; "
                       "no trusted time-stamping authority was used.",
     },
 }
 
 # Table headings and the values of the store's vocabularies, in the report's language.
-WORDS = {
-    "fr": {"local": "heure locale", "number": "numéro", "detail": "détail", "outcome": "issue", "talk": "durée",
-           "signals": "signaux", "source": "source", "basis": "fondement", "certainty": "certitude",
-           "source export": "export source", "format": "format", "bytes": "octets", "imported (UTC)": "importé (UTC)",
-           "line": "ligne", "attribution": "attribution",
-           "assumes": "Suppose : ",
-           # outcomes
-           "answered": "décroché", "missed": "manqué", "rejected": "rejeté", "blocked": "bloqué",
-           "voicemail": "messagerie", "unknown": "inconnu",
-           # signals (frame.SIGNAL_NAMES)
-           "silent": "silencieux", "short": "court", "ping": "bref", "withheld": "masqué", "weekend": "week-end",
-           "holiday": "férié",
-           # attribution bases and certainty (detect/campaigns.py)
-           "declared-number": "numéro déclaré", "declared-prefix": "préfixe déclaré", "caller-name": "nom présenté",
-           "same-block": "même bloc", "rotation": "rotation", "reserved-range": "tranche réservée",
-           "single-number": "numéro seul", "probable": "probable", "certain": "certain", "user": "vous"},
-    "en": {"assumes": "Assumes: "},
-}
 
-
-def _word(lang: str, key: str) -> str:
-    return WORDS.get(lang, {}).get(key, key)
-
-
-FIGURE_LABELS = {
-    "fr": [("calls", "appels ou tentatives"), ("answered", "décrochés"), ("silent", "silencieux (≤ 3 s, mesure à la seconde)"),
-           ("short", "de moins d'une minute (mesure à la minute)"), ("missed", "manqués"), ("rejected", "rejetés ou bloqués"),
-           ("withheld", "numéro masqué"), ("numbers", "numéros différents"), ("days_with_calls", "jours avec appels"),
-           ("max_per_day", "maximum par jour"), ("after_objection", "après opposition ou refus"),
-           ("first", "premier appel"), ("last", "dernier appel")],
-    "en": [("calls", "calls or attempts"), ("answered", "answered"), ("silent", "silent (≤ 3 s, measured to the second)"),
-           ("short", "under a minute (measured to the minute)"), ("missed", "missed"), ("rejected", "rejected or blocked"),
-           ("withheld", "number withheld"), ("numbers", "distinct numbers"), ("days_with_calls", "days with calls"),
-           ("max_per_day", "most in one day"), ("after_objection", "after an objection or refusal"),
-           ("first", "first call"), ("last", "last call")],
-}
 
 METHOD = {
     "fr": ["Les appels proviennent des exports des appareils et box du foyer, importés sans modification ; "
@@ -222,7 +188,10 @@ class _Doc(FPDF):
 
 
 def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path, lang: str,
-           token_info=None) -> bytes:
+           authority: str | None = None) -> bytes:
+    """authority: the time-stamping authority (URL without credentials) asked once this PDF is
+    made, or None. The PDF cannot show the token's time: the token stamps a list that holds
+    this PDF's hash, so it only exists after the PDF."""
     lang = lang if lang in LABELS else "en"
     L = LABELS[lang]
     doc = _Doc(fingerprint, lang)
@@ -244,12 +213,15 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     cover = [(L["subject"], data.subject),
              (L["period"], f"{figures['first']} — {figures['last']} ({zone})"),
              (L["generated"], f"{local_gen.strftime('%Y-%m-%d %H:%M:%S %Z')} ({zone}); "
-                              f"{data.generated_at.strftime('%Y-%m-%dT%H:%M:%SZ')} UTC"),
+                              f"{data.generated_at.strftime('%Y-%m-%dT%H:%M:%SZ')} UTC"
+                              + (f" — {L['date_given']}" if data.date_given else "")),
+             *_complainant_rows(data, lang),
              (L["version"], f"callwatch {__version__}"),
              (L["rulepack"], f"{data.pack.name} ({data.pack.id}, version {data.pack.version})"),
              (L["fingerprint"], fingerprint)]
     doc.grid([("", "")] + cover, (45, 137), size=9, header=False, mono_cols=())
-    doc.para(_date_statement(token_info, lang) or L["date_basis"], size=8)
+    doc.para(_date_statement(authority, lang) or (L["date_given_basis"] if data.date_given else L["date_basis"]),
+             size=8)
 
     # summary
     doc.heading(L["summary"])
@@ -312,9 +284,9 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                  size=8)
         rows = [tuple(_word(lang, w) for w in ("#", "local", "number", "line", "outcome", "attribution", "signals"))]
         for c in data.leads:
-            rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({_word(lang, c['presentation'])})",
-                         data.line_name(c["line"], lang), _word(lang, c["outcome"]), tier(c["attribution"], lang),
-                         " ".join(_word(lang, sig) for sig in c["signals"].split(",") if sig)))
+            rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({value(c['presentation'], lang)})",
+                         data.line_name(c["line"], lang), value(c["outcome"], lang), tier(c["attribution"], lang),
+                         " ".join(value(sig, lang) for sig in c["signals"].split(",") if sig)))
         doc.grid(rows, (10, 33, 25, 26, 16, 46, 26), size=6.5)
 
     # the user's decisions
@@ -327,14 +299,13 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                       f"{len(data.excluded)} call(s) excluded by you, removed from every figure:"), size=8)
             rows = [tuple(_word(lang, w) for w in ("#", "local", "number", "line", "outcome"))]
             for c in data.excluded:
-                rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({_word(lang, c['presentation'])})",
-                             data.line_name(c["line"], lang), _word(lang, c["outcome"])))
+                rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({value(c['presentation'], lang)})",
+                             data.line_name(c["line"], lang), value(c["outcome"], lang)))
             doc.grid(rows, (12, 45, 35, 45, 45), size=6.5)
 
     # calls
     doc.heading(L["calls"])
-    doc.para(("Heures locales en " if lang == "fr" else "Local times in ") + zone + "; UTC. "
-             + ("Durée : secondes (± précision de la source)." if lang == "fr" else "Talk time: seconds (± source precision)."),
+    doc.para(("Heures locales en " if lang == "fr" else "Local times in ") + zone + " ; UTC. " + SIGNAL_LEGEND[lang],
              size=8)
     refs = {src["sha256"]: f"S{i}" for i, src in enumerate(data.sources, start=1)}
     doc.para(("Sources : " if lang == "fr" else "Sources: ")
@@ -342,13 +313,14 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     rows = [tuple(_word(lang, w) for w in ("#", "local", "UTC", "line", "number", "outcome", "talk", "signals",
                                            "source"))]
     for c in data.calls:
-        talk = "" if c["duration_s"] is None else (f"{c['duration_s']} s" if c["duration_precision_s"] == 1
-                                                   else f"{c['duration_s']} s ±{c['duration_precision_s']}")
         rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", data.line_name(c["line"], lang),
-                     c["number"] or f"({c['presentation']})",
-                     _word(lang, c["outcome"]), talk, " ".join(_word(lang, sig) for sig in c["signals"].split(",") if sig),
-                     f"{refs[c['source_sha256']]} {c['locator']}"))
+                     c["number"] or f"({value(c['presentation'], lang)})", value(c["outcome"], lang),
+                     talk_text(c["duration_s"], c["duration_precision_s"], c["outcome"], lang),
+                     " ".join(value(sig, lang) for sig in c["signals"].split(",") if sig),
+                     f"{refs[c['source_sha256']]} {locator(c['locator'], lang)}"))
     doc.grid(rows, (9, 29, 27, 18, 23, 14, 12, 15, 35), size=6.2)
+    if data.future_calls:
+        _future_calls(doc, data, refs, lang)
 
     # method
     doc.heading(L["method"])
@@ -369,21 +341,14 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
               "To verify: `callwatch verify <folder or zip>` recomputes every hash; or `sha256sum -c SHA256SUMS` in the "
               "folder. The call table (calls.csv) and the manifest are attached inside this PDF."), size=8)
 
-    statement = _date_statement(token_info, lang)
+    statement = _date_statement(authority, lang)
     if statement:
-        doc.para(statement + (f" Série {token_info[1].serial}, politique {token_info[1].policy}, {token_info[1].tsa}."
-                              if lang == "fr" else
-                              f" Serial {token_info[1].serial}, policy {token_info[1].policy}, {token_info[1].tsa}."),
-                 size=8)
+        doc.para(statement, size=8)
 
-    # attestation
+    # attestation, on a page of its own: it is printed, copied by hand or signed apart
+    doc.add_page()
     doc.heading(L["attestation"])
-    doc.para(("Je soussigné(e) ____________________________ atteste que les fichiers sources listés ci-dessus sont les "
-              "exports non modifiés de mes appareils, réalisés aux dates indiquées.\n\nFait à ______________, le "
-              "______________          Signature :" if lang == "fr" else
-              "I, ____________________________, declare that the source files listed above are unmodified exports of my "
-              "own devices, made on the dates shown.\n\nPlace ______________, date ______________          Signature:"),
-             size=9, height=6)
+    doc.para(attestation.render(data, lang), size=8.5, height=4.6)
 
     # letters
     doc.add_page()
@@ -392,6 +357,14 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
         doc.set_font("DejaVu", "B", 9)
         doc.multi_cell(0, 5, name, new_x="LMARGIN", new_y="NEXT")
         doc.para(text, size=7.5, height=3.8)
+    doc.add_page()
+    doc.heading(L["kits"])
+    for name, content in kits.render(data, lang).items():
+        if not name.endswith(".md"):
+            continue
+        doc.set_font("DejaVu", "B", 9)
+        doc.multi_cell(0, 5, "complaints/" + name, new_x="LMARGIN", new_y="NEXT")
+        doc.para(content.decode("utf-8"), size=7.5, height=3.8)
 
     doc.embed_file(csv_path, desc="calls.csv: the table of calls", mime_type="text/csv",
                    associated_file_relationship="Data", modification_date=data.generated_at)
@@ -399,6 +372,18 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                    mime_type="application/json", associated_file_relationship="Source",
                    modification_date=data.generated_at)
     return _fix_xmp_dates(bytes(doc.output()), data.generated_at)
+
+
+def _complainant_rows(data: PackData, lang: str) -> list[tuple[str, str]]:
+    """Who complains, on which lines: what the config gives, a blank to fill by hand otherwise."""
+    from callwatch.wording import phone
+    L = LABELS[lang]
+    p = data.config.complainant
+    blank = "______________________________"
+    holder_name = p.name or (" vous" if lang == "fr" else "you")
+    lines = "; ".join(f"{phone(data.line_key(ln), data.config.region)} {ln.label} "
+                      f"({ln.holder if ln.holder else holder_name.strip()})" for ln in data.config.lines)
+    return [(L["complainant"], p.name or blank), (L["address"], p.address or blank), (L["lines"], lines or blank)]
 
 
 def _in_force_text(rule, lang: str) -> str:
@@ -465,15 +450,37 @@ def _decision_text(d, lang: str) -> str:
             + (f"; reason: {d.reason}" if d.reason else "") + ".")
 
 
-def _date_statement(token_info, lang: str) -> str | None:
-    if not token_info:
+def _future_calls(doc, data: PackData, refs: dict, lang: str) -> None:
+    """Calls dated after the import that brought them: a device clock error. Listed apart,
+    counted in no figure, rule or chart."""
+    n = len(data.future_calls)
+    doc.para((f"{n} appel(s) de ce numéro portent une date postérieure à l'import du fichier qui les contient : "
+              "l'horloge de l'appareil était fausse. Ils sont listés ici tels qu'exportés, hors du tableau, des chiffres, "
+              "des graphiques et des règles." if lang == "fr" else
+              f"{n} call(s) of this finding are dated after the import of the file that holds them: the device's clock "
+              "was wrong. They are listed here as exported, outside the table, the figures, the charts and the rules."),
+             size=8)
+    rows = [tuple(_word(lang, w) for w in ("#", "UTC", "number", "imported (UTC)", "source"))]
+    for c in data.future_calls:
+        rows.append((str(c["id"]), c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})", c["imported_at"],
+                     f"{refs[c['source_sha256']]} {c['locator']}"))
+    doc.grid(rows, (12, 36, 30, 36, 68), size=6.3)
+
+
+def _date_statement(authority: str | None, lang: str) -> str | None:
+    # Never "qualified": that is an eIDAS legal status this tool cannot establish.
+    if not authority:
         return None
-    url, info = token_info
     if lang == "fr":
-        return (f"Horodatage qualifié : le manifeste (dont l'empreinte figure ci-dessus) a été horodaté par l'autorité "
-                f"{url} le {info.time} (jeton RFC 3161 : manifest.tsr).")
-    return (f"Trusted time-stamp: the manifest (fingerprint above) was time-stamped by the authority {url} at "
-            f"{info.time} (RFC 3161 token: manifest.tsr).")
+        return (f"Horodatage par un tiers : une fois ce dossier établi, sa liste d'empreintes SHA256SUMS (qui contient "
+                f"celle de ce PDF et de chaque autre fichier) est soumise à l'autorité d'horodatage {authority} "
+                f"(RFC 3161) ; son jeton est le fichier SHA256SUMS.tsr. L'heure d'établissement ci-dessus est celle de "
+                f"l'ordinateur ; l'heure prouvée est celle du jeton, que « callwatch verify » affiche avec le nom de "
+                f"l'autorité qui l'a signé.")
+    return (f"Third-party time-stamp: once this pack was made, its list of hashes SHA256SUMS (which holds the hash of "
+            f"this PDF and of every other file) is time-stamped by the authority {authority} (RFC 3161); its token is "
+            f"the file SHA256SUMS.tsr. The generation time above is this computer's clock; the proven time is the "
+            f"token's, which `callwatch verify` shows with the name of the authority that signed it.")
 
 
 def _fix_xmp_dates(pdf: bytes, when: datetime) -> bytes:
