@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-pytest.importorskip("httpx")
+pytest.importorskip("httpx2")     # what starlette.testclient imports (a test extra)
 from starlette.testclient import TestClient  # noqa: E402
 
 from callwatch import config as config_mod, demo  # noqa: E402

@@ -167,16 +167,18 @@ def test_a_pack_made_in_the_page_downloads_and_verifies(site, page, tmp_path):
     page.select_option("select[name=lang]", "en")
     page.locator("form[action='/evidence/make'] button").click()
     _finish_task(page)
-    assert page.locator(".task .verdict.ok").count() == 1
+    # intact files, no time-stamping authority configured: never called simply "intact"
+    assert page.locator(".task .verdict.warn").count() == 1 and "(exit 4)" in page.locator(".task").inner_text()
     with page.expect_download() as download:
         page.locator(".task a.button").click()
     saved = tmp_path / download.value.suggested_filename
     download.value.save_as(saved)
     assert saved.name.startswith("callwatch-evidence-") and saved.suffix == ".zip"
-    out = _cli(data, "verify", str(saved))
-    assert "intact" in out and "source export(s) match the archive" in out
+    out = CliRunner().invoke(cli, ["--config", str(demo.CONFIG), "--data-dir", str(data), "verify", str(saved)])
+    assert out.exit_code == 4, out.output                  # files intact, not time-stamped (exit 4)
+    assert "files: intact" in out.output and "source export(s) match their archived copies" in out.output
     page.goto(url + "/evidence")
-    assert page.locator(f"li[data-pack='{saved.name}'] [data-verified='ok']").count() == 1
+    assert page.locator(f"li[data-pack='{saved.name}'] [data-verified='intact-files']").count() == 1
 
 
 def test_pages_fit_a_phone_screen(site, browser):

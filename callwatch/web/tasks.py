@@ -186,7 +186,7 @@ def record_verification(data_dir: Path, zip_path: Path, report) -> dict:
     except (OSError, ValueError):
         known = {}
     st = zip_path.stat()
-    entry = {"ok": report.ok, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "size": st.st_size,
+    entry = {"ok": report.ok, "level": report.level, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "size": st.st_size,
              "mtime_ns": st.st_mtime_ns, "fingerprint": report.fingerprint,
              "problems": [*report.changed, *report.missing, *report.extra, *report.sources_bad, *report.problems][:20]}
     known[str(zip_path.relative_to(data_dir))] = entry
@@ -213,7 +213,8 @@ def _verify_report(config, path: Path):
 
 
 def _report_dict(report) -> dict:
-    return {"ok": report.ok, "fingerprint": report.fingerprint, "checked": report.checked,
+    return {"ok": report.ok, "level": report.level, "lines": [text for _good, text in report.lines()],
+            "fingerprint": report.fingerprint, "checked": report.checked,
             "changed": report.changed, "missing": report.missing, "extra": report.extra,
             "sources_bad": report.sources_bad, "sources_checked": report.sources_checked,
             "problems": report.problems, "timestamp": report.timestamp}
@@ -249,8 +250,11 @@ def _verify(config, progress: Progress, path: str, uploaded: bool = False) -> tu
     finally:
         if uploaded:
             shutil.rmtree(target.parent, ignore_errors=True)
-    verdict = "intact" if report.ok else "NOT intact"
-    return "done", {"message": f"{target.name}: {verdict}", "file": target.name, "verify": _report_dict(report)}
+    from callwatch.evidence.verify import VERDICTS
+    # the verdict in levels, as `callwatch verify` says it: intact files without a trusted
+    # time-stamp are never called simply "intact"
+    return "done", {"message": f"{target.name}: {VERDICTS[report.level]}", "file": target.name,
+                    "verify": _report_dict(report)}
 
 
 def run(request: dict) -> None:
