@@ -14,13 +14,14 @@ import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 from callwatch import __version__, importers, zipsafe
 from callwatch.archive import archive_file, signature
 from callwatch.errors import CallwatchError, FileChanged, NotACallLog, UnknownFormat, UnreadableFile, storage_fault
-from callwatch.importers.base import Call, ParseContext, Sniff, decode_head, detect_encoding
+from callwatch.importers.base import COLUMNAR_ENCODINGS, Call, Lookalikes, ParseContext, Sniff, decode_head, detect_encoding
 from callwatch.lines import LineResolver
 from callwatch.numbers import Normaliser
 from callwatch.store import Store
@@ -29,6 +30,7 @@ from callwatch.times import LocalClock
 log = logging.getLogger(__name__)
 
 BATCH = 20_000
+COLUMNAR_MIN_BYTES = 4 << 20     # a smaller file is read row by row: pyarrow's start-up would cost more than it saves
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06")          # a zip with members; an empty one
 _CONTAINERS = {b"\x1f\x8b": "a gzip file", b"7z\xbc\xaf": "a 7-Zip archive",
                b"Rar!": "a RAR archive", b"%PDF": "a PDF document"}
@@ -128,6 +130,8 @@ class Importer:
         self._progress = progress or (lambda name, done, total: None)
         self.lines = LineResolver(config, self.normaliser)
         self.source_name: str | None = None
+        self.columnar_min_bytes = COLUMNAR_MIN_BYTES
+        self.last_path: str | None = None            # how the last file was read: "columnar" or "per-row"
 
     def import_file(self, path: Path, fmt_name: str | None = None, source: str | None = None, *,
                     watched: bool = False) -> FileResult:
@@ -311,68 +315,280 @@ class Importer:
 
     def _store_records(self, fmt, sniff, ctx, import_id) -> tuple[int, int, dict]:
         """Parse, normalise and insert in batches; returns (records read, records rejected, the span
-        of calls the file holds and the accounts it names: duplicates count, see imports)."""
-        store, norm, family = self.store, self.normaliser.normalise, fmt.family
-        resolve = self.lines.resolve
-        calls, rejects, facts_seen, lines_seen = [], [], {}, set()
-        first = last = None
-        accounts: set[str] = set()
-        read = rejected = 0
-        last_was_reject = False
+        of calls the file holds and the accounts it names: duplicates count, see imports).
+
+        A large plain CSV file of a format that has a columnar plan is read column by column
+        (importers/columnar.py), with the same result; a file found not plain on the way is read
+        again by the per-row path from a savepoint, within the same transaction."""
+        if fmt.columnar is not None and sniff.size >= self.columnar_min_bytes \
+                and sniff.encoding in COLUMNAR_ENCODINGS:
+            from callwatch.importers import columnar          # pyarrow and numpy: only for a large file
+            conn = self.store.conn
+            conn.execute("SAVEPOINT columnar")
+            try:
+                load = _Load(self, fmt, import_id)
+                self._store_columns(fmt, sniff, ctx, load)
+            except columnar.NotPlain as exc:
+                log.debug("%s: read row by row (%s)", sniff.path.name, exc)
+                conn.execute("ROLLBACK TO columnar")
+                conn.execute("RELEASE columnar")
+            else:
+                conn.execute("RELEASE columnar")
+                self.last_path = "columnar"
+                return load.finish(sniff)
+        load = _Load(self, fmt, import_id)
         for item in fmt.parse(sniff, ctx):
-            read += 1
-            last_was_reject = type(item) is not Call
-            if last_was_reject:
-                rejected += 1
-                rejects.append((import_id, item.locator, item.reason, item.raw))
-                if len(rejects) >= BATCH:
-                    store.insert_rejects(rejects)
-                    rejects.clear()
-                continue
-            problem = _malformed(item)
-            if problem:
-                rejected += 1
-                rejects.append((import_id, item.locator if type(item.locator) is str else "?", problem,
-                                repr(item)[:4096]))
-                continue
-            if first is None or item.start_ms < first:
-                first = item.start_ms
-            if last is None or item.start_ms > last:
-                last = item.start_ms
-            if item.own_account is not None or item.own_number_raw is not None:
-                accounts.add(str(item.own_account or item.own_number_raw)[:200])
-            facts = norm(item.number_raw, item.presentation, item.region)
-            number = facts.key
-            if number is not None and number not in facts_seen:
-                facts_seen[number] = facts
-            own = item.own_number_raw
-            line = resolve(own, item.own_account, family, fmt.name, self.source_name)
-            lines_seen.add(line.line)
-            if own is not None:
-                own = norm(own).key or own
-            elif item.own_account is not None:
-                own = "account:" + item.own_account
-            calls.append((import_id, item.locator, family, item.key, item.source_type, item.start_ms,
-                          item.tz, item.time_raw, item.time_flag, item.time_precision_s,
-                          item.direction, item.outcome, item.duration_s, item.duration_precision_s,
-                          item.ring_s, item.number_raw, number, facts.presentation, own, item.caller_name,
-                          line.line, line.basis))
-            if len(calls) >= BATCH:
-                store.insert_calls(calls)
-                calls.clear()
+            load.item(item)
+            if len(load.calls) >= BATCH:
+                load.flush()
                 if self.cancel is not None and self.cancel.is_set():
-                    raise Cancelled(f"{sniff.path.name}: stopped by request after {read} records")
-        store.insert_calls(calls)
-        store.insert_rejects(rejects)
-        store.upsert_numbers(facts_seen.values())
-        store.note_lines(lines_seen)
-        if last_was_reject and fmt.line_based and not _ends_with_newline(sniff.path):
+                    raise Cancelled(f"{sniff.path.name}: stopped by request after {load.read} records")
+        self.last_path = "per-row"
+        return load.finish(sniff)
+
+    def _store_columns(self, fmt, sniff, ctx, load: "_Load") -> None:
+        from callwatch.importers import columnar
+        plan = fmt.columnar(sniff, ctx)
+        lookalikes = Lookalikes() if plan.number_lookalikes else None
+        for block in columnar.blocks(sniff, plan, ctx.progress):
+            load.block(block, lookalikes)
+            if self.cancel is not None and self.cancel.is_set():
+                raise Cancelled(f"{sniff.path.name}: stopped by request after {load.read} records")
+
+
+class _Load:
+    """One file's records on their way into the store: the call and reject rows, the numbers and
+    lines they name, the counts, the span of times and the accounts (see Importer._store_records).
+    Records come one at a time (``item``: the per-row path) or a block at a time (``block``: the
+    columnar path, whose per-row records go through ``item``'s own code)."""
+
+    def __init__(self, importer: Importer, fmt, import_id: int):
+        self.store, self.fmt, self.import_id = importer.store, fmt, import_id
+        self.norm = importer.normaliser.normalise
+        self.resolve = importer.lines.resolve
+        self.source_name = importer.source_name
+        self.calls: list[tuple] = []
+        self.rejects: list[tuple] = []
+        self.facts_seen: dict = {}
+        self.lines_seen: set[str] = set()
+        self.accounts: set[str] = set()
+        self.first = self.last = None
+        self.read = self.rejected = 0
+        self.last_was_reject = False
+        self.staging = None                   # the columnar path's staged blocks (Store.staging)
+        self.derived: dict = {}               # its values per distinct input, number_noted: those stored
+        self.number_noted: set[int] = set()
+        self.own_noted: set[int] = set()
+
+    def item(self, item) -> None:
+        row, facts = self._row(item)
+        if row is not None:
+            self.calls.append(row)
+            number = facts.key
+            if number is not None and number not in self.facts_seen:
+                self.facts_seen[number] = facts
+
+    def _row(self, item) -> tuple:
+        """The call row of one Call and the facts of its number, or (None, None) when the record is
+        a reject (kept in self.rejects)."""
+        self.read += 1
+        self.last_was_reject = type(item) is not Call
+        if self.last_was_reject:
+            self.rejected += 1
+            self.rejects.append((self.import_id, item.locator, item.reason, item.raw))
+            if len(self.rejects) >= BATCH:
+                self.store.insert_rejects(self.rejects)
+                self.rejects.clear()
+            return None, None
+        problem = _malformed(item)
+        if problem:
+            self.rejected += 1
+            self.rejects.append((self.import_id, item.locator if type(item.locator) is str else "?", problem,
+                                 repr(item)[:4096]))
+            return None, None
+        if self.first is None or item.start_ms < self.first:
+            self.first = item.start_ms
+        if self.last is None or item.start_ms > self.last:
+            self.last = item.start_ms
+        if item.own_account is not None or item.own_number_raw is not None:
+            self.accounts.add(str(item.own_account or item.own_number_raw)[:200])
+        facts = self.norm(item.number_raw, item.presentation, item.region)
+        number = facts.key
+        own = item.own_number_raw
+        line = self.resolve(own, item.own_account, self.fmt.family, self.fmt.name, self.source_name)
+        self.lines_seen.add(line.line)
+        if own is not None:
+            own = self.norm(own).key or own
+        elif item.own_account is not None:
+            own = "account:" + item.own_account
+        return (self.import_id, item.locator, self.fmt.family, item.key, item.source_type, item.start_ms,
+                item.tz, item.time_raw, item.time_flag, item.time_precision_s,
+                item.direction, item.outcome, item.duration_s, item.duration_precision_s,
+                item.ring_s, item.number_raw, number, facts.presentation, own, item.caller_name,
+                line.line, line.basis), facts
+
+    def flush(self) -> None:
+        self.store.insert_calls(self.calls)
+        self.calls.clear()
+
+    def block(self, block, lookalikes: Lookalikes | None) -> None:
+        """A block of the columnar path: its derived calls (staged and inserted by SQLite, see
+        Store.stage_calls) and its per-row records, in file order."""
+        import numpy as np
+        d = block.derived
+        rows = np.flatnonzero(d.ok)
+        m = len(rows)
+        keys = _values(d.columns["key"], rows, m) if m else []
+        if lookalikes is not None:                  # numbered in file order, per-row calls included
+            merged = sorted([(p, i, None) for i, p in enumerate(block.rows.tolist())]
+                            + [(p, -1, item) for p, item in block.items if type(item) is Call])
+            for _p, i, item in merged:
+                if item is None:
+                    keys[i] = lookalikes.key(keys[i])
+                else:
+                    item.key = lookalikes.key(item.key)
+        slow = []                                   # (position, row, facts) of the per-row calls
+        for pos, item in block.items:               # in file order
+            row, facts = self._row(item)
+            if row is not None:
+                slow.append((pos, row, facts))
+        self.read += m
+        if m and (not block.items or block.rows[-1] > block.items[-1][0]):
+            self.last_was_reject = False
+        firsts = self._stage(block, rows, keys) if m else []
+        # numbers in the order of their first call, whichever path read it
+        for _pos, _kind, facts in sorted(firsts + [(pos, 1, facts) for pos, _row, facts in slow], key=lambda t: t[:2]):
+            if facts.key is not None and facts.key not in self.facts_seen:
+                self.facts_seen[facts.key] = facts
+        # the rows in file order: staged segments between the per-row calls
+        self.flush()
+        done = 0
+        for pos, row, _facts in slow:
+            upto = int(np.searchsorted(block.rows, pos)) if m else 0
+            if upto > done:
+                self.flush()
+                self.staging.insert(done, upto)
+                done = upto
+            self.calls.append(row)
+        self.flush()
+        if m and done < m:
+            self.staging.insert(done, m)
+
+    def _stage(self, block, rows, keys: list) -> list:
+        """Stage the derived calls of a block; returns (position, 0, facts) of the first call, in
+        the file, of each number as written."""
+        import numpy as np
+        from callwatch.importers.columnar import Coded
+        from callwatch.store import Distinct
+        d = block.derived.columns
+        m = len(rows)
+        start_ms = d["start_ms"][rows]
+        lo, hi = int(start_ms.min()), int(start_ms.max())
+        self.first = lo if self.first is None or lo < self.first else self.first
+        self.last = hi if self.last is None or hi > self.last else self.last
+        number_raw, own_raw = d["number_raw"], d["own_number_raw"]
+        numbers, presentations, owns, lines, bases = self._per_value(number_raw, own_raw)
+        # what only calls stored may add: the lines they reached, the accounts they name, their numbers
+        firsts = []
+        own_codes = own_raw.codes[rows]
+        for c in np.unique(own_codes).tolist():
+            if c not in self.own_noted:
+                self.own_noted.add(c)
+                self.lines_seen.add(lines[c])
+                if own_raw.values[c] is not None:
+                    self.accounts.add(str(own_raw.values[c])[:200])
+        number_codes = number_raw.codes[rows]
+        seen, where = np.unique(number_codes, return_index=True)
+        for c, i in zip(seen.tolist(), where.tolist()):
+            if c not in self.number_noted:
+                self.number_noted.add(c)
+                firsts.append((int(block.rows[i]), 0, self.norm(number_raw.values[c], None, None)))
+        codes_of: dict[int, list] = {}
+
+        def column(value):
+            if isinstance(value, Coded):
+                if id(value.codes) not in codes_of:
+                    codes_of[id(value.codes)] = value.codes[rows].tolist()
+                return Distinct(codes_of[id(value.codes)], value.values, value.space)
+            return value if _constant(value) else _values(value, rows, m)
+        columns = {name: column(d[name]) for name in _STAGED}
+        columns.update(import_id=self.import_id, locator=_locators(block.lines, block.starts, block.ends),
+                       family=self.fmt.family, source_key=keys,
+                       number=column(Coded(number_raw.codes, numbers, number_raw.space)),
+                       presentation=column(Coded(number_raw.codes, presentations, number_raw.space)),
+                       own_line=column(Coded(own_raw.codes, owns, own_raw.space)),
+                       line=column(Coded(own_raw.codes, lines, own_raw.space)),
+                       line_basis=column(Coded(own_raw.codes, bases, own_raw.space)))
+        if self.staging is None:
+            self.staging = self.store.staging()
+        self.staging.block(columns, m)
+        return firsts
+
+    def _per_value(self, number_raw, own_raw) -> tuple[list, ...]:
+        """The normalised number and presentation of each distinct number as written, and the own
+        number and line of each distinct own number (lists growing with the formats' own, see
+        columnar.Distincts)."""
+        numbers, presentations, owns, lines, bases = self.derived.setdefault(
+            (id(number_raw.values), id(own_raw.values)), ([], [], [], [], []))
+        for raw in number_raw.values[len(numbers):]:
+            facts = self.norm(raw, None, None)
+            numbers.append(facts.key)
+            presentations.append(facts.presentation)
+        family, fmt_name, source = self.fmt.family, self.fmt.name, self.source_name
+        for own in own_raw.values[len(owns):]:
+            line = self.resolve(own, None, family, fmt_name, source)
+            lines.append(line.line)
+            bases.append(line.basis)
+            owns.append(None if own is None else self.norm(own).key or own)
+        return numbers, presentations, owns, lines, bases
+
+    def finish(self, sniff) -> tuple[int, int, dict]:
+        store = self.store
+        if self.staging is not None:
+            self.staging.close()
+        store.insert_calls(self.calls)
+        self.calls.clear()
+        store.insert_rejects(self.rejects)
+        store.upsert_numbers(self.facts_seen.values())
+        store.note_lines(self.lines_seen)
+        if self.last_was_reject and self.fmt.line_based and not _ends_with_newline(sniff.path):
             store.conn.execute(
                 "UPDATE rejects SET reason = reason || ? WHERE id = (SELECT MAX(id) FROM rejects WHERE import_id = ?)",
-                ["; the file ends inside this record (truncated export?)", import_id])
-        span = {"first_call_ms": first, "last_call_ms": last,
-                "accounts": json.dumps(sorted(accounts)[:50]) if accounts else None}
-        return read, rejected, span
+                ["; the file ends inside this record (truncated export?)", self.import_id])
+        span = {"first_call_ms": self.first, "last_call_ms": self.last,
+                "accounts": json.dumps(sorted(self.accounts)[:50]) if self.accounts else None}
+        return self.read, self.rejected, span
+
+
+# Call fields staged as the format derived them (see _Load._stage; the others are derived there)
+_STAGED = ("source_type", "start_ms", "tz", "time_raw", "time_flag", "time_precision_s", "direction", "outcome",
+           "duration_s", "duration_precision_s", "ring_s", "number_raw", "caller_name")
+
+
+def _constant(value) -> bool:
+    return value is None or isinstance(value, (str, int))
+
+
+def _values(column, rows, m: int):
+    """One Call field for these rows of a block, as a list (or a constant repeated)."""
+    import numpy as np
+    from callwatch.importers.columnar import Coded
+    if isinstance(column, Coded):
+        return column.take(rows)
+    if isinstance(column, np.ndarray):
+        return column[rows].tolist()
+    if hasattr(column, "take") and hasattr(column, "to_pylist"):        # a pyarrow array
+        import pyarrow as pa
+        return column.take(pa.array(rows)).to_pylist()
+    return repeat(column, m)
+
+
+def _locators(lines, starts, ends) -> list[str]:
+    """base.csv_locator for each row, built in pyarrow."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    s = [pa.array(x).cast(pa.string()) for x in (lines, starts, ends)]
+    return pc.binary_join_element_wise("line ", s[0], " (bytes ", s[1], "-", s[2], ")", "").to_pylist()
 
 
 def _remove_stale_unpacking(root: Path, older_than_s: float = 24 * 3600) -> None:

@@ -432,6 +432,10 @@ class Store:
             f"INSERT INTO calls ({cols}) VALUES ({marks}) ON CONFLICT (family, source_key) DO UPDATE "
             f"SET {updates} WHERE calls.import_id = excluded.import_id AND {better}", rows)
 
+    def staging(self) -> "Staging":
+        """Stage call rows column by column, then insert them in SQLite (see Staging)."""
+        return Staging(self.conn)
+
     _SECONDARY_INDEXES = (("calls_number_start", "number, start_ms"), ("calls_start", "start_ms"),
                           ("calls_import", "import_id"))
 
@@ -556,6 +560,82 @@ class Store:
         if import_id is not None:
             return list(self.db.query(sql + " WHERE r.import_id = ? ORDER BY r.id", [import_id]))
         return list(self.db.query(sql + " ORDER BY r.id"))
+
+
+class Distinct:
+    """A staged column as codes into a list of values. Columns of one ``space`` share their codes and
+    one look-up table; a space's value lists only grow from block to block (see Staging)."""
+
+    def __init__(self, codes: list[int], values: list, space):
+        self.codes, self.values, self.space = codes, values, space
+
+
+class Staging:
+    """One file's call rows on their way in, a block at a time: ``block(columns, count)`` stages
+    rows given column by column (every CALL_COLUMNS name: a list with one value a row, a Distinct,
+    or one value for all), ``insert(start, end)`` inserts staged rows [start, end) in their order
+    with one INSERT ... SELECT and insert_calls' very upsert: the same result as insert_calls on the
+    same rows, without a Python tuple a row. Temporary tables, in memory, dropped by ``close``."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        conn.execute("PRAGMA temp_store = MEMORY")
+        self.looks: dict[int, tuple[str, int]] = {}         # id(space) -> (table, rows in it)
+        self.sql, self.params = "", []
+
+    def block(self, columns: dict, count: int) -> None:
+        conn = self.conn
+        stage, groups, select, params = [], {}, [], []
+        for name in CALL_COLUMNS:
+            value = columns[name]
+            if isinstance(value, list):
+                stage.append(value)
+                select.append(f"s.c{len(stage) - 1}")
+            elif isinstance(value, Distinct):
+                group = groups.setdefault(id(value.space), (value.codes, []))
+                group[1].append(value.values)
+                select.append(f"l{list(groups).index(id(value.space))}.v{len(group[1]) - 1}")
+            else:
+                params.append(value)
+                select.append("?")
+        joins = []
+        for g, (space, (codes, value_lists)) in enumerate(groups.items()):
+            if space not in self.looks:
+                table = f"cw_look{len(self.looks)}"
+                conn.execute(f"DROP TABLE IF EXISTS temp.{table}")
+                conn.execute(f"CREATE TEMP TABLE {table} (code INTEGER PRIMARY KEY, "
+                             + ", ".join(f"v{i}" for i in range(len(value_lists))) + ")")
+                self.looks[space] = (table, 0)
+            table, done = self.looks[space]
+            size = len(value_lists[0])
+            if size > done:
+                conn.executemany(f"INSERT INTO temp.{table} VALUES (?{', ?' * len(value_lists)})",
+                                 zip(range(done, size), *(values[done:] for values in value_lists)))
+                self.looks[space] = (table, size)
+            stage.append(codes)
+            joins.append(f"CROSS JOIN temp.{table} l{g} ON l{g}.code = s.c{len(stage) - 1}")
+        conn.execute("DROP TABLE IF EXISTS temp.cw_stage")
+        conn.execute("CREATE TEMP TABLE cw_stage (" + ", ".join(f"c{i}" for i in range(max(len(stage), 1))) + ")")
+        conn.executemany(f"INSERT INTO temp.cw_stage VALUES ({', '.join('?' for _ in stage) or 'NULL'})",
+                         zip(*stage) if stage else ((),) * count)
+        better = (f"{OUTCOME_RANK_SQL.format(col='excluded.outcome')} > "
+                  f"{OUTCOME_RANK_SQL.format(col='calls.outcome')}")
+        updates = ", ".join(f"{c} = excluded.{c}" for c in CALL_COLUMNS if c not in ("family", "source_key"))
+        self.sql = (f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) SELECT {', '.join(select)} FROM temp.cw_stage s "
+                    f"{' '.join(joins)} WHERE s.rowid > ? AND s.rowid <= ? ORDER BY s.rowid "
+                    f"ON CONFLICT (family, source_key) DO UPDATE SET {updates} "
+                    f"WHERE calls.import_id = excluded.import_id AND {better}")
+        self.params = params
+
+    def insert(self, start: int, end: int) -> None:
+        """Insert the staged rows [start, end) of the last block (0-based, in the order given)."""
+        if end > start:
+            self.conn.execute(self.sql, [*self.params, start, end])
+
+    def close(self) -> None:
+        for (name,) in self.conn.execute("SELECT name FROM temp.sqlite_master WHERE type = 'table' "
+                                         "AND name LIKE 'cw%'").fetchall():
+            self.conn.execute(f"DROP TABLE temp.{name}")
 
 
 def _statements(script: str) -> list[str]:

@@ -50,7 +50,7 @@ class LocalClock:
     def __init__(self, zone_name: str):
         self.name = zone_name
         self.tz = zone(zone_name)
-        self._hours: dict[tuple[int, int, int, int], tuple[int, str | None] | None] = {}
+        self._hours: dict[tuple[int, int, int, int], int | None] = {}
 
     def _convert(self, y, mo, d, h, mi, s) -> tuple[int, str | None]:
         naive = datetime(y, mo, d, h, mi, s)
@@ -63,22 +63,32 @@ class LocalClock:
         delta = first.astimezone(timezone.utc) - EPOCH
         return (delta.days * 86400 + delta.seconds) * 1000, flag
 
-    def to_utc_ms(self, y: int, mo: int, d: int, h: int, mi: int = 0, s: int = 0) -> tuple[int, str | None]:
-        """UTC epoch ms and a DST flag (None, FLAG_AMBIGUOUS or FLAG_NONEXISTENT).
+    def hour_base(self, y: int, mo: int, d: int, h: int) -> int | None:
+        """UTC epoch ms of local y-mo-d h:00:00 when every second of that hour has one offset,
+        else None (a transition hour, or a zone with odd offsets: convert such times exactly).
+        Cached per hour. Raises ValueError for impossible dates (31 February...).
 
-        Raises ValueError for impossible dates (31 February...)."""
+        The columnar import path (importers/columnar.py) calls this once per distinct local
+        hour of a file; ``to_utc_ms`` builds on it, so both paths give the same answer."""
         key = (y, mo, d, h)
         base = self._hours.get(key, False)
         if base is False:
             start_ms, start_flag = self._convert(y, mo, d, h, 0, 0)
             end_ms, end_flag = self._convert(y, mo, d, h, 59, 59)
             uniform = start_flag is None and end_flag is None and end_ms - start_ms == 3599_000
-            base = (start_ms, None) if uniform else None
+            base = start_ms if uniform else None
             if len(self._hours) > 200_000:
                 self._hours.clear()
             self._hours[key] = base
+        return base
+
+    def to_utc_ms(self, y: int, mo: int, d: int, h: int, mi: int = 0, s: int = 0) -> tuple[int, str | None]:
+        """UTC epoch ms and a DST flag (None, FLAG_AMBIGUOUS or FLAG_NONEXISTENT).
+
+        Raises ValueError for impossible dates (31 February...)."""
+        base = self.hour_base(y, mo, d, h)
         if base is None:  # a transition hour (or a zone with odd offsets): do it exactly
             return self._convert(y, mo, d, h, mi, s)
         if not (0 <= mi < 60 and 0 <= s < 60):
             raise ValueError("minute or second out of range")
-        return base[0] + (mi * 60 + s) * 1000, None
+        return base + (mi * 60 + s) * 1000, None

@@ -110,13 +110,16 @@ def _prefix_e164(prefix: str, normaliser: Normaliser) -> str:
 def contacts(df: pd.DataFrame) -> dict[str, str]:
     """Numbers the household knows: it calls them, or talks with them at length."""
     known: dict[str, str] = {}
-    out = df[(df["direction"] == "out") & df["number"].notna()]
-    for number in out["number"].unique():
+    numbered = df["number"].notna()
+    # only the columns needed: a boolean selection copies every column it keeps (a full scan's frame
+    # has 25 and millions of rows)
+    out = df.loc[(df["direction"] == "out") & numbered, "number"]
+    for number in out.unique():
         known[number] = "you called this number"
     # Long conversations, again and again, rarely unanswered: family and friends. A call
     # centre's agent may talk long once or twice, but its numbers also ring unanswered, and a
     # customer saying "no" for a minute each time is no conversation (hence two minutes).
-    inc = df[df["incoming"] & df["number"].notna()]
+    inc = df.loc[df["incoming"] & numbered, ["number", "duration_s", "outcome", "silent", "missed", "short"]]
     per = inc.assign(talk=inc["duration_s"].where(inc["outcome"] == "answered"),
                      unwanted=inc["silent"] | inc["missed"] | inc["short"])
     talk = per.groupby("number").agg(median=("talk", "median"), answered=("talk", "count"),
@@ -224,7 +227,9 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None,
     """Campaigns and stand-alone nuisances among incoming calls; also the known contacts.
     ``other_companies``: keys of groups the user gave to another company (never linked by behaviour)."""
     d = config.detect
-    inc = df[df["incoming"]]
+    # the columns the grouping reads (fingerprint, standalone, the groups' rows), not the whole frame
+    inc = df.loc[df["incoming"], ["id", "number", "npv", "country", "minute_of_day", "weekday", "day", "silent",
+                                  "outcome", "missed", "short", "ping"]]
     known = contacts(df)
     op = config.operator
     groups: list[Group] = []

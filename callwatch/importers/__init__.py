@@ -25,6 +25,8 @@ class Format:
     line_based: bool = False                    # one record per text line (CSV): a file cut
                                                 # short shows as a bad last record
     binary: bool = False                        # a database, not text
+    columnar: Callable | None = None            # (sniff, ctx) -> columnar.CsvPlan: a large plain CSV
+                                                # file may be read column by column (columnar.py)
 
 
 def _built_in() -> list[Format]:

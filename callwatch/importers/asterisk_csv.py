@@ -35,7 +35,7 @@ import re
 
 from callwatch.importers import Format
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, VOICEMAIL, Call,
-                                      csv_calls, day_first, first_csv_row)
+                                      CsvPlan, day_first, first_csv_row, plan_calls)
 
 CDR_CSV = ("accountcode", "src", "dst", "dcontext", "clid", "channel", "dstchannel", "lastapp",
            "lastdata", "start", "answer", "end", "duration", "billsec", "disposition", "amaflags",
@@ -48,6 +48,7 @@ CDR_TABLE = ("start", "clid", "src", "dst", "dcontext", "channel", "dstchannel",
 _DISPOSITIONS = {"ANSWERED": ANSWERED, "NO ANSWER": MISSED, "NOANSWER": MISSED, "BUSY": REJECTED,
                  "FAILED": UNKNOWN_OUTCOME, "CONGESTION": UNKNOWN_OUTCOME}
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})")
+_COMMON_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"     # the columnar path's strict form of the common case
 _CLID = re.compile(r'^\s*"?(?P<name>[^"<]*?)"?\s*<(?P<num>[^>]*)>\s*$')
 
 
@@ -75,21 +76,33 @@ def _recognise(sniff) -> int:
     return 90 if layout[0] == "header" else 85
 
 
-def _parse(sniff, ctx):
-    reader = None
+def _plan(sniff, ctx) -> CsvPlan:
+    reading = _Reading(sniff, ctx)
+    return CsvPlan(",", reading.read, ready=lambda: reading.reader is not None,
+                   derive=lambda columns: reading.reader.derive(columns))
 
-    def read(fields, loc):
-        nonlocal reader
-        if reader is None:                           # the first record tells the column order
+
+def _parse(sniff, ctx):
+    return plan_calls(sniff, ctx, _plan(sniff, ctx))
+
+
+class _Reading:
+    """The first record tells the column order (a header, or a known order); then every record is
+    read with it."""
+
+    def __init__(self, sniff, ctx):
+        self.sniff, self.ctx, self.reader = sniff, ctx, None
+
+    def read(self, fields, loc):
+        if self.reader is None:
             layout = _layout_of(fields)
             if layout is None:
                 raise ValueError("not one of the CDR column orders (cdr_csv, cdr_custom, the cdr table) "
                                  "and no header naming calldate or start, billsec and disposition")
-            reader = _RowReader(layout[1], ctx, sniff)
+            self.reader = _RowReader(layout[1], self.ctx, self.sniff)
             if layout[0] == "header":
                 return None
-        return reader.call(fields, loc)
-    return csv_calls(sniff, ctx, ",", read)
+        return self.reader.call(fields, loc)
 
 
 def internal_call(src: str, dst: str, extensions) -> None:
@@ -120,7 +133,7 @@ class _RowReader:
         cfg = ctx.config.asterisk
         self.incoming, self.outgoing = set(cfg.incoming_contexts), set(cfg.outgoing_contexts)
         self.extensions = set(cfg.extensions)
-        self.to_utc, self.tzname = ctx.clock.to_utc_ms, ctx.clock.name
+        self.clock, self.to_utc, self.tzname = ctx.clock, ctx.clock.to_utc_ms, ctx.clock.name
         self.sniff, self.region, self.order = sniff, ctx.config.region, None   # order: (day first?, flag)
         c = cols
         self.i_start, self.i_disp, self.i_bill, self.i_dur = c["start"], c["disposition"], c["billsec"], c["duration"]
@@ -128,28 +141,49 @@ class _RowReader:
         self.i_chan, self.i_dchan, self.i_app = c["channel"], c["dstchannel"], c["lastapp"]
         self.i_uid = c.get("uniqueid")
         self.i_did, self.i_outcnum = c.get("did"), c.get("outbound_cnum")       # FreePBX, by name only
+        self._parts = None                           # the columnar path's results per distinct input
 
     def _field(self, f, i) -> str:
         return f[i].strip() if i is not None and i < len(f) else ""
 
-    def direction(self, f, src, dst, context):
+    def direction(self, src, dst, context, did, outcnum):
+        """IN or OUT from the context, FreePBX's did/outbound_cnum or the extensions, None when
+        only the channels can tell (see by_channels); raises ValueError for an internal call."""
         ext = self.extensions
         internal_call(src, dst, ext)
         if context in self.incoming:
             return IN
         if context in self.outgoing:
             return OUT
-        if self._field(f, self.i_did):
+        if did:
             return IN
-        if self._field(f, self.i_outcnum):
+        if outcnum:
             return OUT
         if ext and (src in ext) != (dst in ext):
             return OUT if src in ext else IN
-        if ext and (_peer(f[self.i_chan]) in ext) != (_peer(f[self.i_dchan]) in ext):
-            return OUT if _peer(f[self.i_chan]) in ext else IN
+        return None
+
+    def by_channels(self, channel, dstchannel, context):
+        ext = self.extensions
+        if ext and (_peer(channel) in ext) != (_peer(dstchannel) in ext):
+            return OUT if _peer(channel) in ext else IN
         raise ValueError(f"cannot tell the direction: context {context!r} is not in [asterisk] "
                          f"incoming_contexts or outgoing_contexts, and no extension matches src, dst "
                          f"or the channels")
+
+    @staticmethod
+    def party(direction, outcome, src, dst, did, outcnum, clid, app):
+        """(number, own number, caller name, outcome) of a call whose direction is known."""
+        m = _CLID.match(clid) if clid else None
+        name = (m.group("name").strip() or None) if m else None
+        if direction == IN:
+            number = src or (m.group("num").strip() if m else "")
+            own = did or dst                                     # FreePBX: the DID reached, dst the extension
+            if outcome == ANSWERED and app.strip().lower() == "voicemail":
+                outcome = VOICEMAIL
+        else:
+            number, own, name = dst, outcnum or src, None
+        return number, own or None, name, outcome
 
     def _slashed(self, start: str):
         """UTC ms and flag of a d/m/yyyy (or m/d/yyyy) H:MM:SS time."""
@@ -171,36 +205,85 @@ class _RowReader:
                                          int(start[11:13]), int(start[14:16]), int(start[17:19]))
         else:
             start_ms, flag = self._slashed(start)
-        disposition = f[self.i_disp]
-        outcome = _DISPOSITIONS.get(disposition)
-        if outcome is None:
-            disposition = disposition.strip().upper()
-            outcome = _DISPOSITIONS.get(disposition)
-            if outcome is None:
-                raise ValueError(f"unknown disposition {disposition[:40]!r}")
+        outcome, disposition = _outcome(f[self.i_disp])
         billsec, total = int(f[self.i_bill]), int(f[self.i_dur])
         if billsec < 0 or total < 0:
             raise ValueError("negative duration")
         src, dst, context = f[self.i_src].strip(), f[self.i_dst].strip(), f[self.i_ctx].strip()
-        direction = self.direction(f, src, dst, context)
-        clid = f[self.i_clid]
-        m = _CLID.match(clid) if clid else None
-        name = (m.group("name").strip() or None) if m else None
-        if direction == IN:
-            number = src or (m.group("num").strip() if m else "")
-            own = self._field(f, self.i_did) or dst              # FreePBX: the DID reached, dst the extension
-            if outcome == ANSWERED and f[self.i_app].strip().lower() == "voicemail":
-                outcome = VOICEMAIL
-        else:
-            number, own, name = dst, self._field(f, self.i_outcnum) or src, None
+        did, outcnum = self._field(f, self.i_did), self._field(f, self.i_outcnum)
+        direction = self.direction(src, dst, context, did, outcnum) \
+            or self.by_channels(f[self.i_chan], f[self.i_dchan], context)
+        number, own, name, outcome = self.party(direction, outcome, src, dst, did, outcnum, f[self.i_clid],
+                                                f[self.i_app])
         uid = f[self.i_uid].strip() if self.i_uid is not None and self.i_uid < len(f) else ""
         return Call(start_ms, direction, outcome, number, loc, uid or f"{start}|{src}|{f[self.i_chan].strip()}",
                     disposition, self.tzname, start, flag, 1, billsec, 1, total - billsec, None,
-                    own or None, name)
+                    own, name)
+
+    # -- the columnar path (importers/columnar.py): the same functions, once per distinct input --
+
+    def derive(self, cols):
+        import pyarrow.compute as pc
+
+        from callwatch.importers import columnar
+        n, width = len(cols[0]), len(cols)
+        if max(self.i_start, self.i_disp, self.i_bill, self.i_dur, self.i_src, self.i_dst, self.i_ctx,
+               self.i_clid, self.i_chan, self.i_app) >= width:
+            return columnar.Derived.nothing(n)       # every row too short: the per-row path says why
+        empty = columnar.constant("", n)
+
+        def col(i):
+            return cols[i] if i is not None and i < width else empty
+        ok, start_ms = columnar.local_times(pc, cols[self.i_start], self.clock, _COMMON_TIME, "2000-01-01 00:00:00",
+                                            ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19)))
+        ok_bill, billsec = columnar.digits(pc, cols[self.i_bill])
+        ok_dur, total = columnar.digits(pc, cols[self.i_dur])
+        ok &= ok_bill & ok_dur
+
+        if self._parts is None:
+            def part(src, dst, context, did, outcnum, clid, app, disposition):
+                outcome, disposition = _outcome(disposition)
+                src, dst, context, did, outcnum = src.strip(), dst.strip(), context.strip(), did.strip(), outcnum.strip()
+                direction = self.direction(src, dst, context, did, outcnum)
+                if direction is None:                    # only the channels can tell: per row
+                    return None
+                number, own, name, outcome = self.party(direction, outcome, src, dst, did, outcnum, clid, app)
+                return direction, outcome, number, own, name, disposition, src
+            self._parts = columnar.Distincts(part, 7)
+        parts = self._parts
+        codes = parts.codes(pc, cols[self.i_src], cols[self.i_dst], cols[self.i_ctx], col(self.i_did),
+                            col(self.i_outcnum), cols[self.i_clid], cols[self.i_app], cols[self.i_disp])
+        ok &= ~parts.refused_rows(codes)
+        # the key: the uniqueid, else start|src|channel; only where str.strip() changes nothing
+        uid = col(self.i_uid)
+        chan = cols[self.i_chan]
+        has_uid = pc.greater(pc.utf8_length(uid), 0)
+        ok &= pc.match_substring_regex(uid, columnar.PRINTABLE).to_numpy(zero_copy_only=False)
+        ok &= pc.or_(has_uid, pc.match_substring_regex(chan, columnar.PRINTABLE)).to_numpy(zero_copy_only=False)
+        src = columnar.Coded(codes, [s if s is not None else "" for s in parts.parts[6]]).arrow()
+        key = pc.if_else(has_uid, uid, pc.binary_join_element_wise(cols[self.i_start], src, chan, "|"))
+        return columnar.Derived(ok, {
+            "start_ms": start_ms, "direction": parts.column(codes, 0), "outcome": parts.column(codes, 1),
+            "number_raw": parts.column(codes, 2), "key": key, "source_type": parts.column(codes, 5), "tz": self.tzname,
+            "time_raw": cols[self.i_start], "time_flag": None, "time_precision_s": 1, "duration_s": billsec,
+            "duration_precision_s": 1, "ring_s": total - billsec, "presentation": None,
+            "own_number_raw": parts.column(codes, 3), "caller_name": parts.column(codes, 4),
+            "region": None, "own_account": None})
+
+
+def _outcome(disposition: str) -> tuple[str, str]:
+    """The outcome of a disposition, and the disposition as kept (source_type)."""
+    outcome = _DISPOSITIONS.get(disposition)
+    if outcome is None:
+        disposition = disposition.strip().upper()
+        outcome = _DISPOSITIONS.get(disposition)
+        if outcome is None:
+            raise ValueError(f"unknown disposition {disposition[:40]!r}")
+    return outcome, disposition
 
 
 FORMAT = Format(
     name="asterisk-csv", family="asterisk",
     description="Asterisk CDR CSV (cdr_csv, cdr_custom, the cdr table dumped; FreePBX CDR Reports)",
     identity="uniqueid (all legs of one call share it); without it: start, src, channel",
-    recognise=_recognise, parse=_parse, line_based=True)
+    recognise=_recognise, parse=_parse, line_based=True, columnar=_plan)

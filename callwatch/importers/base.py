@@ -224,14 +224,14 @@ def csv_records(path: Path, encoding: str, delimiter: str, skip_lines: int = 0,
             return
         except csv.Error as exc:
             end = reader_lines.end
-            yield None, f"line {line_no + 1} (bytes {start}-{end})", f"unreadable CSV: {exc}", (start, end)
+            yield None, csv_locator(line_no + 1, start, end), f"unreadable CSV: {exc}", (start, end)
             line_no = skip_lines + rows.line_num
             start = end
             continue
         end = reader_lines.end
         first_line = line_no + 1
         line_no = skip_lines + rows.line_num
-        loc = f"line {first_line} (bytes {start}-{end})"
+        loc = csv_locator(first_line, start, end)
         span, start = (start, end), end
         if "\x00" in "".join(fields):          # one C pass; a generator per field costs more per row
             if reader_lines.overlong:
@@ -564,38 +564,87 @@ def stream_xml(sniff, handler, records: list, wrap: str | None = None):
 XML_PROLOGUE = r"^(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*"
 
 
+def csv_locator(line: int, start: int, end: int) -> str:
+    """Where a CSV record stands in the archived file: its first line and its bytes [start, end)."""
+    return f"line {line} (bytes {start}-{end})"
+
+
+class CsvRecords:
+    """What csv_calls does with each record, one record at a time: a blank record (no field
+    with text) is skipped, ``read(fields, locator)`` makes the Call (None for a header), and its
+    ValueError/IndexError/KeyError becomes the record's reject with the file's own text. The
+    columnar path (importers/columnar.py) sends the records it does not derive itself here, so
+    both paths keep and refuse a record alike."""
+
+    def __init__(self, sniff, read):
+        self.read = read
+        self.original = Original(sniff)
+
+    def record(self, fields: list[str], loc: str, span: tuple[int, int]) -> Call | Reject | None:
+        if not (fields and fields[0].strip()) and not any(f.strip() for f in fields):
+            return None
+        try:
+            return self.read(fields, loc)
+        except (ValueError, IndexError, KeyError) as exc:
+            reason = str(exc) if isinstance(exc, ValueError) else "too few fields or a missing column"
+            return Reject(loc, reason, self.original.span(*span))
+
+
+class Lookalikes:
+    """For formats whose identity is only what a row shows (minute-precision times, no id), two
+    calls from one number in the same minute with the same duration look alike (a dialler's double
+    ring): the n-th such record in the file gets "#n" on its key, so both stay, and the same pair in
+    an overlapping export maps onto them again."""
+
+    def __init__(self):
+        self.seen: dict[str, int] = {}
+
+    def key(self, key: str) -> str:
+        self.seen[key] = n = self.seen.get(key, 0) + 1
+        return key if n == 1 else f"{key}#{n}"
+
+
 def csv_calls(sniff, ctx, delimiter: str, read, *, skip_lines: int = 0, number_lookalikes: bool = False):
     """Calls or rejects for a CSV export. ``read(fields, locator)`` returns a Call, or None for a
     row that is not a record (a header: a reader may keep state, e.g. the columns it names), or
     raises ValueError/IndexError: the reject's reason. Unreadable lines become rejects, blank
-    lines (no field with text) are skipped.
-
-    number_lookalikes: for formats whose identity is only what a row shows (minute-precision
-    times, no id), two calls from one number in the same minute with the same duration look
-    alike (a dialler's double ring): the n-th such record in the file gets "#n" on its key, so
-    both stay, and the same pair in an overlapping export maps onto them again."""
-    seen: dict[str, int] = {}
-    original = Original(sniff)
+    lines (no field with text) are skipped. number_lookalikes: see Lookalikes."""
+    records = CsvRecords(sniff, read)
+    lookalikes = Lookalikes() if number_lookalikes else None
     try:
         for fields, loc, problem, span in csv_records(sniff.path, sniff.encoding, delimiter, skip_lines=skip_lines,
                                                       progress=ctx.progress):
             if fields is None:
-                yield Reject(loc, problem, original.span(*span))
+                yield Reject(loc, problem, records.original.span(*span))
                 continue
-            if not (fields and fields[0].strip()) and not any(f.strip() for f in fields):
+            item = records.record(fields, loc, span)
+            if item is None:
                 continue
-            try:
-                call = read(fields, loc)
-            except (ValueError, IndexError, KeyError) as exc:
-                reason = str(exc) if isinstance(exc, ValueError) else "too few fields or a missing column"
-                yield Reject(loc, reason, original.span(*span))
-                continue
-            if call is None:
-                continue
-            if number_lookalikes:
-                seen[call.key] = n = seen.get(call.key, 0) + 1
-                if n > 1:
-                    call.key += f"#{n}"
-            yield call
+            if lookalikes is not None and type(item) is Call:
+                item.key = lookalikes.key(item.key)
+            yield item
     finally:
-        original.close()
+        records.original.close()
+
+
+@dataclass
+class CsvPlan:
+    """How a CSV format reads a file: what csv_calls is given, and for the columnar path the
+    format's ``derive(columns) -> Derived`` (called once ``ready()``: the per-row reader has taken
+    its state, a header or a column order, from the file's first records)."""
+
+    delimiter: str
+    read: Callable
+    skip_lines: int = 0
+    number_lookalikes: bool = False
+    ready: Callable[[], bool] = lambda: True
+    derive: Callable | None = None
+
+
+COLUMNAR_ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")     # what the columnar path reads (columnar.py)
+
+
+def plan_calls(sniff, ctx, plan):
+    """csv_calls as a format's CsvPlan (importers/columnar.py) describes it."""
+    return csv_calls(sniff, ctx, plan.delimiter, plan.read, skip_lines=plan.skip_lines,
+                     number_lookalikes=plan.number_lookalikes)

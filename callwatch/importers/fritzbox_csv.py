@@ -32,7 +32,8 @@ from __future__ import annotations
 import re
 
 from callwatch.importers import Format
-from callwatch.importers.base import ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, csv_calls, csv_records
+from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, CsvPlan, csv_records,
+                                      plan_calls)
 
 _ALIASES = {
     "type": {"typ", "type", "call type"},
@@ -55,8 +56,17 @@ _HTTP_STATUS = re.compile(r"HTTP/\d(?:\.\d)? \d{3}\b")
 def identity(when: str, number: str, direction: str, outcome: str, duration: str) -> str:
     """A FRITZ!Box call's key, the same for its web CSV export and its TR-064 list (whose type
     codes differ), so that the two deduplicate: minute, number, direction/outcome, duration."""
-    kind = "out" if direction == OUT else {ANSWERED: "in", MISSED: "missed"}.get(outcome, "rejected")
-    return f"{when}|{number.removeprefix('SIP: ').strip()}|{kind}|{duration}"
+    return f"{when}|{_number_key(number)}|{_kind(direction, outcome)}|{duration}"
+
+
+def _kind(direction: str, outcome: str) -> str:
+    return "out" if direction == OUT else {ANSWERED: "in", MISSED: "missed"}.get(outcome, "rejected")
+
+
+def _number_key(number: str) -> str:
+    return number.removeprefix('SIP: ').strip()
+
+
 _DATE = re.compile(r"(\d{1,2})\.(\d{1,2})\.(\d{2}|\d{4})\s+(\d{1,2}):(\d{2})")
 _DUR = re.compile(r"(\d+):(\d{2})")
 
@@ -125,19 +135,93 @@ def _type_3(sniff, sep: str, skip: int):
     return _OLD_3 if talked else _OLD_3_ASSUMED
 
 
-def _parse(sniff, ctx):
+def _plan(sniff, ctx) -> CsvPlan:
     sep, _header, skip = _split_head(sniff)
     types = {**_TYPES, "3": _type_3(sniff, sep, skip)}
-    cols = None
+    reading = _Reading(ctx.clock, types)
+    # minute precision and no id: look-alike calls are numbered (see base.Lookalikes)
+    return CsvPlan(sep, reading.read, skip_lines=skip, number_lookalikes=True, ready=lambda: reading.cols is not None,
+                   derive=reading.derive)
 
-    def read(fields, loc):
-        nonlocal cols
-        if cols is None:                             # the header row names the columns
-            cols = _header_map(fields)
+
+def _parse(sniff, ctx):
+    return plan_calls(sniff, ctx, _plan(sniff, ctx))
+
+
+class _Reading:
+    """The header row names the columns; then every row is read with them."""
+
+    def __init__(self, clock, types):
+        self.clock, self.types, self.cols = clock, types, None
+        self.kinds = self.parties = None
+
+    def read(self, fields, loc):
+        if self.cols is None:
+            self.cols = _header_map(fields)
             return None
-        return _call(fields, cols, loc, ctx.clock, types)
-    # minute precision and no id: look-alike calls are numbered (see csv_calls)
-    return csv_calls(sniff, ctx, sep, read, skip_lines=skip, number_lookalikes=True)
+        return _call(fields, self.cols, loc, self.clock, self.types)
+
+    # -- the columnar path (importers/columnar.py): _call's own functions, once per distinct input --
+
+    def _kind(self, code, dur):
+        code, dur = code.strip(), dur.strip()
+        direction, outcome, label = _type(code, self.types)
+        seconds = _seconds(dur)
+        if outcome is None:
+            outcome = ANSWERED if seconds else UNKNOWN_OUTCOME
+        return direction, outcome, f"{code} {label}", seconds, _kind(direction, outcome if direction == IN else ""), dur
+
+    @staticmethod
+    def _party(number, own, name):
+        number, own, name = number.strip(), own.strip(), name.strip()
+        return number, own or None, name or None, _number_key(number)
+
+    def derive(self, cols):
+        import pyarrow.compute as pc
+
+        from callwatch.importers import columnar
+        n, width, c = len(cols[0]), len(cols), self.cols
+        if len(c) > width or any(c.get(k, 0) >= width for k in ("type", "date", "duration")):
+            return columnar.Derived.nothing(n)
+        empty = columnar.constant("", n)
+
+        def col(name):
+            i = c.get(name)
+            return cols[i] if i is not None and i < width else empty
+        if self.kinds is None:
+            self.kinds, self.parties = columnar.Distincts(self._kind, 6), columnar.Distincts(self._party, 4)
+        ok, start_ms = columnar.local_times(pc, col("date"), self.clock, r"^\d{2}\.\d{2}\.\d{2} \d{2}:\d{2}$",
+                                            "01.01.00 00:00", ((6, 8), (3, 5), (0, 2), (9, 11), (12, 14)),
+                                            year_base=2000)
+        kinds = self.kinds.codes(pc, col("type"), col("duration"))
+        parties = self.parties.codes(pc, col("number"), col("own"), col("name"))
+        ok &= ~self.kinds.refused_rows(kinds) & ~self.parties.refused_rows(parties)
+        k, p = self.kinds, self.parties
+        key = pc.binary_join_element_wise(col("date"), p.column(parties, 3).arrow(), k.column(kinds, 4).arrow(),
+                                          k.column(kinds, 5).arrow(), "|")
+        import numpy as np
+        seconds = np.array([s if s is not None else 0 for s in k.parts[3]], dtype=np.int64)[kinds] \
+            if k.parts[3] else np.zeros(n, dtype=np.int64)
+        return columnar.Derived(ok, {
+            "start_ms": start_ms, "direction": k.column(kinds, 0), "outcome": k.column(kinds, 1),
+            "number_raw": p.column(parties, 0), "key": key, "source_type": k.column(kinds, 2),
+            "tz": self.clock.name, "time_raw": col("date"), "time_flag": None, "time_precision_s": 60,
+            "duration_s": seconds, "duration_precision_s": 60, "ring_s": None, "presentation": None,
+            "own_number_raw": p.column(parties, 1), "caller_name": p.column(parties, 2), "region": None,
+            "own_account": None})
+
+
+def _type(code: str, types) -> tuple:
+    if code not in types:
+        raise ValueError(f"unknown call type {code!r}")
+    return types[code]
+
+
+def _seconds(dur: str) -> int:
+    d = _DUR.fullmatch(dur)
+    if not d:
+        raise ValueError(f"duration {dur!r} is not H:MM")
+    return (int(d.group(1)) * 60 + int(d.group(2))) * 60
 
 
 def _call(fields, cols, loc, clock, types=_TYPES) -> Call:
@@ -149,9 +233,7 @@ def _call(fields, cols, loc, clock, types=_TYPES) -> Call:
         return fields[i].strip() if i is not None and i < len(fields) else ""
 
     code = col("type")
-    if code not in types:
-        raise ValueError(f"unknown call type {code!r}")
-    direction, outcome, label = types[code]
+    direction, outcome, label = _type(code, types)
     when = col("date")
     m = _DATE.fullmatch(when)
     if not m:
@@ -160,10 +242,7 @@ def _call(fields, cols, loc, clock, types=_TYPES) -> Call:
     year += 2000 if year < 100 else 0
     start_ms, flag = clock.to_utc_ms(year, month, day, hour, minute, 0)
     dur = col("duration")
-    d = _DUR.fullmatch(dur)
-    if not d:
-        raise ValueError(f"duration {dur!r} is not H:MM")
-    seconds = (int(d.group(1)) * 60 + int(d.group(2))) * 60
+    seconds = _seconds(dur)
     if outcome is None:
         outcome = ANSWERED if seconds else UNKNOWN_OUTCOME
     number, own = col("number"), col("own")
@@ -180,4 +259,5 @@ FORMAT = Format(
     name="fritzbox-csv", family="fritzbox",
     description="FRITZ!Box call list CSV (web interface export)",
     identity="date (minute), number, direction/outcome, duration (shared with fritzbox-xml); #n for look-alikes",
-    recognise=_recognise, parse=_parse, precision="time: 1 min; duration: 1 min", line_based=True)
+    recognise=_recognise, parse=_parse, precision="time: 1 min; duration: 1 min", line_based=True,
+    columnar=_plan)

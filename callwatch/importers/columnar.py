@@ -1,0 +1,389 @@
+"""The columnar path of the CSV importers: a large, plain CSV export read with pyarrow in blocks,
+its calls derived column by column, with exactly the result of the per-row path (csv_calls).
+
+Exactness rests on three rules:
+
+* Only a *plain* file takes this path: UTF-8 (or Windows-1252 without its five undefined bytes),
+  no NUL byte, no carriage return outside a CRLF line end, no line of MAX_LINE bytes or more,
+  every record on one line with the same number of fields. On such a file pyarrow's CSV reader
+  and Python's csv module read the same fields (both keep a quote inside a field, text after a
+  closing quote, doubled quotes); the number of rows pyarrow read is checked against the number
+  of non-empty lines, so that no record spanning lines slips through. Anything else raises
+  NotPlain and the whole file goes through the per-row path (ingest.py rolls back to a savepoint).
+* Every value a call is made of is computed by the format's own per-row functions, once per
+  *distinct* input (a disposition, a context and its numbers, a local hour), and gathered with
+  numpy; per-row inputs (times, durations, ids) are taken only when a strict pattern proves that
+  the per-row code would read them the same way (ASCII digits at fixed places, no whitespace
+  to strip).
+* A row that any of these checks refuses goes through the per-row code itself (base.CsvRecords):
+  the same Call, or the same reject with the same reason, locator and text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+
+from callwatch.importers.base import COLUMNAR_ENCODINGS, MAX_LINE, Call, CsvPlan, CsvRecords, Reject, csv_locator
+
+BLOCK_BYTES = 8 << 20                      # text read and parsed at a time: about 35,000 CDRs
+_CP1252_HOLES = (b"\x81", b"\x8d", b"\x8f", b"\x90", b"\x9d")    # undefined: per-row decodes them as Latin-1
+_SEP = "\x00"                               # joins the parts of a distinct key: no plain file holds a NUL
+PRINTABLE = r"^[!-~]*$"                     # ASCII without space or control: str.strip() changes nothing
+
+
+class NotPlain(Exception):
+    """The file is not plain enough for the columnar path (the reason, for the debug log)."""
+
+
+@dataclass
+class Coded:
+    """A column as codes into a list of distinct values (a call's direction, its number as written).
+    ``space``: what the codes number (a Distincts: the same for a whole file, its lists only grow)."""
+
+    codes: np.ndarray
+    values: list
+    space: object = None
+
+    def take(self, rows: np.ndarray) -> list:
+        values = np.empty(len(self.values), dtype=object)
+        values[:] = self.values
+        return values[self.codes[rows]].tolist()
+
+    def arrow(self):
+        """As a pyarrow string array (values must be strings)."""
+        import pyarrow as pa
+        return pa.DictionaryArray.from_arrays(pa.array(self.codes.astype(np.int32)),
+                                              pa.array(self.values, type=pa.string())).dictionary_decode()
+
+
+@dataclass
+class Derived:
+    """What a format derived for the rows of a block: ``ok`` marks the rows it derived, the others
+    go through the per-row path. ``columns`` maps Call fields to a numpy array (one value a row), a
+    pyarrow string array, a Coded column or a constant; fields not named are their Call default."""
+
+    ok: np.ndarray
+    columns: dict = field(default_factory=dict)
+
+    @classmethod
+    def nothing(cls, rows: int) -> "Derived":
+        return cls(np.zeros(rows, dtype=bool))
+
+
+@dataclass
+class Block:
+    """The derived calls of one block, and the rows the per-row path produced, in file order."""
+
+    rows: np.ndarray                  # positions (in the file's records) of the derived calls
+    lines: np.ndarray                 # their first line, bytes start and end (the locator)
+    starts: np.ndarray
+    ends: np.ndarray
+    derived: Derived
+    items: list                       # (position, Call | Reject) from the per-row path
+    size: int                         # rows in the block (records, blank ones included)
+
+
+def _pa():
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.csv as pacsv
+    return pa, pc, pacsv
+
+
+def blocks(sniff, plan: CsvPlan, progress=None) -> Iterator[Block]:
+    """The file's records in blocks, derived by ``plan.derive`` where it can, else by the
+    per-row path. Raises NotPlain (possibly after some blocks: the caller discards them)."""
+    if sniff.encoding not in COLUMNAR_ENCODINGS:
+        raise NotPlain(f"encoding {sniff.encoding}")
+    pa, pc, pacsv = _pa()
+    records = CsvRecords(sniff, plan.read)
+    enc = "cp1252" if sniff.encoding == "cp1252" else "utf-8"
+    position = 0                                   # records before this block
+    width = None
+    try:
+        for text, first_line, offset, last in _texts(sniff, plan.skip_lines):
+            data = np.frombuffer(text, dtype=np.uint8)
+            ends = np.flatnonzero(data == 10) + 1
+            unterminated = text[-1:] != b"\n"
+            if unterminated:
+                ends = np.append(ends, len(text))
+            starts = np.concatenate(([0], ends[:-1])).astype(np.int64)
+            lengths = ends - starts
+            if lengths.max() >= MAX_LINE - 1:
+                raise NotPlain("a line of 1 MB or more")
+            has_lf = data[ends - 1] == 10
+            has_crlf = has_lf & (lengths >= 2) & (data[np.maximum(ends - 2, 0)] == 13)
+            nonempty = np.flatnonzero(lengths - has_lf - has_crlf > 0)
+            tail = None
+            if unterminated and len(nonempty) and nonempty[-1] == len(lengths) - 1:
+                tail = int(nonempty[-1])              # a last line without line end: read as Python reads it
+                nonempty = nonempty[:-1]
+            if len(nonempty):
+                bom = offset == 0 and sniff.encoding == "utf-8-sig" and plan.skip_lines == 0
+                body = text[:starts[tail]] if tail is not None else text
+                first = text[starts[nonempty[0]]:ends[nonempty[0]]]
+                table = _parse(pa, pacsv, body, first, plan.delimiter, enc, bom and nonempty[0] == 0)
+                if table.num_rows != len(nonempty):
+                    raise NotPlain("a record spans lines")
+                if width is None:
+                    width = table.num_columns
+                elif table.num_columns != width:
+                    raise NotPlain("rows of different widths")
+                columns = [column.combine_chunks() for column in table.columns]
+            else:
+                columns = []
+            rows = len(nonempty)
+            line_no = first_line + nonempty + 1
+            b_start = offset + starts[nonempty]
+            b_end = offset + ends[nonempty]
+            items: list = []
+            i = 0
+            while i < rows and not plan.ready():          # the header or the first record sets the reader up
+                items += _per_row(records, columns, np.array([i]), position, line_no, b_start, b_end)
+                i += 1
+            if i < rows and plan.derive is not None:
+                derived = plan.derive(columns)
+                derived.ok[:i] = False
+                derived.ok &= (b_end - b_start) <= 900     # a longer line may hold a field over 1,000 characters
+            else:
+                derived = Derived.nothing(rows)
+            todo = ~derived.ok
+            todo[:i] = False
+            items += _per_row(records, columns, np.flatnonzero(todo), position, line_no, b_start, b_end)
+            size = rows
+            if tail is not None:
+                items += _last_line(records, plan, text[starts[tail]:], sniff.encoding == "utf-8-sig" and offset == 0
+                                    and tail == 0, enc, first_line + tail + 1, offset + int(starts[tail]),
+                                    offset + int(ends[tail]), position + rows)
+                size += 1
+            ok = np.flatnonzero(derived.ok)
+            yield Block(position + ok, line_no[ok], b_start[ok], b_end[ok], derived, items, size)
+            del derived, columns, items
+            pa.default_memory_pool().release_unused()     # the pool would keep each block's buffers
+            position += size
+            if progress is not None:
+                progress(offset + len(text))
+    finally:
+        records.original.close()
+
+
+def _last_line(records, plan, raw: bytes, bom: bool, enc: str, line: int, start: int, end: int, position: int):
+    """The file's last line when it has no line end (an export cut short): decoded as LineReader
+    decodes it and read by the csv module, as csv_records reads it."""
+    if bom:
+        raw = raw.removeprefix(codecs.BOM_UTF8)
+    try:
+        decoded = raw.decode(enc)
+    except UnicodeDecodeError:
+        decoded = raw.decode("latin-1")
+    loc = csv_locator(line, start, end)
+    try:
+        fields = next(csv.reader([decoded], delimiter=plan.delimiter), [])
+    except csv.Error as exc:
+        return [(position, Reject(loc, f"unreadable CSV: {exc}", records.original.span(start, end)))]
+    item = records.record(fields, loc, (start, end))
+    return [] if item is None else [(position, item)]
+
+
+def _texts(sniff, skip_lines: int):
+    """(bytes of whole lines, lines before them, their file offset, last?) in blocks of about
+    BLOCK_BYTES, after ``skip_lines`` lines."""
+    with open(sniff.path, "rb") as fh:
+        offset = 0
+        for _ in range(skip_lines):
+            line = fh.readline(MAX_LINE)
+            if len(line) == MAX_LINE and not line.endswith(b"\n"):
+                raise NotPlain("a line of 1 MB or more")
+            offset += len(line)
+        line_no = skip_lines
+        pending = b""
+        while True:
+            if len(pending) >= MAX_LINE - 1:          # a line that long: never read further
+                raise NotPlain("a line of 1 MB or more")
+            chunk = fh.read(BLOCK_BYTES)
+            data = pending + chunk
+            if not chunk:
+                if data:
+                    _check(data, sniff.encoding, offset, final=True)
+                    yield data, line_no, offset, True
+                return
+            cut = data.rfind(b"\n") + 1
+            if cut == 0:
+                if len(data) >= MAX_LINE:
+                    raise NotPlain("a line of 1 MB or more")
+                pending = data
+                continue
+            text, pending = data[:cut], data[cut:]
+            _check(text, sniff.encoding, offset, final=False)
+            yield text, line_no, offset, False
+            line_no += text.count(b"\n")
+            offset += cut
+
+
+def _check(text: bytes, encoding: str, offset: int, final: bool) -> None:
+    if b"\x00" in text:
+        raise NotPlain("a NUL byte")
+    crs = text.count(b"\r")
+    if crs and crs != text.count(b"\r\n") and not (final and crs == text.count(b"\r\n") + 1 and text.endswith(b"\r")):
+        raise NotPlain("a carriage return inside a line")
+    if encoding == "cp1252" and any(hole in text for hole in _CP1252_HOLES):
+        raise NotPlain("bytes Windows-1252 does not define")
+    if text.startswith(codecs.BOM_UTF8) and not (offset == 0 and encoding == "utf-8-sig"):
+        raise NotPlain("a byte-order mark inside the file")
+
+
+def _parse(pa, pacsv, text: bytes, first: bytes, delimiter: str, encoding: str, bom: bool):
+    """Every field as a string, none null, none converted. ``first``: the first non-empty line,
+    which gives the number of columns."""
+    if encoding == "cp1252":
+        text, first = text.decode("cp1252").encode("utf-8"), first.decode("cp1252").encode("utf-8")
+    elif bom:
+        text, first = text.removeprefix(codecs.BOM_UTF8), first.removeprefix(codecs.BOM_UTF8)
+    parse = pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True, escape_char=False,
+                               newlines_in_values=True, ignore_empty_lines=True)
+    strings = dict(strings_can_be_null=False, quoted_strings_can_be_null=False, check_utf8=True)
+    try:
+        head = pacsv.read_csv(pa.py_buffer(first),
+                              read_options=pacsv.ReadOptions(autogenerate_column_names=True, use_threads=False),
+                              parse_options=parse, convert_options=pacsv.ConvertOptions(**strings))
+        names = head.column_names
+        return pacsv.read_csv(
+            pa.py_buffer(text),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=BLOCK_BYTES + 1),
+            parse_options=parse,
+            convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names}, **strings))
+    except (pa.ArrowInvalid, pa.ArrowTypeError, UnicodeDecodeError) as exc:
+        raise NotPlain(f"pyarrow: {str(exc)[:200]}") from None
+
+
+def _per_row(records: CsvRecords, columns, rows: np.ndarray, position: int, line_no, b_start, b_end) -> list:
+    """The per-row path's Call or Reject for these rows of a block (blank rows and headers give none)."""
+    if not len(rows):
+        return []
+    import pyarrow as pa
+    taken = [col.take(pa.array(rows)).to_pylist() for col in columns]
+    out = []
+    for j, i in enumerate(rows.tolist()):
+        fields = [values[j] for values in taken]
+        loc = csv_locator(int(line_no[i]), int(b_start[i]), int(b_end[i]))
+        item = records.record(fields, loc, (int(b_start[i]), int(b_end[i])))
+        if item is not None:
+            out.append((position + i, item))
+    return out
+
+
+# -- vectorised pieces the formats share ------------------------------------------------------
+
+def distinct(pc, *columns):
+    """Codes of the distinct tuples of these string columns (row by row), and the tuples."""
+    if len(columns) == 1:
+        joined = columns[0]
+    else:
+        joined = pc.binary_join_element_wise(*columns, _SEP)
+    enc = pc.dictionary_encode(joined)
+    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    values = enc.dictionary.to_pylist()
+    if len(columns) > 1:
+        values = [tuple(v.split(_SEP)) for v in values]
+    else:
+        values = [(v,) for v in values]
+    return codes, values
+
+
+class Distincts:
+    """A format's function applied once per distinct input tuple over a whole file: each tuple gets
+    an id (the same in every block), its result, and each component of the results is kept as a
+    list that only grows (Coded columns share it). A result None marks the rows the function refused
+    (it raised ValueError, IndexError or KeyError, or returned None): the per-row path reads them."""
+
+    def __init__(self, fn: Callable, width: int):
+        self.fn = fn
+        self.ids: dict[str, int] = {}
+        self.parts: list[list] = [[] for _ in range(width)]
+        self.refused: list[bool] = []
+
+    def codes(self, pc, *columns) -> np.ndarray:
+        joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, _SEP)
+        enc = pc.dictionary_encode(joined)
+        keys = enc.dictionary.to_pylist()
+        ids = np.empty(len(keys), dtype=np.int64)
+        known, fn, parts = self.ids, self.fn, self.parts
+        for k, key in enumerate(keys):
+            i = known.get(key)
+            if i is None:
+                i = known[key] = len(self.refused)
+                try:
+                    result = fn(*(key.split(_SEP) if len(columns) > 1 else (key,)))
+                except (ValueError, IndexError, KeyError):
+                    result = None
+                self.refused.append(result is None)
+                for j, part in enumerate(parts):
+                    part.append(None if result is None else result[j])
+            ids[k] = i
+        return ids[enc.indices.to_numpy(zero_copy_only=False)] if len(keys) else np.zeros(len(joined), dtype=np.int64)
+
+    def refused_rows(self, codes: np.ndarray) -> np.ndarray:
+        return np.array(self.refused, dtype=bool)[codes] if self.refused else np.ones(len(codes), dtype=bool)
+
+    def column(self, codes: np.ndarray, index: int) -> Coded:
+        return Coded(codes, self.parts[index], self)
+
+
+def digits(pc, column, max_digits: int = 15) -> tuple[np.ndarray, np.ndarray]:
+    """(ok, value): where ok, the field is 1 to ``max_digits`` ASCII digits and value is int(field)."""
+    ok = pc.match_substring_regex(column, f"^[0-9]{{1,{max_digits}}}$")
+    values = pc.cast(pc.if_else(ok, column, "0"), "int64")
+    return ok.to_numpy(zero_copy_only=False), values.to_numpy(zero_copy_only=False)
+
+
+def local_times(pc, column, clock, pattern: str, sample: str, parts: tuple, year_base: int = 0):
+    """(ok, UTC ms) of local times written in one fixed ASCII layout: ``pattern`` (e.g.
+    ``^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$``), ``sample`` a time in that layout, ``parts`` the
+    (start, end) code points of year, month, day, hour, minute[, second]. Each distinct local hour
+    (the text up to the hour's end, never a number built from it) is converted once with
+    ``clock.hour_base``, as ``LocalClock.to_utc_ms`` does; a row in a transition hour, or with an
+    impossible date or minute, is not ok: the per-row path converts or refuses it."""
+    n = len(column)
+    matched = pc.match_substring_regex(column, pattern)
+    ok = matched.to_numpy(zero_copy_only=False)
+    safe = pc.if_else(matched, column, sample)
+    (y0, y1), (m0, m1), (d0, d1), (h0, h1) = parts[:4]
+    codes, keys = distinct(pc, pc.utf8_slice_codeunits(safe, 0, h1))
+    bases = np.zeros(len(keys), dtype=np.int64)
+    known = np.zeros(len(keys), dtype=bool)
+    for k, (text,) in enumerate(keys):
+        try:
+            base = clock.hour_base(int(text[y0:y1]) + year_base, int(text[m0:m1]), int(text[d0:d1]), int(text[h0:h1]))
+        except ValueError:
+            base = None
+        if base is not None:
+            bases[k], known[k] = base, True
+    minute = _int_slice(pc, safe, parts[4])
+    second = _int_slice(pc, safe, parts[5]) if len(parts) > 5 else np.zeros(n, dtype=np.int64)
+    ok = ok & known[codes] & (minute < 60) & (second < 60)
+    return ok, bases[codes] + (minute * 60 + second) * 1000
+
+
+def constant(value: str, n: int):
+    """A string column of n times the same value."""
+    import pyarrow as pa
+    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value])).dictionary_decode()
+
+
+def flags(mask: np.ndarray):
+    """A boolean numpy column as "1"/"0" strings, to join a distinct key with."""
+    import pyarrow as pa
+    return pa.DictionaryArray.from_arrays(pa.array(mask.astype(np.int32)), pa.array(["0", "1"])).dictionary_decode()
+
+
+def _int_slice(pc, column, span: tuple[int, int]) -> np.ndarray:
+    return pc.cast(pc.utf8_slice_codeunits(column, span[0], span[1]), "int64").to_numpy(zero_copy_only=False)
+
+
+__all__ = ["NotPlain", "CsvPlan", "Derived", "Coded", "Block", "Distincts", "blocks", "digits", "local_times",
+           "PRINTABLE", "Call"]
