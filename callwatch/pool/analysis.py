@@ -68,6 +68,28 @@ QUERIES: dict[str, str] = {
         FROM calls
         GROUP BY rule_pack, rule_pack_version
     """,
+    "operators": """
+        SELECT rule_pack, shown_operator AS operator,
+               COUNT(DISTINCT household) AS households,
+               COUNT(*) AS calls,
+               SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END) AS answered,
+               SUM(CASE WHEN silent THEN 1 ELSE 0 END) AS silent,
+               SUM(CASE WHEN ARRAY_LENGTH(rules_broken) > 0 THEN 1 ELSE 0 END) AS calls_breaking_a_rule,
+               MIN(month) AS first_month,
+               MAX(month) AS last_month
+        FROM counted
+        GROUP BY rule_pack, shown_operator
+    """,
+    "breaches_total": """
+        WITH b AS (
+            SELECT rule_pack, shown_operator, household, UNNEST(rules_broken) AS rule
+            FROM counted
+        )
+        SELECT rule_pack, shown_operator AS operator, rule,
+               COUNT(*) AS calls, COUNT(DISTINCT household) AS households
+        FROM b
+        GROUP BY rule_pack, shown_operator, rule
+    """,
     "operator_months": """
         SELECT rule_pack, shown_operator AS operator, month,
                COUNT(DISTINCT household) AS households,

@@ -27,6 +27,9 @@ from callwatch.pool.pool import Pool
 from callwatch.private import private_dir, write_private
 
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# The PDF is for reading: long tables stop here and say which CSV holds them all.
+PDF_ROWS = 60
+HEATMAPS = 5             # the operators (most households first) with a heat map of their own in the PDF
 
 
 @dataclass
@@ -57,7 +60,7 @@ def nearest_rank(hist: list[tuple[int, int]], q: float) -> int:
 def derive(raw: dict, k: int) -> dict:
     """The report's tables from the engine's: shares and the calls-per-household distribution."""
     out = {name: [dict(zip(t["columns"], r)) for r in t["rows"]] for name, t in raw.items()}
-    for row in out["operator_months"]:
+    for row in out["operator_months"] + out["operators"]:
         row["silent_share"] = share(row["silent"], row["calls"])
         row["answered_share"] = share(row["answered"], row["calls"])
     hist = defaultdict(list)
@@ -92,11 +95,12 @@ DISTRIBUTION = ["rule_pack", "operator", "month", "households", "median", "p90",
 def columns_of(raw: dict) -> dict[str, list[str]]:
     cols = {name: list(t["columns"]) for name, t in raw.items()}
     cols["operator_months"] += ["silent_share", "answered_share"]
+    cols["operators"] += ["silent_share", "answered_share"]
     cols["distribution"] = DISTRIBUTION
     return cols
 
 
-TABLES = ("totals", "rule_pack_versions", "operator_months", "distribution", "calls_per_household", "breaches",
+TABLES = ("totals", "rule_pack_versions", "operators", "breaches_total", "operator_months", "distribution", "calls_per_household", "breaches",
           "blocks", "block_operators", "numbers", "heatmap", "areas")
 
 
@@ -202,7 +206,11 @@ def pdf(figures: dict, meta: dict) -> bytes:
         doc.multi_cell(width, 4.6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         doc.ln(1.5)
 
-    def table(headers, rows, size=7):
+    def limited(rows, csv_name):
+        return rows[:PDF_ROWS], (f"The first {PDF_ROWS} of {len(rows)} rows; all of them in {csv_name}."
+                                 if len(rows) > PDF_ROWS else "")
+
+    def table(headers, rows, note="", size=7):
         if not rows:
             para("(none)")
             return
@@ -212,6 +220,8 @@ def pdf(figures: dict, meta: dict) -> bytes:
             for r in rows:
                 t.row(["" if v is None else f"{v:.1%}" if isinstance(v, float) else str(v) for v in r])
         doc.ln(2)
+        if note:
+            para(note, 8)
 
     heading("Telephone harassment across households: pooled figures", 16)
     para(f"Generated {meta['generated_at_utc']} by callwatch {meta['callwatch_version']} on {meta['engine']} "
@@ -231,42 +241,53 @@ def pdf(figures: dict, meta: dict) -> bytes:
         para(f"{tot['households']} households, {tot['calls']} calls shared: {tot['counted_calls']} counted, "
              f"{tot['lead_calls']} leads (not counted); {tot['first_month']} to {tot['last_month']}. "
              f"Rule pack versions: {versions}.")
+        heading("Per operator, whole period (counted calls)", 11)
+        operators = sorted(of("operators"), key=lambda r: (-r["households"], -r["calls"], r["operator"]))
+        table(["operator", "households", "calls", "answered", "silent", "silent share", "breaking a rule",
+               "first month", "last month"],
+              [[r["operator"], r["households"], r["calls"], r["answered"], r["silent"], r["silent_share"],
+                r["calls_breaking_a_rule"], r["first_month"], r["last_month"]] for r in operators])
+        heading("Rules broken, whole period (counted calls)", 11)
+        rows = [[r["operator"], r["rule"], texts.get(r["rule"], ("", ""))[0], r["calls"], r["households"]]
+                for r in sorted(of("breaches_total"), key=lambda r: (-r["households"], r["operator"], r["rule"]))]
+        table(["operator", "rule", "citation", "calls", "households"], *limited(rows, "breaches_total.csv"))
+        for rid in sorted({r["rule"] for r in of("breaches_total")}):
+            if rid in texts:
+                para(f"{rid}: {texts[rid][1]}", 8)
         heading("Per operator and month (counted calls)", 11)
         table(["operator", "month", "households", "calls", "answered", "silent", "silent share", "missed",
                "withheld", "breaking a rule"],
-              [[r["operator"], r["month"], r["households"], r["calls"], r["answered"], r["silent"], r["silent_share"],
-                r["missed"], r["withheld"], r["calls_breaking_a_rule"]] for r in of("operator_months")])
+              *limited([[r["operator"], r["month"], r["households"], r["calls"], r["answered"], r["silent"],
+                         r["silent_share"], r["missed"], r["withheld"], r["calls_breaking_a_rule"]]
+                        for r in of("operator_months")], "operator_months.csv"))
         heading("Calls per household in a month", 11)
         table(["operator", "month", "households", "median", "p90", "max", "1 call", "2-4", "5-9", "10+"],
-              [[r["operator"], r["month"], r["households"], r["median"], r["p90"], r["max"], r["households_1"],
-                r["households_2_4"], r["households_5_9"], r["households_10_plus"]] for r in of("distribution")])
-        heading("Rules broken (counted calls)", 11)
-        rows = []
-        for r in of("breaches"):
-            citation = texts.get(r["rule"], ("", ""))[0]
-            rows.append([r["operator"], r["month"], r["rule"], citation, r["calls"], r["households"]])
-        table(["operator", "month", "rule", "citation", "calls", "households"], rows)
-        used = sorted({r["rule"] for r in of("breaches")})
-        for rid in used:
-            if rid in texts:
-                para(f"{rid}: {texts[rid][1]}", 8)
+              *limited([[r["operator"], r["month"], r["households"], r["median"], r["p90"], r["max"],
+                         r["households_1"], r["households_2_4"], r["households_5_9"], r["households_10_plus"]]
+                        for r in of("distribution")], "distribution.csv"))
+        para("Rules broken per operator and month: breaches.csv.", 8)
         heading(f"Number blocks reported by at least {meta['k']} households", 11)
+        blocks = sorted(of("blocks"), key=lambda r: (-r["households"], -r["calls"], r["block"]))
         table(["block", "households", "calls", "counted", "numbers named", "first month", "last month"],
-              [[r["block"], r["households"], r["calls"], r["counted_calls"], r["numbers_named"], r["first_month"],
-                r["last_month"]] for r in of("blocks")])
-        table(["block", "operator", "households", "counted calls"],
-              [[r["block"], r["operator"], r["households"], r["calls"]] for r in of("block_operators")])
+              *limited([[r["block"], r["households"], r["calls"], r["counted_calls"], r["numbers_named"],
+                         r["first_month"], r["last_month"]] for r in blocks], "blocks.csv (the operators of each: "
+                                                                               "block_operators.csv)"))
         heading(f"Numbers reported by at least {meta['k']} households", 11)
+        numbers = sorted(of("numbers"), key=lambda r: (-r["households"], -r["calls"], r["number"]))
         table(["number", "block", "households", "calls", "counted"],
-              [[r["number"], r["block"], r["households"], r["calls"], r["counted_calls"]] for r in of("numbers")])
+              *limited([[r["number"], r["block"], r["households"], r["calls"], r["counted_calls"]] for r in numbers],
+                       "numbers.csv"))
         heading("Hours and weekdays (counted calls, local time)", 11)
-        for operator in sorted({r["operator"] for r in of("heatmap")}):
+        shown = ["(all operators)"] + [r["operator"] for r in operators[:HEATMAPS]]
+        for operator in shown:
             grid = [[0] * 24 for _ in range(7)]
             for r in of("heatmap"):
-                if r["operator"] == operator:
+                if operator == "(all operators)" or r["operator"] == operator:
                     grid[r["weekday"]][r["hour"]] += r["calls"]
             para(operator, 8)
             table([""] + [f"{h}" for h in range(24)], [[DAYS[d]] + grid[d] for d in range(7)], size=5)
+        if len(operators) > HEATMAPS:
+            para("The other operators' hours and weekdays: heatmap.csv.", 8)
         areas = of("areas")
         if areas:
             heading(f"Areas reported by at least {meta['k']} households", 11)
