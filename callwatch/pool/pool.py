@@ -141,14 +141,14 @@ class Pool:
     # -- adding -------------------------------------------------------------------------------
 
     def add(self, paths, progress=None) -> list[AddResult]:
-        lock = open(self.folder / ".lock", "a+")
+        fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
         try:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+            fcntl.flock(fd, fcntl.LOCK_EX)            # one `pool add` at a time
             self.index = self._read_index()
             self._remove_strays()
             return self._add(list(paths), progress)
         finally:
-            lock.close()
+            os.close(fd)
 
     def _add(self, paths, progress) -> list[AddResult]:
         contributions = self.index["contributions"]
