@@ -231,7 +231,7 @@ class SparkEngine:
     """The same statements on Spark: SQLGlot turns DuckDB's dialect into Spark SQL."""
     name = "spark"
 
-    def __init__(self, files: list[Path], *, master: str = "local[*]"):
+    def __init__(self, files: list[Path], *, master: str = "local[*]", shuffle_partitions: int = 8):
         try:
             from pyspark.sql import SparkSession
         except ImportError:
@@ -244,7 +244,7 @@ class SparkEngine:
         try:
             self.spark = (SparkSession.builder.master(master).appName("callwatch-pool")
                           .config("spark.ui.enabled", "false")
-                          .config("spark.sql.shuffle.partitions", "8")
+                          .config("spark.sql.shuffle.partitions", str(shuffle_partitions))
                           .config("spark.sql.session.timeZone", "UTC")
                           .getOrCreate())
         except Exception as exc:          # no Java, a master that does not answer: one sentence
