@@ -63,6 +63,7 @@ class Env:
     def __init__(self, config_path, data_dir):
         self.config_path, self.data_dir_opt = config_path, data_dir
         self._config = None
+        self.pool_dir = None             # `callwatch pool --pool DIR`
 
     @property
     def config(self):
@@ -759,6 +760,116 @@ def status_cmd(env, stale_days):
         console.print(f"finding {f['id']} [{f['severity']}] {f['label']}", highlight=False)
     console.print(f"latest snapshot: {st.snapshots[-1] if st.snapshots else 'none yet'}", highlight=False,
                   soft_wrap=True)
+
+
+@cli.command("contribute")
+@click.option("--association-key", "key_file", required=True, type=click.Path(dir_okay=False),
+              help="The association's key file (one line of hexadecimal digits, from the association).")
+@click.option("--finding", "finding_ids", type=ID, multiple=True,
+              help="A finding to contribute (repeatable; default: every harassment finding).")
+@click.option("--pack", "packs", type=click.Path(exists=True), multiple=True,
+              help="An evidence pack (folder or zip) of a contributed finding: its fingerprint, root and "
+                   "time-stamp token go in the manifest, never its content (repeatable).")
+@click.option("--area", default=None, metavar="CODE|address",
+              help="Share your coarse area (opt-in): a postcode or département (FR), a postcode or its first half "
+                   "(UK), a state (US), or 'address' for the one in [complainant]. Never finer.")
+@click.option("--out", "out", type=click.Path(dir_okay=False), help="The contribution file (FILE.parquet).")
+@click.option("--show", is_flag=True, help="Print exactly what would leave the house (with --out, also write it).")
+@click.pass_obj
+@handle_errors
+def contribute_cmd(env, key_file, finding_ids, packs, area, out, show):
+    """Export a pseudonymised contribution for an association's pool (one Parquet file)."""
+    from callwatch.pool import contribute, keys
+    if not out and not show:
+        raise click.UsageError("give --out FILE.parquet, or --show to see what would leave the house")
+    key = keys.read_key(Path(key_file))
+    store = env.store()
+    try:
+        contribution = contribute.gather(store, env.config, key, finding_ids=finding_ids, packs=packs, area=area)
+    finally:
+        store.close()
+    if show:
+        click.echo(contribution.show(), nl=False)
+    if out:
+        path, side = contribute.write(contribution, Path(out))
+        console.print(f"Contribution: {path} ({contribution.table.num_rows} calls; manifest also in {side.name})",
+                      highlight=False, soft_wrap=True)
+        console.print("Left in the house: " + contribute.left_out_text(contribution.left_out), highlight=False,
+                      soft_wrap=True)
+
+
+@cli.group("pool")
+@click.option("--pool", "pool_dir", type=click.Path(file_okay=False), envvar="CALLWATCH_POOL",
+              help="The pool's folder (default: $CALLWATCH_POOL).")
+@click.pass_context
+def pool_group(ctx, pool_dir):
+    """An association's pool of contributions (DuckDB on one machine, Spark beyond)."""
+    ctx.obj.pool_dir = pool_dir
+
+
+@pool_group.command("init")
+@click.option("--association-key", "key_file", required=True, type=click.Path(dir_okay=False),
+              help="The association's key file (with --new-key: made there, never over a file).")
+@click.option("--new-key", is_flag=True, help="Make a new random key in that file (then give it to members).")
+@click.option("--k", "k", type=click.IntRange(2, 10_000), default=5, show_default=True,
+              help="A block, number, area or operator name is shown only when at least k households report it.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True)
+@click.option("--spark-master", default="local[*]", show_default=True, help="Spark's master URL (engine spark).")
+@click.pass_obj
+@handle_errors
+def pool_init_cmd(env, key_file, new_key, k, engine, spark_master):
+    """Make a pool folder bound to the association's key."""
+    from callwatch.pool import keys, pool
+    folder = pool.folder_of(env.pool_dir)
+    key = keys.new_key(Path(key_file)) if new_key else keys.read_key(Path(key_file))
+    settings = pool.init(folder, key, k=k, engine=engine, spark_master=spark_master)
+    console.print(f"Pool {folder}: key fingerprint {settings.key_fingerprint}, k = {settings.k}, engine "
+                  f"{settings.engine}" + (f"; new key written to {key_file} (give it to members; keep a copy)"
+                                          if new_key else ""), highlight=False, soft_wrap=True)
+
+
+@pool_group.command("add")
+@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.pass_obj
+@handle_errors
+def pool_add_cmd(env, files):
+    """Add contributions (Parquet files): checked, a household's newest kept, stored partitioned."""
+    from callwatch.pool import pool
+    the_pool = pool.Pool(pool.folder_of(env.pool_dir))
+    with _progress_bar() as bar:
+        task = bar.add_task("pool add", total=len(files))
+        results = the_pool.add([Path(f) for f in files],
+                               progress=lambda done, total: bar.update(task, completed=done, total=total))
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.status] = counts.get(r.status, 0) + 1
+        if r.status != "added" or r.rejected:
+            why = "; ".join(f"{n} row(s) rejected: {reason}" for reason, n in r.rejected.items())
+            line = f"{r.path}: {r.status}" + (f": {r.message}" if r.message else "") + (f"; {why}" if why else "")
+            (err if r.status == "refused" else console).print(shown(line), highlight=False, soft_wrap=True)
+    kept = sum(r.kept for r in results if r.status in ("added", "replaced"))
+    rejected = sum(r.rejected_total for r in results if r.status in ("added", "replaced"))
+    console.print(f"{len(results)} file(s): " + ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+                  + f"; {kept} calls kept, {rejected} rows rejected; the pool holds "
+                  f"{len(the_pool.contributions())} household(s)", highlight=False, soft_wrap=True)
+    if counts.get("refused"):
+        sys.exit(1)
+
+
+@pool_group.command("report")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder for the report.")
+@click.option("--engine", type=click.Choice(["duckdb", "spark"]), default=None,
+              help="Run on this engine (default: the pool's).")
+@click.pass_obj
+@handle_errors
+def pool_report_cmd(env, out_dir, engine):
+    """The pooled figures per rule pack, operator and month: CSV files and a PDF in --out."""
+    from callwatch.pool import pool, report
+    the_pool = pool.Pool(pool.folder_of(env.pool_dir))
+    with err.status("analysing the pool..."):
+        result = report.make(the_pool, Path(out_dir), engine=engine)
+    console.print(f"Report: {result.folder} ({', '.join(result.files)}), on {result.engine} in "
+                  f"{result.seconds:.1f} s", highlight=False, soft_wrap=True)
 
 
 def main():

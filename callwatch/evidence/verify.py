@@ -460,6 +460,22 @@ def _generated_at(files: dict[str, bytes]) -> datetime | None:
 def verify(path: Path, store=None, tsa_ca: Path | None = None, *, rebuild_config=None) -> VerifyReport:
     """Check the pack at ``path``. ``store``: also check the archived source exports;
     ``rebuild_config`` (with ``store``): also make the pack again and compare."""
+    report, files = read_checked(path, tsa_ca)
+    if report.not_a_pack or "manifest.json" not in files:
+        return report
+    manifest = json.loads(files["manifest.json"])
+    if store is not None:
+        _check_sources(manifest, store, report)
+        if rebuild_config is not None:
+            from callwatch.evidence.rebuild import rebuild
+            report.rebuild = rebuild(files, manifest, store, rebuild_config)
+    return report
+
+
+def read_checked(path: Path, tsa_ca: Path | None = None) -> tuple[VerifyReport, dict[str, bytes]]:
+    """The pack at ``path`` checked up to its time-stamp (no store), and its files as read: for
+    whoever quotes a pack after checking it (a pool contribution carries its fingerprint, root
+    and token)."""
     path = Path(path)
     report = VerifyReport()
     report.tsa_ca = tsa_ca
@@ -483,15 +499,7 @@ def verify(path: Path, store=None, tsa_ca: Path | None = None, *, rebuild_config
         report.not_a_pack = str(exc)
     except OSError as exc:
         raise CallwatchError(f"{path}: cannot read the pack: {exc.strerror or exc}") from None
-    if report.not_a_pack or "manifest.json" not in files:
-        return report
-    manifest = json.loads(files["manifest.json"])
-    if store is not None:
-        _check_sources(manifest, store, report)
-        if rebuild_config is not None:
-            from callwatch.evidence.rebuild import rebuild
-            report.rebuild = rebuild(files, manifest, store, rebuild_config)
-    return report
+    return report, files
 
 
 def _check_sources(manifest: dict, store, report: VerifyReport) -> None:
