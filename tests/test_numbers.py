@@ -110,3 +110,22 @@ def test_calls_from_a_spoofed_number_group_under_it(household):
 
 def test_the_code_hiding_ones_number_is_not_part_of_the_number(fr):
     assert fr.normalise("#31#0612345678").e164 == "+33612345678"
+
+
+def test_the_pack_says_a_number_out_of_the_plan_is_likely_spoofed(make_household, tmp_path):
+    import json
+    from datetime import datetime, timezone
+    from callwatch.detect import scan
+    from callwatch.evidence import data as evidence_data, pack as evidence_pack
+    from household import OPERATOR_CONFIG, oppo_xml
+    h = make_household(OPERATOR_CONFIG.replace('prefixes = ["01 62 34 50"]', 'numbers = ["07 00 12 34 56"]'), "spoof")
+    events = [(datetime(2026, 10, d, 11, 0), "0700123456", 3, 0, 5, "op") for d in (5, 6, 7, 8, 9, 12)]
+    h.import_(h.write("calls.xml", oppo_xml(events)))
+    scan(h.store, h.config)
+    result = evidence_pack.build(evidence_data.gather(h.store, h.config, at=datetime.now(timezone.utc)),
+                                 tmp_path / "out", "en")
+    (number,) = json.loads((result.folder / "findings.json").read_text())["numbers"]
+    assert number["number"] == "+33700123456" and number["in_numbering_plan"] is False
+    from pypdf import PdfReader
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(result.folder / "evidence.pdf").pages).split())
+    assert "not a number of the numbering plan: likely spoofed" in text

@@ -175,7 +175,8 @@ def _gather(store, config, *, finding_id, number, start, end, at) -> PackData:
     used = {c["import_id"] for c in calls + leads + excluded + future}
     sources = [s for s in store.imports() if s["id"] in used]
     numbers = [{**n, "facts": json.loads(n["facts"]) if n["facts"] else None}
-               for n in db.query("SELECT * FROM finding_numbers WHERE finding_id = ? ORDER BY certainty, number",
+               for n in db.query("SELECT fn.*, nb.kind AS kind FROM finding_numbers fn LEFT JOIN numbers nb "
+                                 "ON nb.number = fn.number WHERE fn.finding_id = ? ORDER BY fn.certainty, fn.number",
                                  [finding["id"]])]
     company = (finding["company"] or "").casefold()
     objections = [o for o in config.objections if company and o.company.casefold() == company]

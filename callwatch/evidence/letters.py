@@ -238,7 +238,7 @@ Monsieur le Procureur de la République
 Tribunal judiciaire de [ville]
 [Adresse]
 
-Objet : plainte pour appels téléphoniques malveillants réitérés (article 222-16 du Code pénal)
+Objet : plainte pour appels téléphoniques malveillants réitérés (article 222-16 du Code pénal) et, le cas échéant, harcèlement (article 222-33-2-2 du même code)
 
 Monsieur le Procureur,
 
@@ -246,7 +246,7 @@ Je porte plainte contre {c.subject} et toute personne agissant pour son compte. 
 
 Ces appels répétés troublent ma tranquillité [décrire les conséquences : sommeil, travail, santé ; joindre tout certificat médical].
 
-Le relevé joint établit la date, l'heure, le numéro présenté, l'issue et la durée de chaque appel, tirés des journaux de mes appareils, avec les empreintes numériques des fichiers sources. Il ne peut établir ni l'intention de nuire de l'appelant ni le contenu des appels : j'en témoigne ci-dessus et vous demande de faire requérir auprès des opérateurs les enregistrements de ces appels.
+Le relevé joint établit la date, l'heure, le numéro présenté, l'issue et la durée de chaque appel, tirés des journaux de mes appareils, avec les empreintes numériques des fichiers sources ; il établit la réitération. Il ne peut établir ni l'intention de troubler ma tranquillité (article 222-16), ni la dégradation de mes conditions de vie et l'altération de ma santé (article 222-33-2-2), ni le contenu des appels (un message enregistré relèverait aussi de l'article L34-5 du Code des postes et des communications électroniques) : j'en témoigne ci-dessus, joins [certificat médical, main courante] et vous demande de faire requérir auprès des opérateurs les enregistrements de ces appels.
 
 Je vous prie d'agréer, Monsieur le Procureur, l'expression de ma considération distinguée.
 
@@ -399,7 +399,7 @@ The Public Prosecutor (Procureur de la République)
 Tribunal judiciaire de [town]
 [Address]
 
-Subject: complaint for repeated malicious telephone calls (article 222-16 of the Code pénal)
+Subject: complaint for repeated malicious telephone calls (article 222-16 of the Code pénal) and, where it applies, harassment (article 222-33-2-2 of the same code)
 
 Sir,
 
@@ -407,7 +407,7 @@ I lodge a complaint against {c.subject} and anyone acting on its behalf. {_en_fr
 
 These repeated calls disturb my peace [describe the consequences: sleep, work, health; enclose any medical certificate].
 
-The enclosed record establishes the date, time, number shown, outcome and duration of every call, taken from my devices' logs, with the digital fingerprints of the source files. It cannot establish the caller's intent to harm nor what the calls said: I testify to that above and ask you to have the operators' records of these calls requisitioned.
+The enclosed record establishes the date, time, number shown, outcome and duration of every call, taken from my devices' logs, with the digital fingerprints of the source files; it establishes the repetition. It cannot establish the intent to disturb my peace (article 222-16), the degradation of my living conditions and harm to my health (article 222-33-2-2), nor what the calls said (a recorded message would also fall under article L34-5 of the Code des postes et des communications électroniques): I testify to that above, enclose [medical certificate, police report] and ask you to have the operators' records of these calls requisitioned.
 
 Yours faithfully,
 

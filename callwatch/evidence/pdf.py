@@ -287,7 +287,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
         rows.append((n["number"], _word(lang, n["basis"]),
                      tier(n["certainty"], lang) + (f" ({_num(n['similarity']) if lang == 'fr' else format(n['similarity'], '.2f')})"
                                                    if n["similarity"] else ""),
-                     describe(n["facts"], lang) if n["facts"] else n["detail"]))
+                     (describe(n["facts"], lang) if n["facts"] else n["detail"]) + _out_of_plan(n, lang)))
     doc.grid(rows, (28, 22, 38, 94), size=7)
 
     # leads, apart
@@ -390,6 +390,15 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                    mime_type="application/json", associated_file_relationship="Source",
                    modification_date=data.generated_at)
     return _fix_xmp_dates(bytes(doc.output()), data.generated_at)
+
+
+def _out_of_plan(number: dict, lang: str) -> str:
+    """A number the numbering plan does not know: its calls are grouped under it all the same, and
+    the reader is told it is likely spoofed (a caller ID no operator assigned)."""
+    if number.get("kind") != "invalid-in-plan":
+        return ""
+    return (" — numéro absent du plan de numérotation : probablement usurpé (aucun opérateur ne l'attribue)"
+            if lang == "fr" else " — not a number of the numbering plan: likely spoofed (no operator assigns it)")
 
 
 def _complainant_rows(data: PackData, lang: str) -> list[tuple[str, str]]:
