@@ -59,10 +59,11 @@ def _evaluate(group, df, pack, config):
     return findings.build(group, calls, breaches, if_confirmed, pack)
 
 
-def analyse(store, config, pack: rules.RulePack | None = None):
-    """Compute every finding from every call and the user's decisions, without storing them."""
+def analyse(store, config, pack: rules.RulePack | None = None, prefetched: frame.Prefetched | None = None):
+    """Compute every finding from every call and the user's decisions, without storing them
+    (``prefetched``: see frame.load_calls)."""
     pack = pack or rules.load_pack(config.jurisdiction)
-    df = frame.load_calls(store, config.timezone, consumers=lines.holders(config))
+    df = frame.load_calls(store, config.timezone, consumers=lines.holders(config), prefetched=prefetched)
     df = frame.add_signals(df, config.detect, pack.holidays)
     names = frame.caller_names(store) if config.operator.caller_name_patterns else {}
     decisions = review.effective(store)
@@ -83,10 +84,13 @@ def scan(store, config, full: bool = False) -> ScanResult:
             return result
     # One read snapshot for the whole analysis, and the ids recorded as "considered" taken from it:
     # an import committing meanwhile is neither half seen nor skipped by the next incremental scan.
+    # A large store's calls are read before it opens, by child processes: the snapshot takes them
+    # only if no other connection committed since they started (frame.prefetch).
+    prefetched = frame.prefetch(store)
     store.conn.execute("BEGIN")
     try:
         seen = _max_ids(store.conn)
-        pack, df, result, _known = analyse(store, config, pack)
+        pack, df, result, _known = analyse(store, config, pack, prefetched)
     finally:
         store.conn.execute("COMMIT")
     with store.transaction():

@@ -20,14 +20,22 @@ Signals (boolean columns), on incoming calls:
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
+
+import os
 
 import holidays as holidays_lib
 import numpy as np
 import pandas as pd
 
+from callwatch import bulkread
+
 OUTCOMES = ["answered", "missed", "rejected", "blocked", "voicemail", "unknown"]
 PRESENTATIONS = ["allowed", "withheld", "unknown", "payphone"]
-_CHUNK = 200_000
+# Below this many calls a full read stays in process: starting the readers (Python, pyarrow, the
+# driver) costs more than it saves. Measured: see README, Benchmark.
+BULK_MIN_CALLS = 300_000
+BULK_PARTS = 2              # readers at once, each a range of ids (never more than the machine's cores)
 # A call cannot happen after the export holding it was imported. A day of slack: a phone or box a
 # few hours off (a wrong zone, a drifting clock) is not the clock glitch this flag is for.
 FUTURE_MARGIN_MS = 24 * 3600 * 1000
@@ -41,39 +49,127 @@ def _codes(column: str, values: list[str], missing: int | None = None) -> str:
         else str(-1 if missing is None else missing)
 
 
+def _select(lines: list[str], number: str, tail: str) -> str:
+    """The scan's columns of each call, as integers; ``number`` as given. Direction, outcome,
+    presentation and line are codes packed in one integer (``_unpack``): each value SQLite hands
+    over costs more than the arithmetic."""
+    flags = (f"(c.direction = 'in') + 2 * ({_codes('c.outcome', OUTCOMES)}) "
+             f"+ 16 * ({_codes('c.presentation', PRESENTATIONS)}) + 64 * ({_codes('c.line', lines, missing=-1)} + 1)")
+    return (f"SELECT c.id, c.start_ms, {flags}, IFNULL(c.duration_s, -1), c.duration_precision_s, "
+            f"IFNULL(c.ring_s, -1), {number}, c.import_id FROM calls c {tail}")
+
+
+COLUMNS = ("id", "start_ms", "flags", "duration_s", "duration_precision_s", "ring_s", "number", "import_id")
+_ROW = np.dtype([(name, np.int64) for name in COLUMNS])
+
+
+def _unpack(flags: np.ndarray) -> dict:
+    return {"incoming": flags & 1, "outcome": (flags >> 1) & 7, "presentation": (flags >> 4) & 3,
+            "line": (flags >> 6) - 1}
+
+
+def _read_in_process(conn, lines, numbers, where: str) -> dict:
+    """Every row through the sqlite3 module, straight into one structured array (no list of
+    tuples); ``number``: the number's position in ``numbers``, -1 for none."""
+    cur = conn.execute(_select(lines, "IFNULL(n.rowid, 0)",
+                               f"LEFT JOIN numbers n ON n.number = c.number {where} ORDER BY c.start_ms, c.id"))
+    rows = np.fromiter(cur, dtype=_ROW)
+    cols = {name: rows[name] for name in COLUMNS}
+    lookup = np.full(int(numbers["code"].max() or 0) + 2 if len(numbers) else 2, -1, dtype=np.int64)
+    lookup[numbers["code"].to_numpy(dtype=np.int64)] = np.arange(len(numbers))   # int even when empty
+    cols["number"] = lookup[cols["number"]]
+    return cols
+
+
+def data_version(conn) -> int:
+    """Changes when another connection (any process) commits to the store: SQLite's data_version."""
+    return conn.execute("PRAGMA data_version").fetchone()[0]
+
+
+@dataclass
+class Prefetched:
+    """Every call of a large store, read by child processes before the scan's snapshot opened."""
+    version: int                  # the store's data_version before the children started
+    lines: list[str]              # the line codes their SQL used
+    tables: list | None           # their pyarrow Tables, by ascending ranges of ids (taken once)
+
+
+def prefetch(store) -> Prefetched | None:
+    """Outside any transaction: every call of a large store read by child processes
+    (callwatch/bulkread.py), each a range of ids, in snapshots of their own. ``load_calls``, in
+    the caller's snapshot, takes them only if no other connection committed since they started.
+    None for a small store (starting the children costs more than it saves) or a failed child."""
+    conn = store.conn
+    version = data_version(conn)
+    lines = [r[0] for r in conn.execute("SELECT line FROM lines_seen ORDER BY line")]
+    low, high = conn.execute("SELECT IFNULL(MIN(id), 0), IFNULL(MAX(id), 0) FROM calls").fetchone()
+    if high - low + 1 < BULK_MIN_CALLS:
+        return None
+    parts = max(1, min(BULK_PARTS, os.cpu_count() or 1))
+    bounds = [low - 1 + (high - low + 1) * i // parts for i in range(parts)] + [high]
+    tables = bulkread.read(store.path, [_select(lines, "c.number", f"WHERE c.id > {int(a)} AND c.id <= {int(b)} "
+                                                                   "ORDER BY c.id")
+                                        for a, b in zip(bounds, bounds[1:])])
+    return Prefetched(version, lines, tables) if tables is not None else None
+
+
+def _prefetched_columns(prefetched: Prefetched, numbers: pd.DataFrame) -> dict:
+    """The children's rows as the in-process read gives them: the number's position in
+    ``numbers`` (what the in-process JOIN finds: equal text; a NULL matches nothing), in order of
+    start, then id."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    table = pa.concat_tables(prefetched.tables)
+    prefetched.tables = None                              # the memory goes with the frame's copy
+    known = pa.array(numbers["number"], type=pa.string())
+    cols = {}
+    for i, name in enumerate(COLUMNS):
+        column = table.column(i)
+        if name == "number":
+            column = pc.fill_null(pc.index_in(column.cast(pa.string()), value_set=known, skip_nulls=True), -1)
+        cols[name] = column.to_numpy().astype(np.int64, copy=False)
+    del table
+    start = cols["start_ms"]
+    if len(start) and (start[1:] < start[:-1]).any():      # calls imported out of time order
+        order = np.argsort(start, kind="stable")           # ids ascend already: ties stay by id
+        cols = {name: values[order] for name, values in cols.items()}
+    return cols
+
+
 def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool = False,
-               consumers: dict[str, str] | None = None) -> pd.DataFrame:
+               consumers: dict[str, str] | None = None, prefetched: Prefetched | None = None) -> pd.DataFrame:
     """Calls as compact columns (integers, categoricals), with local time columns: every call,
     or (``only`` given) only the calls of those numbers, plus incoming withheld ones if asked.
     ``line`` is the household line each call reached; ``consumer`` the person holding it
     (``consumers``: line -> holder, from callwatch.lines.holders; a line not listed is its own).
 
-    SQLite hands over small integers only (codes for outcome, presentation and number), read
-    in chunks straight into numpy: a million calls cost tens of megabytes, not a gigabyte of
-    Python strings."""
+    SQLite hands over small integers only (codes for outcome, presentation and number): a
+    million calls cost tens of megabytes, not a gigabyte of Python strings. ``prefetched``
+    (``prefetch``): every call, already read; taken only if nothing was committed since, which
+    the caller's read transaction (required then) tells."""
     conn = store.conn
     numbers = pd.read_sql_query("SELECT rowid AS code, number, kind, npv, country FROM numbers", conn)
     lines = [r[0] for r in conn.execute("SELECT line FROM lines_seen ORDER BY line")]
-    where = ""
-    if only is not None:
-        conn.execute("CREATE TEMP TABLE IF NOT EXISTS scan_numbers (number TEXT PRIMARY KEY)")
-        conn.execute("DELETE FROM temp.scan_numbers")
-        conn.executemany("INSERT OR IGNORE INTO temp.scan_numbers VALUES (?)", [(n,) for n in only])
-        where = "WHERE c.number IN (SELECT number FROM temp.scan_numbers)"
-        if withheld:
-            where += " OR (c.number IS NULL AND c.direction = 'in')"
-    cur = conn.execute(
-        f"SELECT c.id, c.start_ms, c.direction = 'in', {_codes('c.outcome', OUTCOMES)}, "
-        f"IFNULL(c.duration_s, -1), c.duration_precision_s, IFNULL(c.ring_s, -1), IFNULL(n.rowid, 0), "
-        f"{_codes('c.presentation', PRESENTATIONS)}, {_codes('c.line', lines, missing=-1)}, c.import_id "
-        f"FROM calls c LEFT JOIN numbers n ON n.number = c.number {where} ORDER BY c.start_ms, c.id")
-    chunks = []
-    while rows := cur.fetchmany(_CHUNK):
-        chunks.append(np.array(rows, dtype=np.int64))
-    a = np.concatenate(chunks) if chunks else np.empty((0, 11), dtype=np.int64)
-    lookup = np.full(int(numbers["code"].max() or 0) + 2 if len(numbers) else 2, -1, dtype=np.int64)
-    lookup[numbers["code"].to_numpy(dtype=np.int64)] = np.arange(len(numbers))   # int even when empty
-    pos = lookup[a[:, 7]]                                   # -1 where the call has no number
+    if (prefetched is not None and prefetched.tables is not None and only is None and conn.in_transaction
+            and prefetched.version == data_version(conn) and prefetched.lines == lines):
+        cols = _prefetched_columns(prefetched, numbers)
+    else:
+        where = ""
+        if only is not None:
+            conn.execute("CREATE TEMP TABLE IF NOT EXISTS scan_numbers (number TEXT PRIMARY KEY)")
+            conn.execute("DELETE FROM temp.scan_numbers")
+            conn.executemany("INSERT OR IGNORE INTO temp.scan_numbers VALUES (?)", [(n,) for n in only])
+            where = "WHERE c.number IN (SELECT number FROM temp.scan_numbers)"
+            if withheld:
+                where += " OR (c.number IS NULL AND c.direction = 'in')"
+        cols = _read_in_process(conn, lines, numbers, where)
+    return _frame(cols, numbers, lines, zone, import_times(conn), consumers)
+
+
+def _frame(cols: dict, numbers: pd.DataFrame, lines: list[str], zone: str, imported: np.ndarray,
+           consumers: dict[str, str] | None) -> pd.DataFrame:
+    cols = {**cols, **_unpack(cols["flags"])}
+    pos = cols["number"]                                    # -1 where the call has no number
 
     def by_number(column):
         values = numbers[column]
@@ -82,33 +178,41 @@ def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool =
         return pd.Categorical.from_codes(np.where(pos >= 0, per_number[pos], -1) if len(numbers) else pos,
                                          categories=cats)
 
-    df = pd.DataFrame({
-        "id": a[:, 0], "start_ms": a[:, 1],
-        "direction": pd.Categorical.from_codes(a[:, 2], categories=["out", "in"]),
-        "outcome": pd.Categorical.from_codes(a[:, 3], categories=OUTCOMES),
-        "duration_s": np.where(a[:, 4] >= 0, a[:, 4], np.nan),
-        "duration_precision_s": a[:, 5],
-        "ring_s": np.where(a[:, 6] >= 0, a[:, 6], np.nan),
+    start_ms = cols["start_ms"]
+    duration, ring = cols["duration_s"], cols["ring_s"]
+    data = {
+        "id": cols["id"], "start_ms": start_ms,
+        "direction": pd.Categorical.from_codes(cols["incoming"], categories=["out", "in"]),
+        "outcome": pd.Categorical.from_codes(cols["outcome"], categories=OUTCOMES),
+        "duration_s": np.where(duration >= 0, duration, np.nan),
+        "duration_precision_s": cols["duration_precision_s"],
+        "ring_s": np.where(ring >= 0, ring, np.nan),
         "number": pd.Categorical.from_codes(pos, categories=pd.Index(numbers["number"])),
-        "presentation": pd.Categorical.from_codes(a[:, 8], categories=PRESENTATIONS),
+        "presentation": pd.Categorical.from_codes(cols["presentation"], categories=PRESENTATIONS),
         "kind": by_number("kind"), "npv": by_number("npv"), "country": by_number("country"),
-        "future": a[:, 1] > import_times(conn)[a[:, 10]] + FUTURE_MARGIN_MS,
-    })
-    line_codes = a[:, 9]                                    # -1: a call stored before lines were
-    df["line"] = pd.Categorical.from_codes(line_codes, categories=pd.Index(lines, dtype=object))
+        "future": start_ms > imported[cols["import_id"]] + FUTURE_MARGIN_MS,
+    }
+    line_codes = cols["line"]                               # -1: a call stored before lines were
+    data["line"] = pd.Categorical.from_codes(line_codes, categories=pd.Index(lines, dtype=object))
     holder = [(consumers or {}).get(ln, ln) for ln in lines]
     people = pd.Index(sorted(set(holder)), dtype=object)
     per_line = np.append(people.get_indexer(holder), -1)    # index -1 (no line) reads the last: -1
-    df["consumer"] = pd.Categorical.from_codes(per_line[line_codes], categories=people)
-    utc = pd.to_datetime(df["start_ms"], unit="ms", utc=True)
-    local = utc.dt.tz_convert(zone)
-    df["utc"] = utc
-    df["local"] = local
-    df["day"] = (local.dt.tz_localize(None).dt.normalize() - pd.Timestamp("1970-01-01")).dt.days
-    df["weekday"] = local.dt.day_of_week
-    df["minute_of_day"] = local.dt.hour * 60 + local.dt.minute
-    df["second_of_day"] = df["minute_of_day"] * 60 + local.dt.second
-    return df
+    data["consumer"] = pd.Categorical.from_codes(per_line[line_codes], categories=people)
+    # pandas' own conversion of each time to the zone, once; the calendar fields from the local
+    # wall-clock microseconds by integer arithmetic (floor division: right before 1970 too), which
+    # is what .dt.normalize/.day_of_week/.hour/.minute/.second compute, one pass each
+    utc = pd.DatetimeIndex((start_ms * 1000).view("datetime64[us]")).tz_localize("UTC")
+    local = utc.tz_convert(zone)
+    wall_s = local.tz_localize(None).asi8 // 1_000_000
+    day = wall_s // 86400
+    second_of_day = (wall_s - day * 86400).astype(np.int32)
+    data["utc"] = utc
+    data["local"] = local
+    data["day"] = day
+    data["weekday"] = ((day + 3) % 7).astype(np.int32)     # 1970-01-01 was a Thursday (Monday is 0)
+    data["minute_of_day"] = second_of_day // 60
+    data["second_of_day"] = second_of_day
+    return pd.DataFrame(data)
 
 
 def import_times(conn) -> np.ndarray:
