@@ -45,6 +45,9 @@ def traps(make_household):
     conn = h.store.conn
     conn.execute("DELETE FROM numbers WHERE number = '+33612345674'")
     conn.execute("UPDATE calls SET line = NULL WHERE number = '+33612345673'")
+    # the largest talk, ring and precision times the children's packing carries
+    conn.execute("UPDATE calls SET duration_s = 2147483646, ring_s = 65534, duration_precision_s = 32767 "
+                 "WHERE number = '+33612345675'")
     return h
 
 
@@ -75,8 +78,24 @@ def test_children_read_the_frame_the_process_reads(traps, monkeypatch):
     assert len(lost) == 1 and lost["number"].isna().all() and (lost["presentation"] == "allowed").all()
     assert process["line"].isna().sum() == 1 and process["consumer"].isna().sum() == 1
     assert process["ring_s"].isna().any() and process["future"].sum() == 1
+    glitch = process[process["future"]].iloc[0]
+    assert (glitch["duration_s"], glitch["ring_s"], glitch["duration_precision_s"]) == (2147483646, 65534, 32767)
     assert set(process["outcome"]) >= {"answered", "missed", "voicemail"}
     assert len(process) == h.count()
+
+
+@pytest.mark.parametrize("column, value", [("duration_s", 2147483647), ("ring_s", 65535),
+                                           ("duration_precision_s", 32768), ("duration_s", 12.5)])
+def test_a_value_the_packing_cannot_carry_is_read_in_process(traps, monkeypatch, caplog, column, value):
+    h = traps
+    h.store.conn.execute(f"UPDATE calls SET {column} = ? WHERE number = '+33612345671'", [value])
+    monkeypatch.setattr(frame, "BULK_MIN_CALLS", 1)
+    prefetched = frame.prefetch(h.store)
+    assert prefetched is not None
+    with caplog.at_level(logging.INFO, logger="callwatch.detect.frame"):
+        children = _load(h, prefetched)
+    assert any("read in process" in r.getMessage() for r in caplog.records)
+    pd.testing.assert_frame_equal(children, _load(h), check_exact=True)
 
 
 def test_the_calendar_columns_are_the_zones_own(traps):

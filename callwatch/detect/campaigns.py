@@ -227,9 +227,10 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None,
     """Campaigns and stand-alone nuisances among incoming calls; also the known contacts.
     ``other_companies``: keys of groups the user gave to another company (never linked by behaviour)."""
     d = config.detect
-    # the columns the grouping reads (fingerprint, standalone, the groups' rows), not the whole frame
-    inc = df.loc[df["incoming"], ["id", "number", "npv", "country", "minute_of_day", "weekday", "day", "silent",
-                                  "outcome", "missed", "short", "ping"]]
+    # the columns the grouping reads (fingerprint, standalone, the groups' rows), not the whole frame;
+    # only calls with a number (withheld calls are never grouped): one copy of the incoming calls
+    inc = df.loc[df["incoming"] & df["number"].notna(), ["id", "number", "npv", "country", "minute_of_day", "weekday",
+                                                         "day", "silent", "outcome", "missed", "short", "ping"]]
     known = contacts(df)
     op = config.operator
     groups: list[Group] = []
@@ -238,7 +239,7 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None,
     # 1-2. the operator: declared (whatever the number is), then same block (never a contact)
     operator = Group("operator", OPERATOR, op.name or "your operator", op.name or None)
     declared = Declared(config)
-    numbered = inc[inc["number"].notna()]
+    numbered = inc
     unique_numbers = sorted(numbered["number"].unique())
     names_of = names_of or {}
     block_contacts = {}
@@ -318,7 +319,8 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None,
     groups.insert(0, operator)
     owner = {n: g.key for g in groups for n in g.attributions}
     keyed = inc["number"].map(owner)
-    by_key = {k: list(idx) for k, idx in keyed.groupby(keyed).groups.items()} if keyed.notna().any() else {}
+    keyed = keyed[keyed.notna()]                 # the calls of some group (groupby leaves the others out too)
+    by_key = {k: list(idx) for k, idx in keyed.groupby(keyed).groups.items()} if len(keyed) else {}
     for g in groups:
         g.index = by_key.get(g.key, [])
     return groups, known
@@ -327,10 +329,12 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None,
 def add_withheld_leads(operator: Group, df: pd.DataFrame, decided: set) -> None:
     """Withheld calls, each alone: a lead of the operator campaign when it looks like its own
     (after the user's decisions: ``decided`` holds the calls they already placed or excluded)."""
-    inc = df[df["incoming"]]
-    rows = inc.loc[operator.index]
+    # the columns withheld_leads reads (and tiers: the number), not every column of every call
+    columns = ["number", "day", "minute_of_day", "silent", "short", "ping"]
+    rows = df.loc[operator.index, columns]
     counted = rows[operator.tiers(rows).isin(COUNTED)]
-    withheld = inc[inc["withheld"] & ~inc.index.isin(list(decided))]
+    withheld = df.loc[df["incoming"] & df["withheld"], columns]
+    withheld = withheld[~withheld.index.isin(list(decided))]
     for label in withheld_leads(counted, withheld):
         operator.index.append(label)
         operator.call_tiers[label] = PROBABLE

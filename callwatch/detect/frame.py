@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import logging
 import os
 
 import holidays as holidays_lib
@@ -29,6 +30,8 @@ import numpy as np
 import pandas as pd
 
 from callwatch import bulkread
+
+log = logging.getLogger(__name__)
 
 OUTCOMES = ["answered", "missed", "rejected", "blocked", "voicemail", "unknown"]
 PRESENTATIONS = ["allowed", "withheld", "unknown", "payphone"]
@@ -49,23 +52,55 @@ def _codes(column: str, values: list[str], missing: int | None = None) -> str:
         else str(-1 if missing is None else missing)
 
 
+def _flags(lines: list[str]) -> str:
+    """Direction, outcome, presentation and line as codes packed in one integer (``_unpack``)."""
+    return (f"(c.direction = 'in') + 2 * ({_codes('c.outcome', OUTCOMES)}) "
+            f"+ 16 * ({_codes('c.presentation', PRESENTATIONS)}) + 64 * ({_codes('c.line', lines, missing=-1)} + 1)")
+
+
 def _select(lines: list[str], number: str, tail: str) -> str:
-    """The scan's columns of each call, as integers; ``number`` as given. Direction, outcome,
-    presentation and line are codes packed in one integer (``_unpack``): each value SQLite hands
-    over costs more than the arithmetic."""
-    flags = (f"(c.direction = 'in') + 2 * ({_codes('c.outcome', OUTCOMES)}) "
-             f"+ 16 * ({_codes('c.presentation', PRESENTATIONS)}) + 64 * ({_codes('c.line', lines, missing=-1)} + 1)")
-    return (f"SELECT c.id, c.start_ms, {flags}, IFNULL(c.duration_s, -1), c.duration_precision_s, "
+    """The scan's columns of each call, as integers (``number`` as given): each value SQLite
+    hands over costs more than the arithmetic packing the codes."""
+    return (f"SELECT c.id, c.start_ms, {_flags(lines)}, IFNULL(c.duration_s, -1), c.duration_precision_s, "
             f"IFNULL(c.ring_s, -1), {number}, c.import_id FROM calls c {tail}")
+
+
+# The children's rows carry five values (the driver's cost is per value, not per byte): the flags
+# with the import's id in mixed radix (``radix``: the line codes, -1 included), and the talk, ring
+# and precision times in one integer, each within bounds SQL checks (else NULL: then the process
+# reads the calls itself). A REAL or TEXT where an integer belongs fails the same way.
+_TIMES = ("CASE WHEN IFNULL(c.duration_s, -1) BETWEEN -1 AND 2147483646 AND IFNULL(c.ring_s, -1) BETWEEN -1 AND 65534 "
+          "AND c.duration_precision_s BETWEEN 0 AND 32767 THEN (IFNULL(c.duration_s, -1) + 1) "
+          "+ 4294967296 * (IFNULL(c.ring_s, -1) + 1) + 281474976710656 * c.duration_precision_s END")
+
+
+def _select_packed(lines: list[str], tail: str) -> str:
+    return (f"SELECT c.id, c.start_ms, {_flags(lines)} + {64 * (len(lines) + 1)} * c.import_id, {_TIMES}, c.number "
+            f"FROM calls c {tail}")
 
 
 COLUMNS = ("id", "start_ms", "flags", "duration_s", "duration_precision_s", "ring_s", "number", "import_id")
 _ROW = np.dtype([(name, np.int64) for name in COLUMNS])
 
 
-def _unpack(flags: np.ndarray) -> dict:
-    return {"incoming": flags & 1, "outcome": (flags >> 1) & 7, "presentation": (flags >> 4) & 3,
-            "line": (flags >> 6) - 1}
+def _unpack(flags: np.ndarray, radix: int | None = None) -> dict:
+    """Direction, outcome, presentation and line codes out of ``_flags`` (int8, int32); with
+    ``radix`` (the children's packing) the import's id above them, else the flags are spent."""
+    small = flags.astype(np.int8)                      # the low bits: direction, outcome, presentation
+    codes = {"incoming": small & 1, "outcome": (small >> 1) & 7, "presentation": (small >> 4) & 3}
+    rest = np.right_shift(flags, 6, out=flags)         # in place: the flags' memory, not a copy
+    if radix is None:
+        codes["line"] = (rest - 1).astype(np.int32)
+    else:
+        codes["line"] = (rest % radix).astype(np.int32) - 1
+        codes["import_id"] = np.floor_divide(rest, radix, out=rest)
+    return codes
+
+
+def _owned(values) -> np.ndarray:
+    """A pyarrow column as a numpy array this module may change in place."""
+    array = values.to_numpy()
+    return array if array.flags.writeable else array.copy()
 
 
 def _read_in_process(conn, lines, numbers, where: str) -> dict:
@@ -74,7 +109,8 @@ def _read_in_process(conn, lines, numbers, where: str) -> dict:
     cur = conn.execute(_select(lines, "IFNULL(n.rowid, 0)",
                                f"LEFT JOIN numbers n ON n.number = c.number {where} ORDER BY c.start_ms, c.id"))
     rows = np.fromiter(cur, dtype=_ROW)
-    cols = {name: rows[name] for name in COLUMNS}
+    cols = {name: np.array(rows[name]) for name in COLUMNS}      # contiguous copies
+    cols.update(_unpack(cols.pop("flags")))
     lookup = np.full(int(numbers["code"].max() or 0) + 2 if len(numbers) else 2, -1, dtype=np.int64)
     lookup[numbers["code"].to_numpy(dtype=np.int64)] = np.arange(len(numbers))   # int even when empty
     cols["number"] = lookup[cols["number"]]
@@ -96,8 +132,9 @@ class Prefetched:
 
 def prefetch(store) -> Prefetched | None:
     """Outside any transaction: every call of a large store read by child processes
-    (callwatch/bulkread.py), each a range of ids, in snapshots of their own. ``load_calls``, in
-    the caller's snapshot, takes them only if no other connection committed since they started.
+    (callwatch/bulkread.py), each the calls of a span of time, in order of start then id (the
+    order of the calls_start index: no sort), in snapshots of their own. ``load_calls``, in the
+    caller's snapshot, takes them only if no other connection committed since they started.
     None for a small store (starting the children costs more than it saves) or a failed child."""
     conn = store.conn
     version = data_version(conn)
@@ -105,34 +142,54 @@ def prefetch(store) -> Prefetched | None:
     low, high = conn.execute("SELECT IFNULL(MIN(id), 0), IFNULL(MAX(id), 0) FROM calls").fetchone()
     if high - low + 1 < BULK_MIN_CALLS:
         return None
+    last_import = conn.execute("SELECT IFNULL(MAX(id), 0) FROM imports").fetchone()[0]
+    if 64 * (len(lines) + 1) * (last_import + 1) >= 1 << 62:     # no room for the import's id (never seen)
+        return None
+    count = conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
     parts = max(1, min(BULK_PARTS, os.cpu_count() or 1))
-    bounds = [low - 1 + (high - low + 1) * i // parts for i in range(parts)] + [high]
-    tables = bulkread.read(store.path, [_select(lines, "c.number", f"WHERE c.id > {int(a)} AND c.id <= {int(b)} "
-                                                                   "ORDER BY c.id")
-                                        for a, b in zip(bounds, bounds[1:])])
+    # as many calls in each span: the start times at the quantiles, from the index
+    cuts = [conn.execute("SELECT start_ms FROM calls ORDER BY start_ms LIMIT 1 OFFSET ?", [count * i // parts])
+            .fetchone() for i in range(1, parts)]
+    cuts = [int(c[0]) for c in cuts if c is not None]
+    spans = [" AND ".join(term for term in (f"c.start_ms >= {lo}" if lo is not None else "",
+                                            f"c.start_ms < {hi}" if hi is not None else "") if term)
+             for lo, hi in zip([None, *cuts], [*cuts, None])]
+    tables = bulkread.read(store.path, [_select_packed(lines, (f"WHERE {span} " if span else "")
+                                                       + "ORDER BY c.start_ms, c.id") for span in spans])
     return Prefetched(version, lines, tables) if tables is not None else None
 
 
-def _prefetched_columns(prefetched: Prefetched, numbers: pd.DataFrame) -> dict:
-    """The children's rows as the in-process read gives them: the number's position in
-    ``numbers`` (what the in-process JOIN finds: equal text; a NULL matches nothing), in order of
-    start, then id."""
+def _prefetched_columns(prefetched: Prefetched, numbers: pd.DataFrame) -> dict | None:
+    """The children's rows as the in-process read gives them (the number's position in
+    ``numbers``: what the in-process JOIN finds, equal text, a NULL matching nothing); None if a
+    value did not fit its packing (read in process then)."""
     import pyarrow as pa
     import pyarrow.compute as pc
-    table = pa.concat_tables(prefetched.tables)
-    prefetched.tables = None                              # the memory goes with the frame's copy
+    tables, prefetched.tables = prefetched.tables, None   # the memory goes with the frame's copy
+
+    def fits(table):
+        *ints, number = table.columns
+        return all(c.type == pa.int64() and c.null_count == 0 for c in ints) and (
+            pa.types.is_string(number.type) or number.null_count == len(number))
+    if not all(fits(t) for t in tables):
+        log.info("a call's value does not fit the readers' packing: the calls are read in process")
+        return None
+    ids, start, packed, times = (pa.chunked_array([c for t in tables for c in t.column(i).chunks], type=pa.int64())
+                                 for i in range(4))
+    # a span of withheld calls only: the driver took its numbers column (all NULL) for integers
+    number = pa.chunked_array([c.cast(pa.string()) for t in tables for c in t.column(4).chunks], type=pa.string())
+    del tables
     known = pa.array(numbers["number"], type=pa.string())
-    cols = {}
-    for i, name in enumerate(COLUMNS):
-        column = table.column(i)
-        if name == "number":
-            column = pc.fill_null(pc.index_in(column.cast(pa.string()), value_set=known, skip_nulls=True), -1)
-        cols[name] = column.to_numpy().astype(np.int64, copy=False)
-    del table
-    start = cols["start_ms"]
-    if len(start) and (start[1:] < start[:-1]).any():      # calls imported out of time order
-        order = np.argsort(start, kind="stable")           # ids ascend already: ties stay by id
-        cols = {name: values[order] for name, values in cols.items()}
+    position = pc.fill_null(pc.index_in(number, value_set=known, skip_nulls=True), -1)
+    cols = {"id": ids.to_numpy(), "start_ms": start.to_numpy(), "number": position.to_numpy()}
+    cols.update(_unpack(_owned(packed), radix=len(prefetched.lines) + 1))
+    # few temporaries of ten million values: the first touch of fresh memory is what costs here
+    times = _owned(times)
+    cols["duration_s"] = (times & 0xFFFFFFFF) - 1
+    ring = np.right_shift(times, 32)
+    np.bitwise_and(ring, 0xFFFF, out=ring)
+    cols["ring_s"] = np.subtract(ring, 1, out=ring)
+    cols["duration_precision_s"] = np.right_shift(times, 48, out=times)
     return cols
 
 
@@ -150,10 +207,10 @@ def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool =
     conn = store.conn
     numbers = pd.read_sql_query("SELECT rowid AS code, number, kind, npv, country FROM numbers", conn)
     lines = [r[0] for r in conn.execute("SELECT line FROM lines_seen ORDER BY line")]
-    if (prefetched is not None and prefetched.tables is not None and only is None and conn.in_transaction
-            and prefetched.version == data_version(conn) and prefetched.lines == lines):
-        cols = _prefetched_columns(prefetched, numbers)
-    else:
+    fresh = (prefetched is not None and prefetched.tables is not None and only is None and conn.in_transaction
+             and prefetched.version == data_version(conn) and prefetched.lines == lines)
+    cols = _prefetched_columns(prefetched, numbers) if fresh else None
+    if cols is None:
         where = ""
         if only is not None:
             conn.execute("CREATE TEMP TABLE IF NOT EXISTS scan_numbers (number TEXT PRIMARY KEY)")
@@ -168,51 +225,68 @@ def load_calls(store, zone: str, only: list[str] | None = None, withheld: bool =
 
 def _frame(cols: dict, numbers: pd.DataFrame, lines: list[str], zone: str, imported: np.ndarray,
            consumers: dict[str, str] | None) -> pd.DataFrame:
-    cols = {**cols, **_unpack(cols["flags"])}
+    """The frame of the columns read (``_read_in_process``, ``_prefetched_columns``). Few
+    temporaries of ten million values: the first touch of fresh memory is what costs most here."""
     pos = cols["number"]                                    # -1 where the call has no number
 
     def by_number(column):
         values = numbers[column]
         cats = pd.Index(sorted(values.dropna().unique()))
-        per_number = np.where(values.notna(), cats.get_indexer(values), -1)
-        return pd.Categorical.from_codes(np.where(pos >= 0, per_number[pos], -1) if len(numbers) else pos,
-                                         categories=cats)
+        per_number = np.where(values.notna(), cats.get_indexer(values), -1).astype(np.int32)
+        # position -1 (no number) reads the -1 appended last
+        return pd.Categorical.from_codes(np.append(per_number, np.int32(-1))[pos], categories=cats)
+
+    def unknown_as_nan(seconds):                            # -1 read for NULL
+        out = seconds.astype(np.float64)
+        out[seconds < 0] = np.nan
+        return out
 
     start_ms = cols["start_ms"]
-    duration, ring = cols["duration_s"], cols["ring_s"]
+    future = imported[cols["import_id"]]
+    future += FUTURE_MARGIN_MS
     data = {
         "id": cols["id"], "start_ms": start_ms,
         "direction": pd.Categorical.from_codes(cols["incoming"], categories=["out", "in"]),
         "outcome": pd.Categorical.from_codes(cols["outcome"], categories=OUTCOMES),
-        "duration_s": np.where(duration >= 0, duration, np.nan),
+        "duration_s": unknown_as_nan(cols["duration_s"]),
         "duration_precision_s": cols["duration_precision_s"],
-        "ring_s": np.where(ring >= 0, ring, np.nan),
+        "ring_s": unknown_as_nan(cols["ring_s"]),
         "number": pd.Categorical.from_codes(pos, categories=pd.Index(numbers["number"])),
         "presentation": pd.Categorical.from_codes(cols["presentation"], categories=PRESENTATIONS),
         "kind": by_number("kind"), "npv": by_number("npv"), "country": by_number("country"),
-        "future": start_ms > imported[cols["import_id"]] + FUTURE_MARGIN_MS,
+        "future": np.greater(start_ms, future),
     }
+    del future
     line_codes = cols["line"]                               # -1: a call stored before lines were
     data["line"] = pd.Categorical.from_codes(line_codes, categories=pd.Index(lines, dtype=object))
     holder = [(consumers or {}).get(ln, ln) for ln in lines]
     people = pd.Index(sorted(set(holder)), dtype=object)
-    per_line = np.append(people.get_indexer(holder), -1)    # index -1 (no line) reads the last: -1
+    per_line = np.append(people.get_indexer(holder), -1).astype(np.int32)   # index -1 (no line) reads the last
     data["consumer"] = pd.Categorical.from_codes(per_line[line_codes], categories=people)
     # pandas' own conversion of each time to the zone, once; the calendar fields from the local
-    # wall-clock microseconds by integer arithmetic (floor division: right before 1970 too), which
-    # is what .dt.normalize/.day_of_week/.hour/.minute/.second compute, one pass each
+    # wall-clock seconds by integer arithmetic (floor division: right before 1970 too), which is
+    # what .dt.normalize/.day_of_week/.hour/.minute/.second compute, one pass each
     utc = pd.DatetimeIndex((start_ms * 1000).view("datetime64[us]")).tz_localize("UTC")
     local = utc.tz_convert(zone)
-    wall_s = local.tz_localize(None).asi8 // 1_000_000
-    day = wall_s // 86400
-    second_of_day = (wall_s - day * 86400).astype(np.int32)
+    wall = local.tz_localize(None).asi8 // 1_000_000
+    day = wall // 86400
+    scratch = day * 86400
+    second_of_day = np.subtract(wall, scratch, out=wall).astype(np.int32)
+    del wall
+    np.add(day, 3, out=scratch)                             # 1970-01-01 was a Thursday (Monday is 0)
+    data["weekday"] = np.remainder(scratch, 7, out=scratch).astype(np.int32)
+    del scratch
     data["utc"] = utc
     data["local"] = local
     data["day"] = day
-    data["weekday"] = ((day + 3) % 7).astype(np.int32)     # 1970-01-01 was a Thursday (Monday is 0)
     data["minute_of_day"] = second_of_day // 60
     data["second_of_day"] = second_of_day
-    return pd.DataFrame(data)
+    order = ["id", "start_ms", "direction", "outcome", "duration_s", "duration_precision_s", "ring_s", "number",
+             "presentation", "kind", "npv", "country", "future", "line", "consumer", "utc", "local", "day",
+             "weekday", "minute_of_day", "second_of_day"]
+    # the arrays as they are, one block each: no copy into consolidated blocks, and selecting rows
+    # (a campaign's, the incoming calls) takes one contiguous column at a time
+    return pd.DataFrame({name: data[name] for name in order}, copy=False)
 
 
 def import_times(conn) -> np.ndarray:

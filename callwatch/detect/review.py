@@ -188,7 +188,7 @@ def other_companies(decisions: list[Decision]) -> frozenset:
 def apply(groups: list[Group], df: pd.DataFrame, decisions: list[Decision]) -> set:
     """Apply the decisions in force, in order, to the scan's groups; returns the row labels of
     every call a decision placed or excluded (no withheld lead is made of them)."""
-    inc = df[df["incoming"]]
+    inc = df.loc[df["incoming"], ["id", "number", "start_ms"]]     # what a decision reads, not every column
     label_of = pd.Series(inc.index, index=inc["id"].to_numpy())
     by_key = {g.key: g for g in groups}
     decided: set = set()
