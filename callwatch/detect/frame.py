@@ -36,8 +36,9 @@ log = logging.getLogger(__name__)
 OUTCOMES = ["answered", "missed", "rejected", "blocked", "voicemail", "unknown"]
 PRESENTATIONS = ["allowed", "withheld", "unknown", "payphone"]
 # Below this many calls a full read stays in process: starting the readers (Python, pyarrow, the
-# driver) costs more than it saves. Measured: see README, Benchmark.
-BULK_MIN_CALLS = 300_000
+# driver) costs more than it saves (2 cores: even at 400,000 calls, 1.0x in process; 1,000,000
+# calls: 0.97 s against 1.83 s; README, Benchmark).
+BULK_MIN_CALLS = 500_000
 BULK_PARTS = 2              # readers at once, each a range of ids (never more than the machine's cores)
 # A call cannot happen after the export holding it was imported. A day of slack: a phone or box a
 # few hours off (a wrong zone, a drifting clock) is not the clock glitch this flag is for.
