@@ -38,28 +38,35 @@ def read(db_path: Path, queries: list[str]):
     order, or None when any child failed (logged without its SQL or any value)."""
     import pyarrow as pa
 
-    procs = []
+    procs: list[subprocess.Popen] = []
+    tables: list = [None] * len(queries)
+    errors: list = [b""] * len(queries)
+
+    def collect(i, proc):      # pyarrow reads without the GIL; each pipe on its own thread: none fills up
+        try:
+            tables[i] = pa.ipc.open_stream(proc.stdout).read_all()
+        except (pa.ArrowException, OSError):
+            tables[i] = None
+
+    def complaint(i, proc):
+        errors[i] = proc.stderr.read()
+
     try:
-        for sql in queries:
-            proc = subprocess.Popen([sys.executable, "-m", "callwatch.bulkread"], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            procs.append(proc)
-            proc.stdin.write(json.dumps({"db": str(Path(db_path).resolve()), "sql": sql,
-                                         "batch_rows": BATCH_ROWS}).encode())
-            proc.stdin.close()
-        tables: list = [None] * len(procs)
-        errors: list = [b""] * len(procs)
-
-        def collect(i, proc):
-            # each pipe drained on its own thread (pyarrow reads without the GIL): a child never
-            # blocks on a full pipe while another is being read
-            try:
-                tables[i] = pa.ipc.open_stream(proc.stdout).read_all()
-            except (pa.ArrowException, OSError):
-                tables[i] = None
-            errors[i] = proc.stderr.read()
-
-        threads = [threading.Thread(target=collect, args=(i, p), daemon=True) for i, p in enumerate(procs)]
+        try:
+            for sql in queries:
+                # -P: the child imports callwatch from where this one did, never from the working folder
+                proc = subprocess.Popen([sys.executable, "-P", "-m", "callwatch.bulkread"], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                procs.append(proc)
+                proc.stdin.write(json.dumps({"db": str(Path(db_path).resolve()), "sql": sql,
+                                             "batch_rows": BATCH_ROWS}).encode())
+                proc.stdin.close()
+        except OSError as exc:        # no process to be had (memory, limits), or one died at once
+            log.warning("could not start a reader process (%s); reading the calls in process",
+                        exc.strerror or type(exc).__name__)
+            return None
+        threads = [threading.Thread(target=fn, args=(i, p), daemon=True)
+                   for i, p in enumerate(procs) for fn in (collect, complaint)]
         for t in threads:
             t.start()
         for t in threads:
@@ -70,6 +77,8 @@ def read(db_path: Path, queries: list[str]):
             if p.poll() is None:
                 p.kill()
                 p.wait()
+            for pipe in (p.stdin, p.stdout, p.stderr):
+                pipe.close()
     failed = [(s, e) for s, e, t in zip(statuses, errors, tables) if s or t is None]
     if failed:
         status, err = failed[0]

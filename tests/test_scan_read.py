@@ -174,3 +174,19 @@ def test_a_child_that_fails_leaves_the_read_to_the_process(make_household, monke
     def same(findings):
         return [{k: v for k, v in f.items() if k not in ("id", "scan_id")} for f in findings]
     assert same(failed) == same(expected)
+
+
+def test_no_reader_process_to_be_had_leaves_the_read_to_the_process(traps, monkeypatch, caplog):
+    """The machine refuses a new process (EAGAIN: too many, no memory): the scan reads in process."""
+    import errno
+    h = traps
+    monkeypatch.setattr(frame, "BULK_MIN_CALLS", 1)
+
+    def refuse(*args, **kwargs):
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+    monkeypatch.setattr(bulkread.subprocess, "Popen", refuse)
+    with caplog.at_level(logging.WARNING, logger="callwatch.bulkread"):
+        assert frame.prefetch(h.store) is None
+    assert [r.getMessage() for r in caplog.records] == [
+        "could not start a reader process (Resource temporarily unavailable); reading the calls in process"]
+    assert len(_load(h)) == h.count()
