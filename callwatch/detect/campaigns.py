@@ -239,7 +239,7 @@ def group_calls(df: pd.DataFrame, config, names_of: dict | None = None,
     # 1-2. the operator: declared (whatever the number is), then same block (never a contact)
     operator = Group("operator", OPERATOR, op.name or "your operator", op.name or None)
     declared = Declared(config)
-    numbered = inc
+    numbered = inc                                   # every call read above has a number
     unique_numbers = sorted(numbered["number"].unique())
     names_of = names_of or {}
     block_contacts = {}

@@ -20,10 +20,9 @@ Signals (boolean columns), on incoming calls:
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-
 import logging
 import os
+from dataclasses import dataclass
 
 import holidays as holidays_lib
 import numpy as np
@@ -39,7 +38,7 @@ PRESENTATIONS = ["allowed", "withheld", "unknown", "payphone"]
 # driver) costs more than it saves (2 cores: even at 400,000 calls, 1.0x in process; 1,000,000
 # calls: 0.97 s against 1.83 s; README, Benchmark).
 BULK_MIN_CALLS = 500_000
-BULK_PARTS = 2              # readers at once, each a range of ids (never more than the machine's cores)
+BULK_PARTS = 2              # readers at once, each a span of start times (never more than the machine's cores)
 # A call cannot happen after the export holding it was imported. A day of slack: a phone or box a
 # few hours off (a wrong zone, a drifting clock) is not the clock glitch this flag is for.
 FUTURE_MARGIN_MS = 24 * 3600 * 1000
@@ -128,7 +127,7 @@ class Prefetched:
     """Every call of a large store, read by child processes before the scan's snapshot opened."""
     version: int                  # the store's data_version before the children started
     lines: list[str]              # the line codes their SQL used
-    tables: list | None           # their pyarrow Tables, by ascending ranges of ids (taken once)
+    tables: list | None           # their pyarrow Tables, by ascending spans of start time (taken once)
 
 
 def prefetch(store) -> Prefetched | None:
@@ -144,7 +143,7 @@ def prefetch(store) -> Prefetched | None:
     if high - low + 1 < BULK_MIN_CALLS:
         return None
     last_import = conn.execute("SELECT IFNULL(MAX(id), 0) FROM imports").fetchone()[0]
-    if 64 * (len(lines) + 1) * (last_import + 1) >= 1 << 62:     # no room for the import's id (never seen)
+    if 64 * (len(lines) + 1) * (last_import + 1) >= 1 << 62:     # no room left for the import's id
         return None
     count = conn.execute("SELECT COUNT(*) FROM calls").fetchone()[0]
     parts = max(1, min(BULK_PARTS, os.cpu_count() or 1))
