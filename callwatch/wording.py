@@ -168,9 +168,11 @@ def long_date(iso: str, lang: str = "en") -> str:
 
 
 @lru_cache(maxsize=4096)
-def phone(number: str | None, region: str = "FR") -> str:
+def phone(number: str | None, region: str = "FR", international: bool = False) -> str:
     """A stored number as people write it at home: national form for the household's country
-    ("01 63 45 78 21"), international otherwise ("+44 20 7946 0100"); anything else as stored."""
+    ("01 63 45 78 21"), international otherwise ("+44 20 7946 0100"), or always international
+    with ``international`` (a spreadsheet keeps "+33 1 62 34 50 12" as text, where it turns
+    "+33162345012" into a number); anything the plan does not know as stored."""
     if not number or not number.startswith("+"):
         return number or ""
     import phonenumbers
@@ -180,7 +182,7 @@ def phone(number: str | None, region: str = "FR") -> str:
         return number
     if not phonenumbers.is_valid_number(parsed):
         return number
-    home = phonenumbers.region_code_for_number(parsed) == region.upper()
+    home = not international and phonenumbers.region_code_for_number(parsed) == region.upper()
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL if home
                                       else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
