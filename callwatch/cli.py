@@ -430,7 +430,7 @@ def review_cmd(env, history, as_json):
                               highlight=False, soft_wrap=True)
             console.print(f"{len(every)} decision(s).", highlight=False)
             return
-        items = review.pending(store)
+        items = review.pending(store, env.config.timezone)
     finally:
         store.close()
     if as_json:
