@@ -7,6 +7,7 @@ import json
 import re
 import stat
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pyarrow as pa
@@ -288,3 +289,82 @@ def test_no_upstream_module_imports_the_pool():
             continue
         text = path.read_text()
         assert "callwatch.pool" not in text and "from callwatch import pool" not in text, rel
+
+
+def test_the_pool_counts_households_by_its_own_integer_the_pseudonym_stays_in_its_index(make_household, tmp_path):
+    homes = [fr(make_household, f"fr{i}", seed=30 + i) for i in range(2)]
+    files = [contribution_file(h, KEY_A, tmp_path / f"c{i}.parquet") for i, h in enumerate(homes)]
+    pseudonyms = [json.loads(contribute.manifest_path(f).read_text())["household"] for f in files]
+    p = _pool(tmp_path, k=2)
+    assert [r.status for r in p.add(files)] == ["added", "added"]
+    ids = p.index["household_ids"]
+    assert sorted(ids) == sorted(pseudonyms) and sorted(ids.values()) == [1, 2]
+    stored = pa.concat_tables([pq.read_table(f) for f in p.data_files()])
+    assert "household" not in stored.column_names
+    assert stored.schema.field("household_id").type == pa.int32()
+    # each household's rows carry its own integer, as many as its contribution holds
+    per_id = Counter(stored.column("household_id").to_pylist())
+    assert per_id == {ids[pseudonyms[i]]: pq.read_table(files[i]).num_rows for i in range(2)}
+    data = b"".join(f.read_bytes() for f in p.data_files())
+    assert not any(s.encode() in data for s in pseudonyms)
+    # what a household sent is unchanged: its file still names it by the keyed pseudonym
+    assert set(pq.read_table(files[0]).column("household").to_pylist()) == {pseudonyms[0]}
+
+    # a newer contribution of the first household keeps its integer; nobody else gets it
+    newer = contribution_file(homes[0], KEY_A, tmp_path / "newer.parquet")
+    assert p.add([newer])[0].status == "replaced"
+    assert p.index["household_ids"] == ids
+    stored = pa.concat_tables([pq.read_table(f) for f in p.data_files()])
+    assert Counter(stored.column("household_id").to_pylist()) == {
+        ids[pseudonyms[0]]: pq.read_table(newer).num_rows, ids[pseudonyms[1]]: pq.read_table(files[1]).num_rows}
+    figures = report.make(p, tmp_path / "report").figures
+    assert {r["rule_pack"]: r["households"] for r in figures["totals"]} == {"fr": 2}
+
+
+def _as_format_1(folder: Path) -> None:
+    """The pool as callwatch wrote it before household ids (index format 1): data files in the
+    contribution's schema, naming each row's household by its pseudonym; no ids in the index."""
+    index_path = folder / pool_mod.INDEX
+    index = json.loads(index_path.read_text())
+    by_id = {v: k for k, v in index.pop("household_ids").items()}
+    index.pop("next_household_id")
+    index["format"] = 1
+    for batch in index["batches"].values():
+        for rel in batch["files"]:
+            table = pq.read_table(folder / rel)
+            i = table.schema.get_field_index("household_id")
+            pseudonym = pa.array([by_id[h] for h in table.column(i).to_pylist()], pa.string())
+            table = table.set_column(i, schema.SCHEMA.field("household"), pseudonym).cast(schema.SCHEMA)
+            pq.write_table(table, folder / rel, compression="zstd")
+    index_path.write_text(json.dumps(index))
+
+
+def test_a_pool_written_before_household_ids_is_converted_once_and_reports_the_same(make_household, tmp_path):
+    homes = [fr(make_household, f"fr{i}", seed=40 + i) for i in range(3)]
+    homes.append(ph.make(make_household, "uk", ph.UK_CONFIG, ph.uk_events(), "Europe/London"))
+    files = [contribution_file(h, KEY_A, tmp_path / f"c{i}.parquet") for i, h in enumerate(homes)]
+    at = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    fresh = _pool(tmp_path / "fresh", k=2)
+    fresh.add(files)
+    expected = report.make(fresh, tmp_path / "fresh-report", at=at).figures
+
+    for how in ("report", "add"):
+        folder = tmp_path / how
+        old = _pool(folder, k=2)
+        old.add(files)
+        _as_format_1(folder / "pool")
+        old = pool_mod.Pool(folder / "pool")
+        assert old.outdated
+        if how == "report":
+            figures = report.make(old, folder / "report", at=at).figures
+        else:
+            assert [r.status for r in old.add([files[0]])] == ["already"]
+            figures = report.make(old, folder / "report", at=at).figures
+        reread = pool_mod.Pool(folder / "pool")
+        assert not reread.outdated and reread.index["format"] == pool_mod.INDEX_FORMAT
+        assert figures == expected
+        assert sorted(reread.index["household_ids"].values()) == [1, 2, 3, 4]
+        assert sum(1 for _ in (folder / "pool" / "data").rglob("*.parquet")) == len(reread.data_files())
+        for path in reread.data_files():
+            assert "household" not in pq.read_schema(path).names
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600

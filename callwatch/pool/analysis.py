@@ -35,7 +35,7 @@ VIEWS = [
     FROM calls
     WHERE tier IN {counted} AND operator IS NOT NULL
     GROUP BY rule_pack, operator
-    HAVING COUNT(DISTINCT household) >= {k}
+    HAVING COUNT(DISTINCT household_id) >= {k}
     """,
     """
     CREATE OR REPLACE TEMPORARY VIEW counted AS
@@ -53,7 +53,7 @@ VIEWS = [
 QUERIES: dict[str, str] = {
     "totals": """
         SELECT rule_pack,
-               COUNT(DISTINCT household) AS households,
+               COUNT(DISTINCT household_id) AS households,
                COUNT(DISTINCT contribution) AS contributions,
                COUNT(*) AS calls,
                SUM(CASE WHEN tier IN {counted} THEN 1 ELSE 0 END) AS counted_calls,
@@ -64,13 +64,13 @@ QUERIES: dict[str, str] = {
         GROUP BY rule_pack
     """,
     "rule_pack_versions": """
-        SELECT rule_pack, rule_pack_version, COUNT(DISTINCT household) AS households
+        SELECT rule_pack, rule_pack_version, COUNT(DISTINCT household_id) AS households
         FROM calls
         GROUP BY rule_pack, rule_pack_version
     """,
     "operators": """
         SELECT rule_pack, shown_operator AS operator,
-               COUNT(DISTINCT household) AS households,
+               COUNT(DISTINCT household_id) AS households,
                COUNT(*) AS calls,
                SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END) AS answered,
                SUM(CASE WHEN silent THEN 1 ELSE 0 END) AS silent,
@@ -82,17 +82,17 @@ QUERIES: dict[str, str] = {
     """,
     "breaches_total": """
         WITH b AS (
-            SELECT rule_pack, shown_operator, household, UNNEST(rules_broken) AS rule
+            SELECT rule_pack, shown_operator, household_id, UNNEST(rules_broken) AS rule
             FROM counted
         )
         SELECT rule_pack, shown_operator AS operator, rule,
-               COUNT(*) AS calls, COUNT(DISTINCT household) AS households
+               COUNT(*) AS calls, COUNT(DISTINCT household_id) AS households
         FROM b
         GROUP BY rule_pack, shown_operator, rule
     """,
     "operator_months": """
         SELECT rule_pack, shown_operator AS operator, month,
-               COUNT(DISTINCT household) AS households,
+               COUNT(DISTINCT household_id) AS households,
                COUNT(*) AS calls,
                SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END) AS answered,
                SUM(CASE WHEN silent THEN 1 ELSE 0 END) AS silent,
@@ -105,9 +105,9 @@ QUERIES: dict[str, str] = {
     """,
     "calls_per_household": """
         WITH per AS (
-            SELECT rule_pack, shown_operator, month, household, COUNT(*) AS n
+            SELECT rule_pack, shown_operator, month, household_id, COUNT(*) AS n
             FROM counted
-            GROUP BY rule_pack, shown_operator, month, household
+            GROUP BY rule_pack, shown_operator, month, household_id
         )
         SELECT rule_pack, shown_operator AS operator, month, n AS calls, COUNT(*) AS households
         FROM per
@@ -115,17 +115,17 @@ QUERIES: dict[str, str] = {
     """,
     "breaches": """
         WITH b AS (
-            SELECT rule_pack, shown_operator, month, household, UNNEST(rules_broken) AS rule
+            SELECT rule_pack, shown_operator, month, household_id, UNNEST(rules_broken) AS rule
             FROM counted
         )
         SELECT rule_pack, shown_operator AS operator, month, rule,
-               COUNT(*) AS calls, COUNT(DISTINCT household) AS households
+               COUNT(*) AS calls, COUNT(DISTINCT household_id) AS households
         FROM b
         GROUP BY rule_pack, shown_operator, month, rule
     """,
     "blocks": """
         SELECT rule_pack, caller_block AS block,
-               COUNT(DISTINCT household) AS households,
+               COUNT(DISTINCT household_id) AS households,
                COUNT(*) AS calls,
                SUM(CASE WHEN tier IN {counted} THEN 1 ELSE 0 END) AS counted_calls,
                COUNT(DISTINCT caller_number) AS numbers_named,
@@ -134,7 +134,7 @@ QUERIES: dict[str, str] = {
         FROM calls
         WHERE caller_block IS NOT NULL
         GROUP BY rule_pack, caller_block
-        HAVING COUNT(DISTINCT household) >= {k}
+        HAVING COUNT(DISTINCT household_id) >= {k}
     """,
     "block_operators": """
         WITH shown AS (
@@ -142,23 +142,23 @@ QUERIES: dict[str, str] = {
             FROM calls
             WHERE caller_block IS NOT NULL
             GROUP BY rule_pack, caller_block
-            HAVING COUNT(DISTINCT household) >= {k}
+            HAVING COUNT(DISTINCT household_id) >= {k}
         )
         SELECT c.rule_pack, c.caller_block AS block, c.shown_operator AS operator,
-               COUNT(DISTINCT c.household) AS households, COUNT(*) AS calls
+               COUNT(DISTINCT c.household_id) AS households, COUNT(*) AS calls
         FROM counted AS c
         JOIN shown AS s ON s.rule_pack = c.rule_pack AND s.caller_block = c.caller_block
         GROUP BY c.rule_pack, c.caller_block, c.shown_operator
     """,
     "numbers": """
         SELECT rule_pack, caller_number AS number, caller_block AS block,
-               COUNT(DISTINCT household) AS households,
+               COUNT(DISTINCT household_id) AS households,
                COUNT(*) AS calls,
                SUM(CASE WHEN tier IN {counted} THEN 1 ELSE 0 END) AS counted_calls
         FROM calls
         WHERE caller_number IS NOT NULL
         GROUP BY rule_pack, caller_number, caller_block
-        HAVING COUNT(DISTINCT household) >= {k}
+        HAVING COUNT(DISTINCT household_id) >= {k}
     """,
     "heatmap": """
         SELECT rule_pack, shown_operator AS operator, local_weekday AS weekday, local_hour AS hour,
@@ -167,11 +167,11 @@ QUERIES: dict[str, str] = {
         GROUP BY rule_pack, shown_operator, local_weekday, local_hour
     """,
     "areas": """
-        SELECT rule_pack, area, COUNT(DISTINCT household) AS households
+        SELECT rule_pack, area, COUNT(DISTINCT household_id) AS households
         FROM calls
         WHERE area IS NOT NULL
         GROUP BY rule_pack, area
-        HAVING COUNT(DISTINCT household) >= {k}
+        HAVING COUNT(DISTINCT household_id) >= {k}
     """,
 }
 
@@ -211,9 +211,8 @@ class DuckDBEngine:
         if files:
             self.con.execute(f"CREATE VIEW calls AS SELECT * FROM read_parquet([{listed}])")
         else:
-            from callwatch.pool.schema import SCHEMA
-            import pyarrow as pa
-            self._empty = pa.Table.from_pylist([], schema=SCHEMA)
+            from callwatch.pool.schema import POOL_SCHEMA
+            self._empty = POOL_SCHEMA.empty_table()
             self.con.register("calls", self._empty)
 
     def execute(self, sql: str) -> None:
@@ -255,8 +254,8 @@ class SparkEngine:
             # recursiveFileLookup: the partition columns are inside the files; no inference from the paths
             df = self.spark.read.option("recursiveFileLookup", "true").parquet(*[str(p) for p in files])
         else:
-            from callwatch.pool.schema import SCHEMA
-            df = self.spark.createDataFrame([], _spark_schema(SCHEMA))
+            from callwatch.pool.schema import POOL_SCHEMA
+            df = self.spark.createDataFrame([], _spark_schema(POOL_SCHEMA))
         df.createOrReplaceTempView("calls")
 
     @staticmethod

@@ -108,6 +108,8 @@ def make(pool: Pool, out_dir: Path, *, engine: str | None = None, at: datetime |
     """Run the analysis on the pool's engine (or ``engine``) and write the report into ``out_dir``."""
     name = engine or pool.settings.engine
     started = time.perf_counter()
+    if pool.outdated:               # written before household ids: converted once, under the pool's lock
+        pool.upgrade()
     files = pool.data_files()
     eng = analysis.engine_for(name, files, spark_master=pool.settings.spark_master,
                               temp_dir=private_dir(pool.folder / ".tmp"))
