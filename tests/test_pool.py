@@ -8,17 +8,19 @@ import re
 import stat
 from collections import Counter
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, strategies as st
 
 import pool_households as ph
 from callwatch.cli import cli
 from callwatch.detect import review, scan
-from callwatch.pool import contribute, keys, pool as pool_mod, report, schema
+from callwatch.pool import analysis, contribute, keys, pool as pool_mod, report, schema
 
 KEY_A = bytes.fromhex("11" * 32)
 KEY_B = bytes.fromhex("22" * 32)
@@ -177,6 +179,8 @@ def test_three_rule_packs_stay_apart(make_household, tmp_path):
     assert {f.name for f in (tmp_path / "report").iterdir()} >= {"report.pdf", "operators.csv", "breaches.csv",
                                                                    "blocks.csv", "heatmap.csv", "figures.json"}
     assert (tmp_path / "report" / "report.pdf").read_bytes().startswith(b"%PDF")
+    written = json.loads((tmp_path / "report" / "figures.json").read_text("utf-8"))
+    assert all(written[t] == figures[t] for t in report.TABLES) and written["report"]["contributions"] == 3
     assert stat.S_IMODE((tmp_path / "report").stat().st_mode) == 0o700
 
 
@@ -368,3 +372,22 @@ def test_a_pool_written_before_household_ids_is_converted_once_and_reports_the_s
         for path in reread.data_files():
             assert "household" not in pq.read_schema(path).names
             assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+_cells = st.one_of(st.none(), st.integers(-3, 3), st.booleans(), st.sampled_from(["a", "b", "fr", "+33162345xxx"]),
+                   st.builds(Decimal, st.integers(0, 5)))
+_any_rows = st.integers(1, 4).flatmap(lambda width: st.lists(st.tuples(*[_cells] * width), max_size=30))
+# the common case: each column of one kind (ints or text), nothing missing
+_plain_rows = st.integers(1, 4).flatmap(lambda width: st.lists(st.tuples(
+    *[st.integers(-3, 3) if i % 2 == 0 else st.sampled_from(["a", "b", "ab", ""]) for i in range(width)]),
+    max_size=30))
+
+
+@given(st.one_of(_any_rows, _plain_rows))
+def test_rows_come_back_in_one_order_whatever_the_engine_gave(rows):
+    """Both engines' rows are compared after analysis._sorted: plain values, one order. Its quick path
+    (tuples compared as they are) must order exactly as the general key (missing values last)."""
+    expected = sorted((tuple(analysis._value(v) for v in r) for r in rows), key=analysis._order)
+    got = analysis._sorted(rows)
+    assert got == expected
+    assert all(type(v) in (int, str, type(None)) for r in got for v in r)

@@ -192,9 +192,29 @@ def _value(v):
     return v
 
 
+_PLAIN = {int, str, float, type(None)}
+
+
+def _order(r):
+    return tuple((v is None, str(type(v)), v if v is not None else 0) for v in r)
+
+
 def _sorted(rows) -> list[tuple]:
-    return sorted((tuple(_value(v) for v in r) for r in rows),
-                  key=lambda r: tuple((v is None, str(type(v)), v if v is not None else 0) for v in r))
+    """The rows as plain Python values, in one order whichever engine gave them. A table can hold
+    half a million rows (every number k households reported), so the work is done column-wise:
+    values converted only when an engine gave another kind than int or text, and the general order
+    (missing values last) through a key only when a column holds a missing value or mixed kinds;
+    otherwise tuples compare exactly as that key would order them."""
+    rows = [tuple(r) for r in rows]
+    if not rows:
+        return rows
+    kinds = [set(map(type, column)) for column in zip(*rows)]
+    if any(not k <= _PLAIN for k in kinds):
+        rows = [tuple(map(_value, r)) for r in rows]
+        kinds = [set(map(type, column)) for column in zip(*rows)]
+    if all(len(k) == 1 and type(None) not in k for k in kinds):
+        return sorted(rows)
+    return sorted(rows, key=_order)
 
 
 class DuckDBEngine:
