@@ -26,11 +26,13 @@ from callwatch.errors import CallwatchError
 COUNTED_SQL = "('declared', 'same-block', 'confirmed')"
 NOT_NAMED = "(not named)"
 
-# Views, in order: the operators named by at least k households, then the counted calls with the
-# operator as the report shows it.
+# Made once, in order, before the queries: the operators named by at least k households, the counted
+# calls with the operator as the report shows it, the blocks at least k households report. The two
+# small ones are tables (DuckDB computes them once, where a view would be computed again by every query
+# using it: a pass over the whole pool each time); SQLGlot makes them temporary views on Spark.
 VIEWS = [
     """
-    CREATE OR REPLACE TEMPORARY VIEW named_operators AS
+    CREATE TEMPORARY TABLE named_operators AS
     SELECT rule_pack, operator
     FROM calls
     WHERE tier IN {counted} AND operator IS NOT NULL
@@ -46,6 +48,20 @@ VIEWS = [
     FROM calls AS c
     LEFT JOIN named_operators AS n ON n.rule_pack = c.rule_pack AND n.operator = c.operator
     WHERE c.tier IN {counted}
+    """,
+    """
+    CREATE TEMPORARY TABLE shown_blocks AS
+    SELECT rule_pack, caller_block,
+           COUNT(DISTINCT household_id) AS households,
+           COUNT(*) AS calls,
+           SUM(CASE WHEN tier IN {counted} THEN 1 ELSE 0 END) AS counted_calls,
+           COUNT(DISTINCT caller_number) AS numbers_named,
+           MIN(month) AS first_month,
+           MAX(month) AS last_month
+    FROM calls
+    WHERE caller_block IS NOT NULL
+    GROUP BY rule_pack, caller_block
+    HAVING COUNT(DISTINCT household_id) >= {k}
     """,
 ]
 
@@ -124,30 +140,15 @@ QUERIES: dict[str, str] = {
         GROUP BY rule_pack, shown_operator, month, rule
     """,
     "blocks": """
-        SELECT rule_pack, caller_block AS block,
-               COUNT(DISTINCT household_id) AS households,
-               COUNT(*) AS calls,
-               SUM(CASE WHEN tier IN {counted} THEN 1 ELSE 0 END) AS counted_calls,
-               COUNT(DISTINCT caller_number) AS numbers_named,
-               MIN(month) AS first_month,
-               MAX(month) AS last_month
-        FROM calls
-        WHERE caller_block IS NOT NULL
-        GROUP BY rule_pack, caller_block
-        HAVING COUNT(DISTINCT household_id) >= {k}
+        SELECT rule_pack, caller_block AS block, households, calls, counted_calls, numbers_named,
+               first_month, last_month
+        FROM shown_blocks
     """,
     "block_operators": """
-        WITH shown AS (
-            SELECT rule_pack, caller_block
-            FROM calls
-            WHERE caller_block IS NOT NULL
-            GROUP BY rule_pack, caller_block
-            HAVING COUNT(DISTINCT household_id) >= {k}
-        )
         SELECT c.rule_pack, c.caller_block AS block, c.shown_operator AS operator,
                COUNT(DISTINCT c.household_id) AS households, COUNT(*) AS calls
         FROM counted AS c
-        JOIN shown AS s ON s.rule_pack = c.rule_pack AND s.caller_block = c.caller_block
+        JOIN shown_blocks AS s ON s.rule_pack = c.rule_pack AND s.caller_block = c.caller_block
         GROUP BY c.rule_pack, c.caller_block, c.shown_operator
     """,
     "numbers": """
