@@ -384,6 +384,20 @@ def calls_cmd(env, finding_id, number, as_json):
 
 # -- review: what detection cannot settle, decided by the user ---------------------------------
 
+def _decide(env, action: str, **kw):
+    """One review decision through the library (the web page calls the same functions), then a scan."""
+    from callwatch.detect import review
+    store = env.store()
+    try:
+        if action == "undo":
+            decision = review.undo(store, kw["decision_id"])
+        else:
+            decision = getattr(review, action)(store, env.config, **kw)
+    finally:
+        store.close()
+    _after_decision(env, decision)
+
+
 def _after_decision(env, decision):
     console.print(f"Recorded: {decision.describe()}", highlight=False, soft_wrap=True)
     result = run_scan(env, quiet=True)
@@ -416,7 +430,7 @@ def review_cmd(env, history, as_json):
                               highlight=False, soft_wrap=True)
             console.print(f"{len(every)} decision(s).", highlight=False)
             return
-        items = review.pending(store)
+        items = review.pending(store, env.config.timezone)
     finally:
         store.close()
     if as_json:
@@ -451,14 +465,7 @@ def review_cmd(env, history, as_json):
 @handle_errors
 def confirm_cmd(env, number, call_id, finding_id, company, reason):
     """Confirm that a number, a call or a campaign is the caller's: its calls count toward the rules."""
-    from callwatch.detect import review
-    store = env.store()
-    try:
-        decision = review.confirm(store, env.config, number=number, call_id=call_id, finding_id=finding_id,
-                                  company=company, reason=reason)
-    finally:
-        store.close()
-    _after_decision(env, decision)
+    _decide(env, "confirm", number=number, call_id=call_id, finding_id=finding_id, company=company, reason=reason)
 
 
 @cli.command("exclude")
@@ -471,14 +478,8 @@ def confirm_cmd(env, number, call_id, finding_id, company, reason):
 @handle_errors
 def exclude_cmd(env, number, call_id, reason, start, end):
     """Exclude a number (or only its calls between two dates) or a call: it counts in nothing."""
-    from callwatch.detect import review
-    store = env.store()
-    try:
-        decision = review.exclude(store, env.config, number=number, call_id=call_id, reason=reason,
-                                  start=start.date() if start else None, end=end.date() if end else None)
-    finally:
-        store.close()
-    _after_decision(env, decision)
+    _decide(env, "exclude", number=number, call_id=call_id, reason=reason,
+            start=start.date() if start else None, end=end.date() if end else None)
 
 
 @cli.command("undo")
@@ -487,13 +488,7 @@ def exclude_cmd(env, number, call_id, reason, start, end):
 @handle_errors
 def undo_cmd(env, decision_id):
     """Cancel a decision (default: the latest in force). Both stay on record."""
-    from callwatch.detect import review
-    store = env.store()
-    try:
-        decision = review.undo(store, decision_id)
-    finally:
-        store.close()
-    _after_decision(env, decision)
+    _decide(env, "undo", decision_id=decision_id)
 
 
 @cli.command("report")

@@ -11,6 +11,7 @@ stored before facts existed (schema 4); it reads the same in every language.
 from __future__ import annotations
 
 import datetime as dt
+from contextvars import ContextVar
 from functools import lru_cache
 
 DAYS = {"en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
@@ -20,6 +21,35 @@ NUMBER_KINDS_FR = {"mobile": "mobile", "fixed": "fixe", "fixed-or-mobile": "fixe
 LISTS = {"bloctel": ("Bloctel opposition list", "la liste d'opposition Bloctel"),
          "tps": ("Telephone Preference Service (TPS)", "le Telephone Preference Service (TPS)"),
          "dnc": ("National Do Not Call Registry", "le registre américain Do Not Call")}
+
+
+# How dates read inside a sentence: "iso" in the CLI and the stored English detail (2026-10-01),
+# "en-GB" (1 October 2026) and "en-US" (October 1, 2026) in English packs, French ones long too.
+_DATE_STYLE: ContextVar[str] = ContextVar("date_style", default="iso")
+
+
+def _d(iso) -> str:
+    style = _DATE_STYLE.get()
+    return str(iso) if style == "iso" else long_date(iso, "en-US" if style == "en-US" else "en")
+
+
+def _span(start, end, lang: str) -> str:
+    """A range of days written short, for table cells: "4 août – 2 sept. 2026", "Aug 4 – Sep 2, 2026"."""
+    try:
+        a, b = dt.date.fromisoformat(str(start)[:10]), dt.date.fromisoformat(str(end)[:10])
+    except ValueError:
+        return f"{start} – {end}"
+    short = SHORT_MONTHS["fr" if lang == "fr" else "en"]
+    if lang == "fr":
+        first = f"{'1er' if a.day == 1 else a.day} {short[a.month - 1]}" + ("" if a.year == b.year else f" {a.year}")
+        return f"{first} – {'1er' if b.day == 1 else b.day} {short[b.month - 1]} {b.year}"
+    if _DATE_STYLE.get() == "en-US":
+        first = f"{short[a.month - 1]} {a.day}" + ("" if a.year == b.year else f", {a.year}")
+        return f"{first} – {short[b.month - 1]} {b.day}, {b.year}"
+    if _DATE_STYLE.get() == "iso":
+        return f"{a.isoformat()} to {b.isoformat()}"
+    first = f"{a.day} {short[a.month - 1]}" + ("" if a.year == b.year else f" {a.year}")
+    return f"{first} – {b.day} {short[b.month - 1]} {b.year}"
 
 
 def _list(name, lang_index: int) -> str:
@@ -46,14 +76,14 @@ def _fr_holiday(v: dict) -> str:
 
 
 def _en_rank(v: dict) -> str:
-    span = f"on {v['end']}" if v["width"] == 1 else f"in {v['width']} days ({v['start']} to {v['end']})"
+    span = f"on {_d(v['end'])}" if v["width"] == 1 else f"in {v['width']} days ({_span(v['start'], v['end'], 'en')})"
     return f"no. {v['n']} {span}, max {v['cap']}"
 
 
 def _fr_rank(v: dict) -> str:
     span = (f"le {long_date(v['end'], 'fr')}" if v["width"] == 1 else
-            f"en {v['width']} jours (du {long_date(v['start'], 'fr')} au {long_date(v['end'], 'fr')})")
-    return f"n° {v['n']} {span}, maximum {v['cap']}"
+            f"sur {v['width']} jours ({_span(v['start'], v['end'], 'fr')})")
+    return f"n° {v['n']} {span}, max. {v['cap']}"
 
 
 def _num(x: float, places: int = 2) -> str:
@@ -71,13 +101,14 @@ SENTENCES = {
                       lambda v: f"à {v['time']}, hors des créneaux {v['window']}"),
     "rank": (_en_rank, _fr_rank),
     "after_objection": (
-        lambda v: f"after your objection ({OBJECTION_KINDS_EN.get(v['kind'], v['kind'])}) of {v['date']} to "
-                  f"{v['company']} (to be honoured by {v['effective']})",
+        lambda v: f"after your objection ({OBJECTION_KINDS_EN.get(v['kind'], v['kind'])}) of {_d(v['date'])} to "
+                  f"{v['company']} (to be honoured by {_d(v['effective'])})",
         lambda v: f"après votre opposition ({OBJECTION_KINDS_FR.get(v['kind'], v['kind'])}) du "
                   f"{long_date(v['date'], 'fr')} à {v['company']} (à respecter au plus tard le "
                   f"{long_date(v['effective'], 'fr')})"),
     "cooldown": (
-        lambda v: f"{v['days']} days after your refusal of {v['date']} (no call allowed until {v['until']})",
+        lambda v: f"{v['days']} day{'s' if v['days'] != 1 else ''} after your refusal of {_d(v['date'])} "
+                  f"(no call allowed until {_d(v['until'])})",
         lambda v: f"{v['days']} jour{'s' if v['days'] > 1 else ''} après votre refus du {long_date(v['date'], 'fr')} "
                   f"(aucun appel permis jusqu'au {long_date(v['until'], 'fr')})"),
     "withheld": (lambda v: "number withheld", lambda v: "numéro masqué"),
@@ -89,18 +120,19 @@ SENTENCES = {
     "silent": (lambda v: f"answered, {v['talk_s']} s of talk", lambda v: f"décroché, {v['talk_s']} s de conversation"),
     "short_ring": (lambda v: f"rang {v['ring_s']} s ({v['min_s']} s minimum)",
                    lambda v: f"sonnerie de {v['ring_s']} s ({v['min_s']} s minimum)"),
-    "repeat": (lambda v: f"{v['hours']:.1f} h after the abandoned call of {v['previous']}",
-               lambda v: f"{_num(v['hours'], 1)} h après l'appel abandonné du {v['previous']}"),
+    "repeat": (lambda v: f"{v['hours']:.1f} h after the silent (presumed abandoned) call of {v['previous']}",
+               lambda v: f"{_num(v['hours'], 1)} h après l'appel silencieux (présumé abandonné) du {v['previous']}"),
     "no_consent": (
-        lambda v: "canvassing without your prior consent" + (f" (required since {v['since']})" if v.get("since") else ""),
+        lambda v: "canvassing without your prior consent" + (f" (required since {_d(v['since'])})" if v.get("since") else ""),
         lambda v: "démarchage sans votre consentement préalable"
                   + (f" (exigé depuis le {long_date(v['since'], 'fr')})" if v.get("since") else "")),
     "registered": (
-        lambda v: f"your number has been on the {_list(v['list'], 0)} since {v['date']} (binding from {v['effective']})",
+        lambda v: f"your number has been on the {_list(v['list'], 0)} since {_d(v['date'])} "
+                  f"(binding from {_d(v['effective'])})",
         lambda v: f"votre numéro est inscrit sur {_list(v['list'], 1)} depuis le {long_date(v['date'], 'fr')} "
                   f"(opposable à compter du {long_date(v['effective'], 'fr')})"),
     "abandoned_rate": (
-        lambda v: f"{v['silent']} of the {v['answered']} calls you answered from {v['from']} to {v['to']} were "
+        lambda v: f"{v['silent']} of the {v['answered']} calls you answered from {_d(v['from'])} to {_d(v['to'])} were "
                   f"abandoned ({v['rate']:.0%}; a campaign may abandon at most {v['max']:.0%} of its calls)",
         lambda v: f"{v['silent']} des {v['answered']} appels décrochés du {long_date(v['from'], 'fr')} au "
                   f"{long_date(v['to'], 'fr')} ont été abandonnés "
@@ -148,10 +180,18 @@ TIERS = {
 }
 
 
+SHORT_MONTHS = {"fr": ("janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+                       "déc."),
+                "en": ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")}
 MONTHS = {"fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
                   "novembre", "décembre"),
           "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                  "November", "December")}
+
+
+def de(name: str) -> str:
+    """ "de Free", "d'Opérateur X": French elision before a vowel or a mute h."""
+    return f"d'{name}" if name[:1].lower() in "aeiouyhéèêàâîïôûœ" else f"de {name}"
 
 
 def long_date(iso: str, lang: str = "en") -> str:
@@ -168,9 +208,11 @@ def long_date(iso: str, lang: str = "en") -> str:
 
 
 @lru_cache(maxsize=4096)
-def phone(number: str | None, region: str = "FR") -> str:
+def phone(number: str | None, region: str = "FR", international: bool = False) -> str:
     """A stored number as people write it at home: national form for the household's country
-    ("01 63 45 78 21"), international otherwise ("+44 20 7946 0100"); anything else as stored."""
+    ("01 63 45 78 21"), international otherwise ("+44 20 7946 0100"), or always international
+    with ``international`` (a spreadsheet keeps "+33 1 62 34 50 12" as text, where it turns
+    "+33162345012" into a number); anything the plan does not know as stored."""
     if not number or not number.startswith("+"):
         return number or ""
     import phonenumbers
@@ -180,7 +222,7 @@ def phone(number: str | None, region: str = "FR") -> str:
         return number
     if not phonenumbers.is_valid_number(parsed):
         return number
-    home = phonenumbers.region_code_for_number(parsed) == region.upper()
+    home = not international and phonenumbers.region_code_for_number(parsed) == region.upper()
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL if home
                                       else phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
@@ -264,20 +306,25 @@ def tier(name: str, lang: str = "en") -> str:
 
 
 def describe(facts: list, lang: str = "en") -> str:
-    """The facts of one breach as one sentence in `lang` (en or fr; any other gives English)."""
+    """The facts of one breach as one sentence in `lang`: "fr", or English with its dates as
+    "en" (ISO: the CLI, the stored detail), "en-GB" or "en-US" (a pack's prose)."""
     which = 1 if lang == "fr" else 0
-    return "; ".join(SENTENCES[code][which](values) for code, values in facts)
+    token = _DATE_STYLE.set(lang if lang in ("fr", "en-GB", "en-US") else "iso")
+    try:
+        return "; ".join(SENTENCES[code][which](values) for code, values in facts)
+    finally:
+        _DATE_STYLE.reset(token)
 
 
 # The pack's vocabularies, shared with the web page (callwatch/web) so that both say the same
 # thing: chart legends, table headings and the store's values (outcomes, signals, bases), and the
 # labels of a finding's figures.
 CHART_LABELS = {
-    "fr": {"silent": "silencieux", "answered": "décrochés", "missed": "manqués", "other": "autres",
+    "fr": {"silent": "silencieux", "answered": "décrochés (non silencieux)", "missed": "manqués", "other": "autres",
            "calls_per_day": "appels par jour", "hour": "heure locale (le cadre vert : créneaux permis)",
            "days": ["lun.", "mar.", "mer.", "jeu.", "ven.", "sam.", "dim."], "holidays": "fériés",
            "title1": "Appels par jour", "title2": "Heure et jour de la semaine"},
-    "en": {"silent": "silent", "answered": "answered", "missed": "missed", "other": "other",
+    "en": {"silent": "silent", "answered": "answered, not silent", "missed": "missed", "other": "other",
            "calls_per_day": "calls per day", "hour": "local hour (green frame: permitted window)",
            "days": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"], "holidays": "holidays",
            "title1": "Calls per day", "title2": "Hour and weekday"},

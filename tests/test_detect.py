@@ -98,7 +98,7 @@ def test_every_finding_says_why_with_figures_and_lists_the_breaking_calls(scanne
     h, result, _ = scanned
     operator = next(f for f in result.findings if f["key"] == "operator")
     assert f"{operator['stats']['calls']} calls or attempts counted" in operator["why"]
-    assert f"{operator['stats']['leads']['calls']} more call(s) are leads only" in operator["why"]
+    assert f"{operator['stats']['leads']['calls']} more calls are leads only" in operator["why"]
     assert "fr.d223-9.frequency" in operator["why"]
     rows = list(h.store.db.query("SELECT rule_id, COUNT(*) AS n FROM breaches WHERE finding_id = ? GROUP BY rule_id",
                                  [operator["id"]]))

@@ -166,7 +166,7 @@ def test_the_french_dossier_words_rules_details_and_attributions_in_french(repor
     for phrase in ("public holiday", "outside 10:00", "after your", "in 30 days", "declared in the configuration",
                    "same block", "Assumes", "(and ", "answered", "missed"):
         assert phrase not in text, phrase
-    assert "n° 5 en 30 jours" in text and "Suppose : les appels sont du démarchage" in text
+    assert "n° 5 sur 30 jours" in text and "Suppose : les appels sont du démarchage" in text
     assert "heure locale" in text and "manqué" in text
     # the same finding in English keeps the English sentences
     english_pack = evidence_pack.build(gathered, tmp_path / "en", "en")

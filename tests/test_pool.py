@@ -7,17 +7,20 @@ import json
 import re
 import stat
 from collections import Counter
+from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, strategies as st
 
 import pool_households as ph
 from callwatch.cli import cli
 from callwatch.detect import review, scan
-from callwatch.pool import contribute, keys, pool as pool_mod, report, schema
+from callwatch.pool import analysis, contribute, keys, pool as pool_mod, report, schema
 
 KEY_A = bytes.fromhex("11" * 32)
 KEY_B = bytes.fromhex("22" * 32)
@@ -176,6 +179,8 @@ def test_three_rule_packs_stay_apart(make_household, tmp_path):
     assert {f.name for f in (tmp_path / "report").iterdir()} >= {"report.pdf", "operators.csv", "breaches.csv",
                                                                    "blocks.csv", "heatmap.csv", "figures.json"}
     assert (tmp_path / "report" / "report.pdf").read_bytes().startswith(b"%PDF")
+    written = json.loads((tmp_path / "report" / "figures.json").read_text("utf-8"))
+    assert all(written[t] == figures[t] for t in report.TABLES) and written["report"]["contributions"] == 3
     assert stat.S_IMODE((tmp_path / "report").stat().st_mode) == 0o700
 
 
@@ -288,3 +293,101 @@ def test_no_upstream_module_imports_the_pool():
             continue
         text = path.read_text()
         assert "callwatch.pool" not in text and "from callwatch import pool" not in text, rel
+
+
+def test_the_pool_counts_households_by_its_own_integer_the_pseudonym_stays_in_its_index(make_household, tmp_path):
+    homes = [fr(make_household, f"fr{i}", seed=30 + i) for i in range(2)]
+    files = [contribution_file(h, KEY_A, tmp_path / f"c{i}.parquet") for i, h in enumerate(homes)]
+    pseudonyms = [json.loads(contribute.manifest_path(f).read_text())["household"] for f in files]
+    p = _pool(tmp_path, k=2)
+    assert [r.status for r in p.add(files)] == ["added", "added"]
+    ids = p.index["household_ids"]
+    assert sorted(ids) == sorted(pseudonyms) and sorted(ids.values()) == [1, 2]
+    stored = pa.concat_tables([pq.read_table(f) for f in p.data_files()])
+    assert "household" not in stored.column_names
+    assert stored.schema.field("household_id").type == pa.int32()
+    # each household's rows carry its own integer, as many as its contribution holds
+    per_id = Counter(stored.column("household_id").to_pylist())
+    assert per_id == {ids[pseudonyms[i]]: pq.read_table(files[i]).num_rows for i in range(2)}
+    data = b"".join(f.read_bytes() for f in p.data_files())
+    assert not any(s.encode() in data for s in pseudonyms)
+    # what a household sent is unchanged: its file still names it by the keyed pseudonym
+    assert set(pq.read_table(files[0]).column("household").to_pylist()) == {pseudonyms[0]}
+
+    # a newer contribution of the first household keeps its integer; nobody else gets it
+    newer = contribution_file(homes[0], KEY_A, tmp_path / "newer.parquet")
+    assert p.add([newer])[0].status == "replaced"
+    assert p.index["household_ids"] == ids
+    stored = pa.concat_tables([pq.read_table(f) for f in p.data_files()])
+    assert Counter(stored.column("household_id").to_pylist()) == {
+        ids[pseudonyms[0]]: pq.read_table(newer).num_rows, ids[pseudonyms[1]]: pq.read_table(files[1]).num_rows}
+    figures = report.make(p, tmp_path / "report").figures
+    assert {r["rule_pack"]: r["households"] for r in figures["totals"]} == {"fr": 2}
+
+
+def _as_format_1(folder: Path) -> None:
+    """The pool as callwatch wrote it before household ids (index format 1): data files in the
+    contribution's schema, naming each row's household by its pseudonym; no ids in the index."""
+    index_path = folder / pool_mod.INDEX
+    index = json.loads(index_path.read_text())
+    by_id = {v: k for k, v in index.pop("household_ids").items()}
+    index.pop("next_household_id")
+    index["format"] = 1
+    for batch in index["batches"].values():
+        for rel in batch["files"]:
+            table = pq.read_table(folder / rel)
+            i = table.schema.get_field_index("household_id")
+            pseudonym = pa.array([by_id[h] for h in table.column(i).to_pylist()], pa.string())
+            table = table.set_column(i, schema.SCHEMA.field("household"), pseudonym).cast(schema.SCHEMA)
+            pq.write_table(table, folder / rel, compression="zstd")
+    index_path.write_text(json.dumps(index))
+
+
+def test_a_pool_written_before_household_ids_is_converted_once_and_reports_the_same(make_household, tmp_path):
+    homes = [fr(make_household, f"fr{i}", seed=40 + i) for i in range(3)]
+    homes.append(ph.make(make_household, "uk", ph.UK_CONFIG, ph.uk_events(), "Europe/London"))
+    files = [contribution_file(h, KEY_A, tmp_path / f"c{i}.parquet") for i, h in enumerate(homes)]
+    at = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    fresh = _pool(tmp_path / "fresh", k=2)
+    fresh.add(files)
+    expected = report.make(fresh, tmp_path / "fresh-report", at=at).figures
+
+    for how in ("report", "add"):
+        folder = tmp_path / how
+        old = _pool(folder, k=2)
+        old.add(files)
+        _as_format_1(folder / "pool")
+        old = pool_mod.Pool(folder / "pool")
+        assert old.outdated
+        if how == "report":
+            figures = report.make(old, folder / "report", at=at).figures
+        else:
+            assert [r.status for r in old.add([files[0]])] == ["already"]
+            figures = report.make(old, folder / "report", at=at).figures
+        reread = pool_mod.Pool(folder / "pool")
+        assert not reread.outdated and reread.index["format"] == pool_mod.INDEX_FORMAT
+        assert figures == expected
+        assert sorted(reread.index["household_ids"].values()) == [1, 2, 3, 4]
+        assert sum(1 for _ in (folder / "pool" / "data").rglob("*.parquet")) == len(reread.data_files())
+        for path in reread.data_files():
+            assert "household" not in pq.read_schema(path).names
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+_cells = st.one_of(st.none(), st.integers(-3, 3), st.booleans(), st.sampled_from(["a", "b", "fr", "+33162345xxx"]),
+                   st.builds(Decimal, st.integers(0, 5)))
+_any_rows = st.integers(1, 4).flatmap(lambda width: st.lists(st.tuples(*[_cells] * width), max_size=30))
+# the common case: each column of one kind (ints or text), nothing missing
+_plain_rows = st.integers(1, 4).flatmap(lambda width: st.lists(st.tuples(
+    *[st.integers(-3, 3) if i % 2 == 0 else st.sampled_from(["a", "b", "ab", ""]) for i in range(width)]),
+    max_size=30))
+
+
+@given(st.one_of(_any_rows, _plain_rows))
+def test_rows_come_back_in_one_order_whatever_the_engine_gave(rows):
+    """Both engines' rows are compared after analysis._sorted: plain values, one order. Its quick path
+    (tuples compared as they are) must order exactly as the general key (missing values last)."""
+    expected = sorted((tuple(analysis._value(v) for v in r) for r in rows), key=analysis._order)
+    got = analysis._sorted(rows)
+    assert got == expected
+    assert all(type(v) in (int, str, type(None)) for r in got for v in r)

@@ -131,7 +131,7 @@ def test_uk_silent_short_ring_and_repeat_within_72_hours(make_household):
     got = {(b.rule_id, operator.calls.at[b.index, "local"].strftime("%m-%d")): b.detail for b in operator.breaches}
     assert not [k for k in got if k[0].startswith("uk.ofcom.abandoned")]     # one answered call: no rate to read
     assert got[("uk.ofcom.ring-time", "09-09")] == "rang 9 s (15 s minimum)"
-    assert got[("uk.ofcom.repeat-72h", "09-09")].startswith("47.0 h after the abandoned call of 2026-09-07 10:00 BST")  # written in Paris time
+    assert got[("uk.ofcom.repeat-72h", "09-09")].startswith("47.0 h after the silent (presumed abandoned) call of 2026-09-07 10:00 BST")  # written in Paris time
     assert ("uk.ofcom.ring-time", "09-14") not in got and ("uk.ofcom.repeat-72h", "09-14") not in got
 
 
@@ -252,7 +252,7 @@ def test_the_abandoned_call_rate_is_one_statement_per_period_not_one_per_silent_
     assert len(found) == 1
     when, facts = found[0]
     assert when == "09-10" and (facts["silent"], facts["answered"], facts["rate"]) == (3, 4, 0.75)
-    assert (facts["from"], facts["to"]) == ("2026-09-07", "2026-10-06")
+    assert (facts["from"], facts["to"]) == ("2026-09-07", "2026-09-10")       # the answered calls of that period
 
 
 def _fr_with(make_household, name, extra="", operator_extra=""):

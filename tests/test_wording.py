@@ -40,5 +40,5 @@ def test_french_details_read_as_french():
     assert describe(facts, "en") == "Saturday; public holiday (Armistice Day)"
     assert describe(facts, "fr") == "samedi; jour férié (Armistice)"            # the holidays package's French name
     assert describe([["repeat", {"hours": 2.5, "previous": "2026-10-01 10:00 CEST"}]], "fr") == \
-        "2,5 h après l'appel abandonné du 2026-10-01 10:00 CEST"
+        "2,5 h après l'appel silencieux (présumé abandonné) du 2026-10-01 10:00 CEST"
     assert describe([["text", {"en": "stored before schema 5"}]], "fr") == "stored before schema 5"

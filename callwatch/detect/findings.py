@@ -119,12 +119,14 @@ def _why(group: Group, s: dict, counts: dict, if_counts: dict, pack: RulePack) -
         parts.append(f"{n} breaking {rid} ({by_id[rid].text_en.rstrip('.')})")
     if leads["calls"]:
         more = {rid: n - counts.get(rid, 0) for rid, n in if_counts.items() if n > counts.get(rid, 0)}
-        lead_text = (f"{leads['calls']} more call(s) are leads only (behaviour or pattern, not counted)"
+        n = leads["calls"]
+        lead_text = (f"{n} more call{'s are leads' if n != 1 else ' is a lead'} only (behaviour or pattern, not counted)"
                      + (f"; if you confirm them: " + ", ".join(f"{n} more breaking {rid}" for rid, n in more.items())
                         if more else ""))
         parts.append(lead_text)
     if s["excluded"]["calls"]:
-        parts.append(f"{s['excluded']['calls']} call(s) excluded by you")
+        k = s["excluded"]["calls"]
+        parts.append(f"{k} call{'s' if k != 1 else ''} excluded by you")
     if group.category == NUISANCE and not counts:
         parts.append("no rule applies until you say these calls are canvassing (callwatch review)")
     return "; ".join(p for p in parts if p) + "."

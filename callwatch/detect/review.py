@@ -279,7 +279,15 @@ def _confirm_into(groups, target: Group, d: Decision, labels: list, inc: pd.Data
 
 # -- what awaits the user ---------------------------------------------------------------------
 
-def pending(store) -> list[dict]:
+def _when(start_utc: str, zone: str | None) -> str:
+    """A call's time in the household's zone (with the zone), or UTC when no zone is given."""
+    if not zone:
+        return start_utc
+    when = dt.datetime.strptime(start_utc[:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    return when.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M:%S %Z")
+
+
+def pending(store, zone: str | None = None) -> list[dict]:
     """What the latest scan could not settle and the user has not decided: probable links,
     withheld calls inside a campaign's waves, repeated callers and rotating blocks nobody said
     were canvassing, and numbers the household knows inside a declared block. Each item: kind,
@@ -310,7 +318,9 @@ def pending(store) -> list[dict]:
             if c["id"] in decided_calls:
                 continue
             items.append({"kind": "withheld-call", **where, "call_id": c["id"], "calls": 1, "number": None,
-                          "why": f"withheld call at {c['start_utc']} ({c['signals']}) inside the campaign's waves"})
+                          "start_utc": c["start_utc"],
+                          "why": f"withheld call at {_when(c['start_utc'], zone)} ({c['signals']}), on a day and at "
+                                 "an hour the campaign calls"})
         for number, why in (stats.get("review", {}).get("block_contacts") or {}).items():
             if number in decided_numbers:
                 continue

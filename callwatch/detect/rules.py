@@ -296,11 +296,12 @@ def abandoned_rate(rule, calls, ctx):
         part = answered[period == p]
         silent = part[part["silent"]]
         if len(part) >= least and len(silent) and len(silent) / len(part) > cap:
-            start = days_to_date(first + int(p) * width)
+            # the days actually observed within the period: its first and last answered call
             out.append(Breach(rule.id, silent.index[-1], [["abandoned_rate", {
                 "silent": int(len(silent)), "answered": int(len(part)),
-                "rate": round(len(silent) / len(part), 3), "max": cap, "from": str(start),
-                "to": str(start + dt.timedelta(days=width - 1))}]]))
+                "rate": round(len(silent) / len(part), 3), "max": cap,
+                "from": str(days_to_date(int(part["day"].iloc[0]))),
+                "to": str(days_to_date(int(part["day"].iloc[-1])))}]]))
     return out
 
 

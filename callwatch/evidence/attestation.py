@@ -34,6 +34,13 @@ def _imported(data: PackData, src: dict, lang: str) -> str:
     return f"{long_date(local.date().isoformat(), lang)} {local:%H:%M} ({local:%Z})"
 
 
+def _my_lines(data: PackData, lang: str) -> str:
+    many = len({c["line"] for c in data.calls if c["line"]}) > 1
+    if lang == "fr":
+        return f"{'mes lignes' if many else 'ma ligne'} {_lines(data)}"
+    return f"{'my lines' if many else 'my line'} {_lines(data)}"
+
+
 def _lines(data: PackData) -> str:
     region = data.config.region
     shown = sorted({c["line"] for c in data.calls if c["line"]})
@@ -62,7 +69,7 @@ atteste avoir personnellement accompli et constaté ce qui suit.
 J'ai exporté moi-même, sans les modifier, les journaux d'appels suivants :
 {sources}
 
-Ces journaux enregistrent, sur mes lignes {_lines(data)}, du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, {c.calls} appels ou tentatives d'appel de numéros que j'attribue à la société {c.subject} (numéros que j'ai déclarés comme les siens, numéros de leurs blocs, ou que j'ai confirmés), listés dans le relevé joint.
+Ces journaux enregistrent, sur {_my_lines(data, 'fr')}, du {long_date(c.first, 'fr')} au {long_date(c.last, 'fr')}, {c.calls} appels ou tentatives d'appel de numéros que j'attribue à la société {c.subject} (numéros que j'ai déclarés comme les siens, numéros de leurs blocs ou numéros que j'ai confirmés), listés dans le relevé joint.
 
 [Ajoutez ce que vous avez vous-même entendu ou vécu : appels décrochés sans interlocuteur, propos tenus, refus exprimés et leurs dates.]
 
@@ -94,7 +101,7 @@ certify that I personally did and saw the following.
 I exported the following call logs myself, without altering them:
 {sources}
 
-These logs record, on my lines {_lines(data)}, from {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, {c.calls} calls or call attempts from numbers I attribute to {c.subject} (numbers I declared as its own, numbers of their blocks, or numbers I confirmed), listed in the enclosed record.
+These logs record, on {_my_lines(data, 'en')}, from {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, {c.calls} calls or call attempts from numbers I attribute to {c.subject} (numbers I declared as its own, other numbers of the same blocks, or numbers I confirmed), listed in the enclosed record.
 
 [Add what you heard or experienced yourself: calls answered with no one speaking, what was said, the refusals you expressed and their dates.]
 
@@ -122,7 +129,7 @@ Occupation: {p.occupation or BLANK}
 1. I make this statement from my own knowledge. I am [a customer of / unrelated to] {c.subject}.
 2. I exported the following call logs myself, without altering them:
 {_sources_en(data)}
-3. These logs record, on my lines {_lines(data)}, from {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, {c.calls} calls or call attempts from numbers I attribute to {c.subject} (numbers I declared as its own, numbers of their blocks, or numbers I confirmed), listed in the enclosed record.
+3. These logs record, on {_my_lines(data, 'en')}, from {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, {c.calls} calls or call attempts from numbers I attribute to {c.subject} (numbers I declared as its own, other numbers of the same blocks, or numbers I confirmed), listed in the enclosed record.
 4. [Add what you heard or experienced yourself: silent calls, what was said, when you asked them to stop.]
 
 Statement of truth
@@ -141,7 +148,7 @@ I, {p.name or BLANK}, of {p.address or BLANK}, declare:
 1. I have personal knowledge of the facts below. I am [a customer of / unrelated to] {c.subject}.
 2. I exported the following call logs myself, without altering them:
 {_sources_en(data, 'en-US')}
-3. These logs record, on my lines {_lines(data)}, from {long_date(c.first, 'en-US')} to {long_date(c.last, 'en-US')}, {c.calls} calls or call attempts from numbers I attribute to {c.subject} (numbers I declared as its own, numbers of their blocks, or numbers I confirmed), listed in the enclosed record.
+3. These logs record, on {_my_lines(data, 'en')}, from {long_date(c.first, 'en-US')} to {long_date(c.last, 'en-US')}, {c.calls} calls or call attempts from numbers I attribute to {c.subject} (numbers I declared as its own, other numbers of the same blocks, or numbers I confirmed), listed in the enclosed record.
 4. [Add what you heard or experienced yourself: calls with no one speaking, recorded messages, when you asked them to stop.]
 
 I declare under penalty of perjury under the laws of the United States of America that the foregoing is true and correct.

@@ -18,7 +18,7 @@ import io
 
 from callwatch.evidence.claims import claims_of
 from callwatch.evidence.data import PackData
-from callwatch.wording import long_date, phone
+from callwatch.wording import de, long_date, phone
 
 SIGNALCONSO_MAX_DESCRIPTION = 5000
 SIGNALCONSO_MAX_FILE = 5 * 1024 * 1024
@@ -196,7 +196,8 @@ def _translated(en: bool, what: str) -> str:
 
 def _fr_description(data: PackData, cl) -> str:
     parts = [f"Du {long_date(cl.first, 'fr')} au {long_date(cl.last, 'fr')}, {cl.calls} appels ou tentatives de "
-             f"{cl.subject} sur {cl.days_with_calls} jours, jusqu'à {cl.max_per_day} par jour, dont {cl.silent} "
+             f"numéros attribués à {cl.subject} sur {cl.days_with_calls} jours avec appels, jusqu'à {cl.max_per_day} "
+             f"par jour, dont {cl.silent} "
              f"silencieux (décrochés, 3 secondes de conversation au plus) et {cl.missed} manqués."]
     if cl.has("fr.d223-9.frequency"):
         parts.append(f"{cl.rule('fr.d223-9.frequency')} appels dépassent la limite de quatre par trente jours "
@@ -208,8 +209,10 @@ def _fr_description(data: PackData, cl) -> str:
             parts.append(f"Opposition écrite du {long_date(o.date, 'fr')} : "
                          f"{o.by_rule['fr.rgpd-21.objection']} appels après le délai d'un mois.")
         if o.kind == "refusal" and o.by_rule.get("fr.d223-9.refusal"):
-            parts.append(f"Refus exprimé le {long_date(o.date, 'fr')} : {o.by_rule['fr.d223-9.refusal']} appels "
-                         "dans les soixante jours suivants.")
+            parts.append(f"Refus exprimé le {long_date(o.date, 'fr')}"
+                         + ("" if o.call_that_day else " [aucun appel décroché ce jour-là dans mes journaux : "
+                                                      "vérifiez cette date]")
+                         + f" : {o.by_rule['fr.d223-9.refusal']} appels dans les soixante jours suivants.")
     parts.append("Relevé complet daté, avec les empreintes des fichiers sources : evidence.pdf joint.")
     return " ".join(parts)
 
@@ -231,7 +234,7 @@ The 33700 service is for fraudulent calls (a ring inviting you to call back a pr
 
 1. {"Maintenant : la lettre d'opposition (letters/opposition-operateur.md), qui rappelle et renouvelle votre opposition du " + long_date(gdpr[0].date, 'fr') + ", en recommandé avec accusé de réception à " + cl.subject + ". Le délai d'un mois (RGPD, art. 12) court déjà depuis cette première opposition : gardez-en la preuve d'envoi." if gdpr else "Maintenant : la lettre d'opposition (letters/opposition-operateur.md) en recommandé avec accusé de réception à " + cl.subject + ". Gardez l'accusé : il fait courir le délai d'un mois (RGPD, art. 12) au-delà duquel chaque appel est compté ; indiquez ensuite sa date dans la configuration ([[objections]]) pour que callwatch compte les appels qui suivent."}
 2. Le même jour, si vous le souhaitez : un signalement SignalConso (complaints/signalconso.md) ; la DGCCRF s'en sert pour cibler ses contrôles.
-3. Un mois après, sans réponse satisfaisante : le service consommateurs de {cl.subject} (letters/reclamation-service-consommateurs.md).
+3. Un mois après, sans réponse satisfaisante : le service consommateurs {de(cl.subject)} (letters/reclamation-service-consommateurs.md).
 4. Un mois de plus (ou deux mois sans aucune réponse du service clients) : le Médiateur des communications électroniques, en ligne, dans l'année qui suit votre réclamation écrite (letters/saisine-mediateur.md). Gratuit.
 5. {"La CNIL (complaints/cnil.md), une fois passé sans réponse le mois qui suit votre opposition." if gdpr else "La CNIL, une fois votre opposition écrite envoyée et un mois passé sans réponse."}
 6. Si les appels sont malveillants (faits pour vous troubler) : une plainte au procureur de la République (letters/plainte-procureur.md), ou au commissariat ou à la gendarmerie.
@@ -261,7 +264,7 @@ Type of call: silent or abandoned calls ({cl.silent} of the {cl.answered} calls 
 Date and time of the most recent call: {_when(data.calls[-1], 'en')}
 How many calls: {cl.calls} from {long_date(cl.first, 'en')} to {long_date(cl.last, 'en')}, up to {cl.max_per_day} a day
 
-Description: {cl.calls} calls or attempts from {cl.subject} on {cl.days_with_calls} days; {cl.silent} answered into silence. A dated record of every call is available (evidence.pdf).
+Description: {cl.calls} calls or attempts from numbers attributed to {cl.subject}, on {cl.days_with_calls} days with calls; {cl.silent} answered with 3 seconds of talk or less. A dated record of every call is available (evidence.pdf).
 """.encode(),
            "ico.md": f"""# ICO — report nuisance calls (at most five calls a report)
 

@@ -12,14 +12,11 @@ from __future__ import annotations
 
 from callwatch.evidence.claims import Claims, claims_of
 from callwatch.evidence.data import PackData
-from callwatch.wording import long_date, phone
+from callwatch.wording import de, long_date, phone
 
 MAX_NUMBERS = 12
 
 
-def de(name: str) -> str:
-    """ "de Free", "d'Opérateur X": French elision before a vowel or a mute h."""
-    return f"d'{name}" if name[:1].lower() in "aeiouyhéèêàâîïôûœ" else f"de {name}"
 
 
 def render(data: PackData, lang: str) -> dict[str, str]:
@@ -55,8 +52,9 @@ def summary_fr(data: PackData) -> str:
     for rid, n in sorted(c.per_rule.items(), key=lambda kv: -kv[1]):
         parts.append(f"{n} en infraction à {rid} ({data.rules[rid].text_fr.rstrip('.')})")
     if c.leads:
-        parts.append(f"{c.leads} autre(s) appel(s) rattaché(s) par le seul comportement ou un motif : des pistes, "
-                     "non comptées")
+        parts.append(f"{c.leads} autre{'s' if c.leads > 1 else ''} appel{'s' if c.leads > 1 else ''} "
+                     f"rattaché{'s' if c.leads > 1 else ''} par le seul comportement ou un motif : "
+                     f"{'des pistes, non comptées' if c.leads > 1 else 'une piste, non comptée'}")
     return " ; ".join(parts) + "."
 
 
@@ -71,7 +69,8 @@ class _Author:
         self.email = p.email
         region = data.config.region
         lines = [line for line in data.config.lines if (line.holder or "complainant") == "complainant"]
-        self.lines = ", ".join(f"{phone(data.line_key(line), region)} ({line.label})" for line in lines) \
+        self.lines = ", ".join(f"{phone(data.line_key(line), region)}, {line.label}" if lang != "fr" else
+                               f"{phone(data.line_key(line), region)} ({line.label})" for line in lines) \
             or ("[vos numéros de téléphone]" if fr else "[your telephone numbers]")
         self.several = len(lines) != 1
         self.region = region
@@ -87,7 +86,9 @@ def _numbers(c: Claims, region: str, lang: str) -> str:
     if more > 0:
         text += f" (et {more} autres)" if lang == "fr" else f" (and {more} more)"
     if c.withheld:
-        text += (f" ; {c.withheld} appel(s) en numéro masqué" if lang == "fr" else f"; {c.withheld} call(s) withheld")
+        many = c.withheld > 1
+        text += (f" ; {c.withheld} appel{'s' if many else ''} en numéro masqué" if lang == "fr"
+                 else f"; {c.withheld} call{'s' if many else ''} withheld")
     return text or ("(numéros masqués)" if lang == "fr" else "(withheld numbers)")
 
 
@@ -435,7 +436,9 @@ def _uk_objection(c: Claims, who: _Author) -> str:
                      "line.")
     for o in c.objections:
         n = o.by_rule.get("uk.pecr-21.objection")
-        lines.append(f"I already told you on {long_date(o.date, 'en')} not to call me"
+        check = ("" if o.kind != "refusal" or o.call_that_day else
+                 " [no answered call from your company appears that day in my logs: check this date before sending]")
+        lines.append(f"I already told you on {long_date(o.date, 'en')} not to call me{check}"
                      + (f"; {n} calls came after that (PECR regulation 21(1)(a))." if n else "."))
     return f"""{who.header()}
 Customer number: {who.customer}
@@ -448,7 +451,7 @@ Subject: do not call me — objection to direct marketing calls
 
 Dear Sir or Madam,
 
-From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from numbers attributed to your company (numbers shown: {_numbers(c, who.region, "en")}), on {c.days_with_calls} days with calls and up to {c.max_per_day} a day.
+From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my {"lines" if who.several else "line"} ({who.lines}) received {c.calls} calls or call attempts from numbers attributed to your company (numbers shown: {_numbers(c, who.region, "en")}), on {c.days_with_calls} days with calls and up to {c.max_per_day} a day.
 
 {" ".join(lines)}
 
@@ -471,12 +474,14 @@ def _us_dnc_request(c: Claims, who: _Author) -> str:
         lines.append(f"{c.rule('us.64-1200-c2.registry')} came although my number is on the National Do Not Call "
                      "Registry (47 CFR 64.1200(c)(2)).")
     if c.has("us.64-1200-a7.abandoned-rate"):
-        lines.append(f"{c.silent} of the {c.answered} calls I answered ended within 3 seconds with no one speaking: "
+        lines.append(f"{c.silent} of the {c.answered} calls I answered were silent (3 seconds of talk or less): "
                      f"{round(100 * c.silent / max(c.answered, 1))}% of the calls I answered, where a campaign may "
                      "abandon at most 3% (47 CFR 64.1200(a)(7)).")
     for o in c.objections:
         n = o.by_rule.get("us.64-1200-d.do-not-call")
-        lines.append(f"I already asked you on {long_date(o.date, 'en-US')} not to call me"
+        check = ("" if o.kind != "refusal" or o.call_that_day else
+                 " [no answered call from your company appears that day in my logs: check this date before sending]")
+        lines.append(f"I already asked you on {long_date(o.date, 'en-US')} not to call me{check}"
                      + (f"; {n} calls came after the time you had to honor that request (47 CFR 64.1200(d)(3))."
                         if n else "."))
     return f"""{who.header()}
@@ -489,7 +494,7 @@ Subject: company-specific do-not-call request (47 CFR 64.1200(d))
 
 To whom it may concern,
 
-From {long_date(c.first, 'en-US')} to {long_date(c.last, 'en-US')}, my lines ({who.lines}) received {c.calls} calls or call attempts from numbers attributed to your company (numbers shown: {_numbers(c, who.region, "en")}), on {c.days_with_calls} days with calls and up to {c.max_per_day} a day.
+From {long_date(c.first, 'en-US')} to {long_date(c.last, 'en-US')}, my {"lines" if who.several else "line"} ({who.lines}) received {c.calls} calls or call attempts from numbers attributed to your company (numbers shown: {_numbers(c, who.region, "en")}), on {c.days_with_calls} days with calls and up to {c.max_per_day} a day.
 
 {" ".join(lines)}
 
@@ -511,7 +516,7 @@ Subject: please stop calling me
 
 Dear Sir or Madam,
 
-From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my lines ({who.lines}) received {c.calls} calls or call attempts from numbers attributed to your company (numbers shown: {_numbers(c, who.region, "en")}), {c.silent} of them silent (3 seconds of talk or less) and {c.missed} missed, on {c.days_with_calls} days with calls and up to {c.max_per_day} a day.
+From {long_date(c.first, 'en')} to {long_date(c.last, 'en')}, my {"lines" if who.several else "line"} ({who.lines}) received {c.calls} calls or call attempts from numbers attributed to your company (numbers shown: {_numbers(c, who.region, "en")}), {c.silent} of them silent (3 seconds of talk or less) and {c.missed} missed, on {c.days_with_calls} days with calls and up to {c.max_per_day} a day.
 
 I ask you to stop calling me and to remove my numbers from your calling lists. A dated record of every call is enclosed.
 

@@ -83,32 +83,18 @@ def csv_rows(data: PackData, lang: str = "en") -> list[list[str]]:
     """The call table, one row per counted call, in the pack's language. Numbers are written in
     their international form with spaces (+33 1 62 34 50 12): a spreadsheet keeps that as text,
     where it would turn +33162345012 into the number 33162345012."""
-    from callwatch.wording import DAYS, value
+    from callwatch.wording import DAYS, phone, value
     rows = []
     for c in data.calls:
         weekday = DAYS[lang if lang == "fr" else "en"][datetime.fromisoformat(c["local_date"]).weekday()]
         rows.append([str(c["id"]), c["local_date"], c["local_time"], c["zone"], weekday, c["utc"],
-                     data.line_name(c["line"], lang), spaced(c["number"]) if c["number"]
+                     data.line_name(c["line"], lang), phone(c["number"], international=True) if c["number"]
                      else f"({value(c['presentation'], lang)})", value(c["presentation"], lang),
                      value(c["outcome"], lang), "" if c["duration_s"] is None else str(c["duration_s"]),
                      str(c["duration_precision_s"]), "" if c["ring_s"] is None else str(c["ring_s"]),
                      value(c["attribution"], lang), ",".join(value(s, lang) for s in c["signals"].split(",") if s),
                      " ".join(c["rules"]), c["source"], c["source_sha256"], locator(c["locator"], lang)])
     return rows
-
-
-def spaced(number: str) -> str:
-    """+33162345012 as +33 1 62 34 50 12 (any number the plan knows); anything else as stored."""
-    import phonenumbers
-    if not number.startswith("+"):
-        return number
-    try:
-        parsed = phonenumbers.parse(number, None)
-    except phonenumbers.NumberParseException:
-        return number
-    if not phonenumbers.is_valid_number(parsed):
-        return number
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
 
 
 def calls_csv(data: PackData, lang: str = "en") -> bytes:

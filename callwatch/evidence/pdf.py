@@ -14,7 +14,7 @@ from fpdf import FPDF
 from callwatch import __version__
 from callwatch.evidence import attestation, charts, kits, letters as letters_mod
 from callwatch.evidence.data import PackData
-from callwatch.wording import (CHART_LABELS, FIGURE_LABELS, SIGNAL_LEGEND, _num, describe, locator, long_date,
+from callwatch.wording import (CHART_LABELS, FIGURE_LABELS, SIGNAL_LEGEND, describe, locator, long_date, phone,
                                talk as talk_text, tier, value, word as _word)
 
 FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
@@ -61,7 +61,7 @@ METHOD = {
            "chaque fichier source est conservé, identifié par son empreinte SHA-256 (section Intégrité).",
            "Chaque heure est donnée en heure locale ({zone}) et en UTC. Les exports qui écrivent l'heure locale "
            "sans fuseau sont lus dans ce fuseau ; les heures ambiguës des changements d'heure sont signalées.",
-           "Précision : un FRITZ!Box note l'heure et la durée à la minute ; un appel de « 0:01 » y est compté "
+           "Précision : une FRITZ!Box note l'heure et la durée à la minute ; un appel de « 0:01 » y est compté "
            "« moins d'une minute », jamais « silencieux ». Un appel est dit silencieux s'il a été décroché et a duré "
            "3 secondes au plus, mesuré à la seconde.",
            "Un journal d'appels montre qu'un appel a eu lieu, quand, depuis quel numéro présenté et combien de temps ; "
@@ -93,7 +93,7 @@ METHOD = {
            "Every figure that counts toward a rule rests only on calls whose attribution is \"declared by you\" (a "
            "number, prefix or name you gave), \"same block\" as a declared number, or \"confirmed by you\". Leads "
            "(numbers of one block calling in turn, links by behaviour alone, withheld calls that look like the "
-           "campaign) are shown apart and enter no figure. Numbers of people you call or talk with at length are "
+           "campaign) are listed separately and not counted. Numbers of people you call or talk with at length are "
            "never attributed by block or behaviour.",
            "Rules that count per consumer add up the calls received on the lines of one holder; a call ringing two "
            "phones at once counts once per holder. Line of each call: {lines}."],
@@ -261,11 +261,13 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     by_id = {c["id"]: c for c in data.calls}
     for rid, bs in data.breaches.items():
         rule = data.rules[rid]
+        if doc.get_y() > doc.page_break_trigger - 45:     # a rule's heading never alone at a page's foot
+            doc.add_page()
         doc.set_font("DejaVu", "B", 9.5)
         doc.multi_cell(0, 5, f"{rid} — {len(bs)}", new_x="LMARGIN", new_y="NEXT")
         doc.para(f"{rule.text(lang)}\n{rule.citation}\n{_word(lang, 'assumes')}{rule.assumption(lang)}"
                  + _in_force_text(rule, lang) + _counting(rule, lang), size=8, height=4)
-        worded = [describe(b["facts"], lang) if b["facts"] else b["detail"] for b in bs]
+        worded = [describe(b["facts"], _style(data, lang)) if b["facts"] else b["detail"] for b in bs]
         head = ["#", _word(lang, "local"), "UTC", _word(lang, "number")]
         if len(set(worded)) == 1:           # the same for every call (an objection date): say it once
             doc.para(worded[0], size=8, height=4)
@@ -276,7 +278,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
             widths = (10, 34, 30, 24, 84)
         for b, detail in zip(bs, worded):
             c = by_id[b["call_id"]]
-            cells = [str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})"]
+            cells = [str(c["id"]), f"{c['local']} {c['zone']}", c["utc"][:19] + "Z", _shown(c, lang)]
             rows.append(cells if len(widths) == 4 else cells + [detail])
         doc.grid(rows, widths, size=6.8)
 
@@ -284,10 +286,10 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     doc.heading(L["attribution"])
     rows = [tuple(_word(lang, w) for w in ("number", "basis", "attribution", "detail"))]
     for n in data.numbers:
-        rows.append((n["number"], _word(lang, n["basis"]),
-                     tier(n["certainty"], lang) + (f" ({_num(n['similarity']) if lang == 'fr' else format(n['similarity'], '.2f')})"
-                                                   if n["similarity"] else ""),
-                     (describe(n["facts"], lang) if n["facts"] else n["detail"]) + _out_of_plan(n, lang)))
+        rows.append((phone(n["number"], international=True) if n["number"] != "withheld" else n["number"],
+                     _word(lang, n["basis"]),
+                     tier(n["certainty"], lang),
+                     (describe(n["facts"], _style(data, lang)) if n["facts"] else n["detail"]) + _out_of_plan(n, lang)))
     doc.grid(rows, (28, 22, 38, 94), size=7)
 
     # leads, apart
@@ -301,7 +303,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                  size=8)
         rows = [tuple(_word(lang, w) for w in ("#", "local", "number", "line", "outcome", "attribution", "signals"))]
         for c in data.leads:
-            rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({value(c['presentation'], lang)})",
+            rows.append((str(c["id"]), f"{c['local']} {c['zone']}", _shown(c, lang),
                          data.line_name(c["line"], lang), value(c["outcome"], lang), tier(c["attribution"], lang),
                          " ".join(value(sig, lang) for sig in c["signals"].split(",") if sig)))
         doc.grid(rows, (10, 33, 25, 26, 16, 46, 26), size=6.5)
@@ -316,7 +318,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                       f"{len(data.excluded)} call(s) excluded by you, removed from every figure:"), size=8)
             rows = [tuple(_word(lang, w) for w in ("#", "local", "number", "line", "outcome"))]
             for c in data.excluded:
-                rows.append((str(c["id"]), f"{c['local']} {c['zone']}", c["number"] or f"({value(c['presentation'], lang)})",
+                rows.append((str(c["id"]), f"{c['local']} {c['zone']}", _shown(c, lang),
                              data.line_name(c["line"], lang), value(c["outcome"], lang)))
             doc.grid(rows, (12, 45, 35, 45, 45), size=6.5)
 
@@ -332,7 +334,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     rows[0] = (rows[0][0], f"{rows[0][1]} ({zone})", *rows[0][2:])    # the zone once; UTC beside every time
     for c in data.calls:
         rows.append((str(c["id"]), c["local"], c["utc"][:19] + "Z", data.line_name(c["line"], lang),
-                     c["number"] or f"({value(c['presentation'], lang)})", value(c["outcome"], lang),
+                     _shown(c, lang), value(c["outcome"], lang),
                      talk_text(c["duration_s"], c["duration_precision_s"], c["outcome"], lang),
                      " ".join(value(sig, lang) for sig in c["signals"].split(",") if sig),
                      f"{refs[c['source_sha256']]} {locator(c['locator'], lang)}"))
@@ -342,7 +344,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
 
     # method
     doc.heading(L["method"])
-    line_list = "; ".join(f"{data.line_name(ln, lang)}" + (f" ({ln})" if ln in data.line_names else "")
+    line_list = "; ".join(f"{data.line_name(ln, lang)}" + (f" ({phone(ln, international=True)})" if ln in data.line_names else "")
                           for ln in sorted({c["line"] for c in data.calls if c["line"]}))
     for text in METHOD[lang]:
         doc.para("• " + text.format(zone=zone, lines=line_list or "—"), size=8.5)
@@ -356,7 +358,7 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
     doc.para(("Vérifier : « callwatch verify <dossier ou zip> » recalcule chaque empreinte ; ou « sha256sum -c SHA256SUMS » "
               "dans le dossier. Le tableau des appels (calls.csv) et le manifeste sont joints à ce PDF."
               if lang == "fr" else
-              "To verify: `callwatch verify <folder or zip>` recomputes every hash; or `sha256sum -c SHA256SUMS` in the "
+              "To verify: \"callwatch verify <folder or zip>\" recomputes every hash; or \"sha256sum -c SHA256SUMS\" in the "
               "folder. The call table (calls.csv) and the manifest are attached inside this PDF."), size=8)
 
     statement = _date_statement(authority, lang)
@@ -365,8 +367,9 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
 
     # attestation, on a page of its own: it is printed, copied by hand or signed apart
     doc.add_page()
-    doc.heading({"uk": "Witness statement", "us": "Declaration"}.get(data.pack.id, L["attestation"]))
-    doc.para(attestation.render(data, lang), size=8.5, height=4.6)
+    title, _, body = attestation.render(data, lang).partition("\n\n")     # its own first line is the heading
+    doc.heading(title)
+    doc.para(body, size=8.5, height=4.6)
 
     # letters
     doc.add_page()
@@ -390,6 +393,17 @@ def render(data: PackData, fingerprint: str, csv_path: Path, manifest_path: Path
                    mime_type="application/json", associated_file_relationship="Source",
                    modification_date=data.generated_at)
     return _fix_xmp_dates(bytes(doc.output()), data.generated_at)
+
+
+def _shown(c: dict, lang: str) -> str:
+    """A call's number as every table of the pack writes it (+33 1 62 34 50 12, the CSV's form too),
+    or how it was hidden."""
+    return phone(c["number"], international=True) if c["number"] else f"({value(c['presentation'], lang)})"
+
+
+def _style(data: PackData, lang: str) -> str:
+    """How a pack writes dates in its sentences: French, or English the way its country does."""
+    return "fr" if lang == "fr" else ("en-US" if data.pack.id == "us" else "en-GB")
 
 
 def _out_of_plan(number: dict, lang: str) -> str:
@@ -499,7 +513,7 @@ def _future_calls(doc, data: PackData, refs: dict, lang: str) -> None:
              size=8)
     rows = [tuple(_word(lang, w) for w in ("#", "UTC", "number", "imported (UTC)", "source"))]
     for c in data.future_calls:
-        rows.append((str(c["id"]), c["utc"][:19] + "Z", c["number"] or f"({c['presentation']})", c["imported_at"],
+        rows.append((str(c["id"]), c["utc"][:19] + "Z", _shown(c, lang), c["imported_at"],
                      f"{refs[c['source_sha256']]} {c['locator']}"))
     doc.grid(rows, (12, 36, 30, 36, 68), size=6.3)
 
@@ -517,7 +531,7 @@ def _date_statement(authority: str | None, lang: str) -> str | None:
     return (f"Third-party time-stamp: once this pack was made, its list of hashes SHA256SUMS (which holds the hash of "
             f"this PDF and of every other file) is time-stamped by the authority {authority} (RFC 3161); its token is "
             f"the file SHA256SUMS.tsr. The generation time above is this computer's clock; the proven time is the "
-            f"token's, which `callwatch verify` shows with the name of the authority that signed it.")
+            f"token's, which \"callwatch verify\" shows with the name of the authority that signed it.")
 
 
 def _fix_xmp_dates(pdf: bytes, when: datetime) -> bytes:

@@ -26,16 +26,18 @@ from callwatch.errors import CallwatchError
 COUNTED_SQL = "('declared', 'same-block', 'confirmed')"
 NOT_NAMED = "(not named)"
 
-# Views, in order: the operators named by at least k households, then the counted calls with the
-# operator as the report shows it.
+# Made once, in order, before the queries: the operators named by at least k households, the counted
+# calls with the operator as the report shows it, the blocks at least k households report. The two
+# small ones are tables (DuckDB computes them once, where a view would be computed again by every query
+# using it: a pass over the whole pool each time); SQLGlot makes them temporary views on Spark.
 VIEWS = [
     """
-    CREATE OR REPLACE TEMPORARY VIEW named_operators AS
+    CREATE TEMPORARY TABLE named_operators AS
     SELECT rule_pack, operator
     FROM calls
     WHERE tier IN {counted} AND operator IS NOT NULL
     GROUP BY rule_pack, operator
-    HAVING COUNT(DISTINCT household) >= {k}
+    HAVING COUNT(DISTINCT household_id) >= {k}
     """,
     """
     CREATE OR REPLACE TEMPORARY VIEW counted AS
@@ -47,13 +49,27 @@ VIEWS = [
     LEFT JOIN named_operators AS n ON n.rule_pack = c.rule_pack AND n.operator = c.operator
     WHERE c.tier IN {counted}
     """,
+    """
+    CREATE TEMPORARY TABLE shown_blocks AS
+    SELECT rule_pack, caller_block,
+           COUNT(DISTINCT household_id) AS households,
+           COUNT(*) AS calls,
+           SUM(CASE WHEN tier IN {counted} THEN 1 ELSE 0 END) AS counted_calls,
+           COUNT(DISTINCT caller_number) AS numbers_named,
+           MIN(month) AS first_month,
+           MAX(month) AS last_month
+    FROM calls
+    WHERE caller_block IS NOT NULL
+    GROUP BY rule_pack, caller_block
+    HAVING COUNT(DISTINCT household_id) >= {k}
+    """,
 ]
 
 # name -> (query, columns). Each groups by rule pack first.
 QUERIES: dict[str, str] = {
     "totals": """
         SELECT rule_pack,
-               COUNT(DISTINCT household) AS households,
+               COUNT(DISTINCT household_id) AS households,
                COUNT(DISTINCT contribution) AS contributions,
                COUNT(*) AS calls,
                SUM(CASE WHEN tier IN {counted} THEN 1 ELSE 0 END) AS counted_calls,
@@ -64,13 +80,13 @@ QUERIES: dict[str, str] = {
         GROUP BY rule_pack
     """,
     "rule_pack_versions": """
-        SELECT rule_pack, rule_pack_version, COUNT(DISTINCT household) AS households
+        SELECT rule_pack, rule_pack_version, COUNT(DISTINCT household_id) AS households
         FROM calls
         GROUP BY rule_pack, rule_pack_version
     """,
     "operators": """
         SELECT rule_pack, shown_operator AS operator,
-               COUNT(DISTINCT household) AS households,
+               COUNT(DISTINCT household_id) AS households,
                COUNT(*) AS calls,
                SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END) AS answered,
                SUM(CASE WHEN silent THEN 1 ELSE 0 END) AS silent,
@@ -82,17 +98,17 @@ QUERIES: dict[str, str] = {
     """,
     "breaches_total": """
         WITH b AS (
-            SELECT rule_pack, shown_operator, household, UNNEST(rules_broken) AS rule
+            SELECT rule_pack, shown_operator, household_id, UNNEST(rules_broken) AS rule
             FROM counted
         )
         SELECT rule_pack, shown_operator AS operator, rule,
-               COUNT(*) AS calls, COUNT(DISTINCT household) AS households
+               COUNT(*) AS calls, COUNT(DISTINCT household_id) AS households
         FROM b
         GROUP BY rule_pack, shown_operator, rule
     """,
     "operator_months": """
         SELECT rule_pack, shown_operator AS operator, month,
-               COUNT(DISTINCT household) AS households,
+               COUNT(DISTINCT household_id) AS households,
                COUNT(*) AS calls,
                SUM(CASE WHEN outcome = 'answered' THEN 1 ELSE 0 END) AS answered,
                SUM(CASE WHEN silent THEN 1 ELSE 0 END) AS silent,
@@ -105,9 +121,9 @@ QUERIES: dict[str, str] = {
     """,
     "calls_per_household": """
         WITH per AS (
-            SELECT rule_pack, shown_operator, month, household, COUNT(*) AS n
+            SELECT rule_pack, shown_operator, month, household_id, COUNT(*) AS n
             FROM counted
-            GROUP BY rule_pack, shown_operator, month, household
+            GROUP BY rule_pack, shown_operator, month, household_id
         )
         SELECT rule_pack, shown_operator AS operator, month, n AS calls, COUNT(*) AS households
         FROM per
@@ -115,50 +131,35 @@ QUERIES: dict[str, str] = {
     """,
     "breaches": """
         WITH b AS (
-            SELECT rule_pack, shown_operator, month, household, UNNEST(rules_broken) AS rule
+            SELECT rule_pack, shown_operator, month, household_id, UNNEST(rules_broken) AS rule
             FROM counted
         )
         SELECT rule_pack, shown_operator AS operator, month, rule,
-               COUNT(*) AS calls, COUNT(DISTINCT household) AS households
+               COUNT(*) AS calls, COUNT(DISTINCT household_id) AS households
         FROM b
         GROUP BY rule_pack, shown_operator, month, rule
     """,
     "blocks": """
-        SELECT rule_pack, caller_block AS block,
-               COUNT(DISTINCT household) AS households,
-               COUNT(*) AS calls,
-               SUM(CASE WHEN tier IN {counted} THEN 1 ELSE 0 END) AS counted_calls,
-               COUNT(DISTINCT caller_number) AS numbers_named,
-               MIN(month) AS first_month,
-               MAX(month) AS last_month
-        FROM calls
-        WHERE caller_block IS NOT NULL
-        GROUP BY rule_pack, caller_block
-        HAVING COUNT(DISTINCT household) >= {k}
+        SELECT rule_pack, caller_block AS block, households, calls, counted_calls, numbers_named,
+               first_month, last_month
+        FROM shown_blocks
     """,
     "block_operators": """
-        WITH shown AS (
-            SELECT rule_pack, caller_block
-            FROM calls
-            WHERE caller_block IS NOT NULL
-            GROUP BY rule_pack, caller_block
-            HAVING COUNT(DISTINCT household) >= {k}
-        )
         SELECT c.rule_pack, c.caller_block AS block, c.shown_operator AS operator,
-               COUNT(DISTINCT c.household) AS households, COUNT(*) AS calls
+               COUNT(DISTINCT c.household_id) AS households, COUNT(*) AS calls
         FROM counted AS c
-        JOIN shown AS s ON s.rule_pack = c.rule_pack AND s.caller_block = c.caller_block
+        JOIN shown_blocks AS s ON s.rule_pack = c.rule_pack AND s.caller_block = c.caller_block
         GROUP BY c.rule_pack, c.caller_block, c.shown_operator
     """,
     "numbers": """
         SELECT rule_pack, caller_number AS number, caller_block AS block,
-               COUNT(DISTINCT household) AS households,
+               COUNT(DISTINCT household_id) AS households,
                COUNT(*) AS calls,
                SUM(CASE WHEN tier IN {counted} THEN 1 ELSE 0 END) AS counted_calls
         FROM calls
         WHERE caller_number IS NOT NULL
         GROUP BY rule_pack, caller_number, caller_block
-        HAVING COUNT(DISTINCT household) >= {k}
+        HAVING COUNT(DISTINCT household_id) >= {k}
     """,
     "heatmap": """
         SELECT rule_pack, shown_operator AS operator, local_weekday AS weekday, local_hour AS hour,
@@ -167,11 +168,11 @@ QUERIES: dict[str, str] = {
         GROUP BY rule_pack, shown_operator, local_weekday, local_hour
     """,
     "areas": """
-        SELECT rule_pack, area, COUNT(DISTINCT household) AS households
+        SELECT rule_pack, area, COUNT(DISTINCT household_id) AS households
         FROM calls
         WHERE area IS NOT NULL
         GROUP BY rule_pack, area
-        HAVING COUNT(DISTINCT household) >= {k}
+        HAVING COUNT(DISTINCT household_id) >= {k}
     """,
 }
 
@@ -192,9 +193,29 @@ def _value(v):
     return v
 
 
+_PLAIN = {int, str, float, type(None)}
+
+
+def _order(r):
+    return tuple((v is None, str(type(v)), v if v is not None else 0) for v in r)
+
+
 def _sorted(rows) -> list[tuple]:
-    return sorted((tuple(_value(v) for v in r) for r in rows),
-                  key=lambda r: tuple((v is None, str(type(v)), v if v is not None else 0) for v in r))
+    """The rows as plain Python values, in one order whichever engine gave them. A table can hold
+    half a million rows (every number k households reported), so the work is done column-wise:
+    values converted only when an engine gave another kind than int or text, and the general order
+    (missing values last) through a key only when a column holds a missing value or mixed kinds;
+    otherwise tuples compare exactly as that key would order them."""
+    rows = [tuple(r) for r in rows]
+    if not rows:
+        return rows
+    kinds = [set(map(type, column)) for column in zip(*rows)]
+    if any(not k <= _PLAIN for k in kinds):
+        rows = [tuple(map(_value, r)) for r in rows]
+        kinds = [set(map(type, column)) for column in zip(*rows)]
+    if all(len(k) == 1 and type(None) not in k for k in kinds):
+        return sorted(rows)
+    return sorted(rows, key=_order)
 
 
 class DuckDBEngine:
@@ -211,9 +232,8 @@ class DuckDBEngine:
         if files:
             self.con.execute(f"CREATE VIEW calls AS SELECT * FROM read_parquet([{listed}])")
         else:
-            from callwatch.pool.schema import SCHEMA
-            import pyarrow as pa
-            self._empty = pa.Table.from_pylist([], schema=SCHEMA)
+            from callwatch.pool.schema import POOL_SCHEMA
+            self._empty = POOL_SCHEMA.empty_table()
             self.con.register("calls", self._empty)
 
     def execute(self, sql: str) -> None:
@@ -255,8 +275,8 @@ class SparkEngine:
             # recursiveFileLookup: the partition columns are inside the files; no inference from the paths
             df = self.spark.read.option("recursiveFileLookup", "true").parquet(*[str(p) for p in files])
         else:
-            from callwatch.pool.schema import SCHEMA
-            df = self.spark.createDataFrame([], _spark_schema(SCHEMA))
+            from callwatch.pool.schema import POOL_SCHEMA
+            df = self.spark.createDataFrame([], _spark_schema(POOL_SCHEMA))
         df.createOrReplaceTempView("calls")
 
     @staticmethod

@@ -2,9 +2,15 @@
 dataset that DuckDB (or Spark) reads.
 
     <pool>/pool.json             the key's fingerprint, k, the engine (``callwatch pool init``)
-    <pool>/contributions.json    every contribution kept (household, date, counts, rejects) and the
-                                 data files of each batch; readers read exactly the files it lists
+    <pool>/contributions.json    every contribution kept (household, date, counts, rejects), the
+                                 data files of each batch (readers read exactly the files it lists)
+                                 and each household's small integer id
     <pool>/data/rule_pack=fr/month=2026-10/b000001.parquet
+
+The data files hold a contribution's rows as it sent them, except its household: the pseudonym is
+replaced by the integer the index gives it (``schema.POOL_SCHEMA``), which the report's engines
+count much faster. A pool written before these ids (index format 1) is converted once, under the
+lock, by the next ``add`` or ``report``.
 
 A contribution is checked whole first (a Parquet file, the schema, a manifest made with this
 pool's key), then row by row: a row that breaks the contribution's own rules (a number where only
@@ -41,6 +47,7 @@ INDEX = "contributions.json"
 DATA = "data"
 ENGINES = ("duckdb", "spark")
 BATCH_ROWS = 1_000_000          # rows written per batch: bounds pool add's memory whatever the number of files
+INDEX_FORMAT = 2                # 2: data files name households by the index's integer ids (1: by pseudonym)
 _CREATED = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?Z$")
 
 
@@ -91,7 +98,8 @@ def init(folder: Path, key: bytes, *, k: int = 5, engine: str = "duckdb", spark_
 
 
 def _empty_index() -> dict:
-    return {"format": 1, "next_batch": 1, "contributions": {}, "batches": {}}
+    return {"format": INDEX_FORMAT, "next_batch": 1, "contributions": {}, "batches": {},
+            "household_ids": {}, "next_household_id": 1}
 
 
 class Pool:
@@ -113,11 +121,27 @@ class Pool:
     def _read_index(self) -> dict:
         path = self.folder / INDEX
         try:
-            return json.loads(path.read_text("utf-8"))
+            index = json.loads(path.read_text("utf-8"))
         except FileNotFoundError:
             return _empty_index()
         except (OSError, ValueError) as exc:
             raise CallwatchError(f"{path}: the pool's index cannot be read ({exc})") from None
+        if not isinstance(index, dict) or not isinstance(index.get("format"), int):
+            raise CallwatchError(f"{path}: not a pool index (no format number)")
+        if index["format"] > INDEX_FORMAT:
+            raise CallwatchError(f"{path}: written by a newer callwatch (index format {index['format']}, this "
+                                 f"callwatch reads up to {INDEX_FORMAT}): upgrade callwatch to use this pool")
+        return index
+
+    @property
+    def outdated(self) -> bool:
+        """Written before household ids: its data files must be converted before a report reads them."""
+        return self.index["format"] < INDEX_FORMAT
+
+    def _locked(self):
+        fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)            # one writer at a time: add, or a format conversion
+        return fd
 
     def _write_index(self) -> None:
         write_private(self.folder / INDEX, json.dumps(self.index, indent=1, sort_keys=True) + "\n")
@@ -141,14 +165,32 @@ class Pool:
     # -- adding -------------------------------------------------------------------------------
 
     def add(self, paths, progress=None) -> list[AddResult]:
-        fd = os.open(self.folder / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        fd = self._locked()
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)            # one `pool add` at a time
             self.index = self._read_index()
             self._remove_strays()
+            self._convert()
             return self._add(list(paths), progress)
         finally:
             os.close(fd)
+
+    def upgrade(self) -> bool:
+        """Convert a pool written before household ids (what ``report`` does first); True if it was."""
+        fd = self._locked()
+        try:
+            self.index = self._read_index()
+            self._remove_strays()
+            return self._convert()
+        finally:
+            os.close(fd)
+
+    def _household_id(self, household: str) -> int:
+        """The household's integer in this pool: given once, kept when its contribution is replaced."""
+        ids = self.index["household_ids"]
+        if household not in ids:
+            ids[household] = self.index["next_household_id"]
+            self.index["next_household_id"] += 1
+        return ids[household]
 
     def _add(self, paths, progress) -> list[AddResult]:
         contributions = self.index["contributions"]
@@ -182,7 +224,7 @@ class Pool:
                 else:
                     superseded.add(previous)
             current[record["household"]] = cid
-            pending[cid] = (record, table)
+            pending[cid] = (record, stored(table, self._household_id(record["household"])))
             if sum(t.num_rows for _, t in pending.values()) >= BATCH_ROWS:
                 self._flush(pending)
         self._flush(pending)
@@ -280,27 +322,63 @@ class Pool:
     def _drop(self, superseded: set[str]) -> None:
         """Rewrite the batches holding replaced contributions without their rows; then forget them."""
         contributions = self.index["contributions"]
-        batches = sorted({contributions[cid]["batch"] for cid in superseded})
+        gone_ids = pa.array(sorted(superseded))
+
+        def without(table: pa.Table) -> pa.Table:
+            table = table.cast(schema.POOL_SCHEMA)
+            return table.filter(pc.invert(pc.is_in(table["contribution"], gone_ids)))
+
+        gone = self.index.setdefault("rejected_in_replaced", {})
+        for cid in superseded:
+            for reason, n in contributions[cid].get("rejected", {}).items():
+                gone[reason] = gone.get(reason, 0) + n
+        self._rewrite({contributions[cid]["batch"] for cid in superseded}, schema.POOL_SCHEMA, without,
+                      forget=superseded)
+
+    def _convert(self) -> bool:
+        """A pool of index format 1 (households named by pseudonym in the data files): every batch
+        rewritten with the households' integer ids, given in the order their contributions were added."""
+        if not self.outdated:
+            return False
+        contributions = self.index["contributions"]
+        self.index.setdefault("household_ids", {})
+        self.index.setdefault("next_household_id", 1)
+        for _cid, c in sorted(contributions.items(), key=lambda kv: (kv[1].get("added_at_utc", ""), kv[0])):
+            self._household_id(c["household"])
+        pseudonyms = pa.array(list(self.index["household_ids"]), pa.string())
+        ids = pa.array(list(self.index["household_ids"].values()), pa.int32())
+
+        def with_ids(table: pa.Table) -> pa.Table:
+            table = table.cast(schema.SCHEMA)
+            # every row's household is its contribution's (pool add checked it), so each is in the index
+            hid = pc.take(ids, pc.index_in(table["household"], value_set=pseudonyms))
+            return stored(table, hid)
+
+        self.index["format"] = INDEX_FORMAT          # written with the converted batches, never before them
+        self._rewrite({int(b) for b in self.index["batches"]}, schema.SCHEMA, with_ids)
+        return True
+
+    def _rewrite(self, batches: set[int], read_as: pa.Schema, transform, forget=frozenset()) -> None:
+        """Each batch read whole, transformed, written as a new batch; the index (written after the
+        new files, before the old ones are removed) points the contributions at it and forgets
+        ``forget``: a crash leaves either pool, never a mix."""
+        contributions = self.index["contributions"]
         old_files = []
-        for batch in batches:
+        for batch in sorted(batches):
             entry = self.index["batches"].pop(str(batch))
             paths = [self.folder / rel for rel in entry["files"]]
             old_files += paths
-            table = pa.concat_tables([pq.read_table(p) for p in paths]) if paths else schema.SCHEMA.empty_table()
-            table = table.cast(schema.SCHEMA)
-            keep = pc.invert(pc.is_in(table["contribution"], pa.array(sorted(superseded))))
-            table = table.filter(keep)
+            table = pa.concat_tables([pq.read_table(p) for p in paths]) if paths else read_as.empty_table()
+            table = transform(table)
             new = self.index["next_batch"]
             self.index["next_batch"] = new + 1
             files = self._write_batch(new, table)
             self.index["batches"][str(new)] = {"files": files, "rows": table.num_rows}
             for cid, c in contributions.items():
-                if c["batch"] == batch and cid not in superseded:
+                if c["batch"] == batch and cid not in forget:
                     c["batch"] = new
-        gone = self.index.setdefault("rejected_in_replaced", {})
-        for cid in superseded:
-            for reason, n in contributions.pop(cid).get("rejected", {}).items():
-                gone[reason] = gone.get(reason, 0) + n
+        for cid in forget:
+            contributions.pop(cid)
         self._write_index()
         for p in old_files:
             p.unlink(missing_ok=True)
@@ -313,6 +391,16 @@ class Pool:
             for p in data.rglob("*.parquet"):
                 if str(p) not in listed:
                     p.unlink()
+
+
+def stored(table: pa.Table, household_id) -> pa.Table:
+    """A contribution's rows as the pool stores them: the household's pseudonym replaced by its id
+    (one integer for the whole table, or one per row)."""
+    n = table.num_rows
+    column = (household_id if isinstance(household_id, (pa.Array, pa.ChunkedArray))
+              else pa.array([household_id] * n, pa.int32()))
+    i = table.schema.get_field_index("household")
+    return table.set_column(i, schema.POOL_SCHEMA.field("household_id"), column.cast(pa.int32()))
 
 
 def manifest_problem(m) -> str | None:

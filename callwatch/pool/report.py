@@ -13,6 +13,7 @@ a report made on DuckDB and one made on Spark hold the same figures.
 from __future__ import annotations
 
 import csv
+import heapq
 import io
 import json
 import time
@@ -88,6 +89,20 @@ def _csv(rows: list[dict], columns: list[str]) -> bytes:
     return buf.getvalue().encode("utf-8")
 
 
+def _json(doc: dict) -> str:
+    """figures.json: the report's facts, then each table one row a line. Written row by row with
+    the json module's C encoder: asking it to indent makes it fall back to its pure-Python one,
+    seconds for the half-million rows of a large pool's numbers."""
+    encode = json.JSONEncoder(ensure_ascii=False, default=str).encode
+    parts = []
+    for name, value in doc.items():
+        if isinstance(value, list) and value:
+            parts.append(f"{encode(name)}: [\n" + ",\n".join(map(encode, value)) + "\n]")
+        else:
+            parts.append(f"{encode(name)}: {encode(value)}")
+    return "{\n" + ",\n".join(parts) + "\n}\n"
+
+
 DISTRIBUTION = ["rule_pack", "operator", "month", "households", "median", "p90", "max", "households_1",
                 "households_2_4", "households_5_9", "households_10_plus"]
 
@@ -108,6 +123,8 @@ def make(pool: Pool, out_dir: Path, *, engine: str | None = None, at: datetime |
     """Run the analysis on the pool's engine (or ``engine``) and write the report into ``out_dir``."""
     name = engine or pool.settings.engine
     started = time.perf_counter()
+    if pool.outdated:               # written before household ids: converted once, under the pool's lock
+        pool.upgrade()
     files = pool.data_files()
     eng = analysis.engine_for(name, files, spark_master=pool.settings.spark_master,
                               temp_dir=private_dir(pool.folder / ".tmp"))
@@ -131,7 +148,7 @@ def make(pool: Pool, out_dir: Path, *, engine: str | None = None, at: datetime |
         write_private(out_dir / f"{table}.csv", _csv(figures[table], columns[table]))
         written.append(f"{table}.csv")
     doc = {"report": meta, **{t: figures[t] for t in TABLES}}
-    write_private(out_dir / "figures.json", json.dumps(doc, indent=1, ensure_ascii=False, default=str) + "\n")
+    write_private(out_dir / "figures.json", _json(doc))
     written.append("figures.json")
     write_private(out_dir / "report.pdf", pdf(figures, meta))
     written.append("report.pdf")
@@ -206,9 +223,10 @@ def pdf(figures: dict, meta: dict) -> bytes:
         doc.multi_cell(width, 4.6, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         doc.ln(1.5)
 
-    def limited(rows, csv_name):
-        return rows[:PDF_ROWS], (f"The first {PDF_ROWS} of {len(rows)} rows; all of them in {csv_name}."
-                                 if len(rows) > PDF_ROWS else "")
+    def limited(rows, csv_name, total=None):
+        total = len(rows) if total is None else total
+        return rows[:PDF_ROWS], (f"The first {PDF_ROWS} of {total} rows; all of them in {csv_name}."
+                                 if total > PDF_ROWS else "")
 
     def table(headers, rows, note="", size=7):
         if not rows:
@@ -273,10 +291,11 @@ def pdf(figures: dict, meta: dict) -> bytes:
                          r["first_month"], r["last_month"]] for r in blocks], "blocks.csv (the operators of each: "
                                                                                "block_operators.csv)"))
         heading(f"Numbers reported by at least {meta['k']} households", 11)
-        numbers = sorted(of("numbers"), key=lambda r: (-r["households"], -r["calls"], r["number"]))
+        numbers = of("numbers")         # up to every number of the pool: only the first rows are sorted out
+        first = heapq.nsmallest(PDF_ROWS, numbers, key=lambda r: (-r["households"], -r["calls"], r["number"]))
         table(["number", "block", "households", "calls", "counted"],
-              *limited([[r["number"], r["block"], r["households"], r["calls"], r["counted_calls"]] for r in numbers],
-                       "numbers.csv"))
+              *limited([[r["number"], r["block"], r["households"], r["calls"], r["counted_calls"]] for r in first],
+                       "numbers.csv", total=len(numbers)))
         heading("Hours and weekdays (counted calls, local time)", 11)
         shown = ["(all operators)"] + [r["operator"] for r in operators[:HEATMAPS]]
         for operator in shown:
