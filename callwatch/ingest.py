@@ -325,9 +325,14 @@ class Importer:
             from callwatch.importers import columnar          # pyarrow and numpy: only for a large file
             conn = self.store.conn
             conn.execute("SAVEPOINT columnar")
+            load = _Load(self, fmt, import_id)
             try:
-                load = _Load(self, fmt, import_id)
-                self._store_columns(fmt, sniff, ctx, load)
+                try:
+                    self._store_columns(fmt, sniff, ctx, load)
+                except BaseException:
+                    if load.staging is not None:      # a block may still be going in: let it end first
+                        load.staging.abandon()
+                    raise
             except columnar.NotPlain as exc:
                 log.debug("%s: read row by row (%s)", sniff.path.name, exc)
                 conn.execute("ROLLBACK TO columnar")
@@ -435,6 +440,8 @@ class _Load:
         """A block of the columnar path: its derived calls (staged and inserted by SQLite, see
         Store.stage_calls) and its per-row records, in file order."""
         import numpy as np
+        if self.staging is not None:      # the last block's insert (on the writer thread) ends first
+            self.staging.wait()
         d = block.derived
         rows = np.flatnonzero(d.ok)
         m = len(rows)
@@ -471,8 +478,8 @@ class _Load:
                 done = upto
             self.calls.append(row)
         self.flush()
-        if m and done < m:
-            self.staging.insert(done, m)
+        if m and done < m:        # SQLite inserts them while the next block is read and derived
+            self.staging.insert(done, m, background=True)
 
     def _stage(self, block, rows, keys: list) -> list:
         """Stage the derived calls of a block; returns (position, 0, facts) of the first call, in

@@ -241,6 +241,26 @@ def test_fritzbox_columnar_stores_what_the_per_row_path_stores(export):
     _check(*export, "FRITZ!Box_Anrufliste.csv")
 
 
+# Blocks of a few records: each block's calls go in on the writer thread while the next block is
+# read and derived (Staging.insert), between per-row calls and rejects of later blocks; a file found
+# not plain after some blocks falls back with inserts still pending.
+SMALL_BLOCKS = settings(SETTINGS, max_examples=max(EXAMPLES // 2, 10))
+
+
+@SMALL_BLOCKS
+@given(st.sampled_from(["asterisk", "freeswitch", "fritzbox"]).flatmap(
+    lambda fmt: st.tuples(st.just(fmt), dirty({"asterisk": asterisk, "freeswitch": freeswitch,
+                                                "fritzbox": fritzbox}[fmt]()))))
+def test_many_small_blocks_store_what_the_per_row_path_stores(case):
+    from unittest import mock
+
+    from callwatch.importers import columnar
+    fmt, export = case
+    name = {"asterisk": "Master.csv", "freeswitch": "Master-fs.csv", "fritzbox": "FRITZ!Box_Anrufliste.csv"}[fmt]
+    with mock.patch.object(columnar, "BLOCK_BYTES", 400):
+        _check(*export, name)
+
+
 def test_a_plain_export_takes_the_columnar_path_and_a_damaged_one_falls_back_whole(tmp_path):
     rows = [f'"","06{i:08d}","0123456789","from-trunk","""x"" <06{i:08d}>","PJSIP/trunk-{i}","PJSIP/100-{i}",'
             f'"Dial","","2026-10-12 11:20:{i % 60:02d}","","2026-10-12 11:21:00",10,{i % 3},"ANSWERED","D","{i}.1",""'
