@@ -22,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 OUT = HERE / "out"
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
-from run_scan import CONFIG, run  # noqa: E402
+from run_scan import CONFIG, campaign_numbers, run  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
@@ -48,8 +48,8 @@ def main():
     if not csv_path.exists():
         gen_asterisk.write(csv_path, rows)
     data = OUT / f"web-data-{rows}"
-    config = OUT / "scan-config.toml"
-    config.write_text(CONFIG)
+    config = OUT / "web-config.toml"            # the scan bench's configuration, its declared numbers
+    config.write_text(CONFIG.replace("{numbers}", json.dumps(campaign_numbers())))
     env = {**os.environ, "CALLWATCH_CONFIG": str(config)}
     cw = [str(BIN / "callwatch"), "--data-dir", str(data)]
     if not (data / "callwatch.db").exists():
