@@ -189,3 +189,45 @@ def test_a_pdf_too_large_for_signalconso_comes_in_parts_that_fit(make_household,
         texts += [p.extract_text() for p in part.pages]
     assert texts == [p.extract_text() for p in whole.pages]          # every page, once, in order
     assert all(n in files["SHA256SUMS"].decode() for n in names)      # covered by the pack's root
+
+
+def test_each_part_is_the_longest_run_of_pages_that_fits():
+    """pdf_parts on a PDF whose pages differ in size (a page of text, a page of a large image...):
+    each part fits (or is one page alone), together they are every page in order, and no part
+    could have taken the next page (a part one page longer is over the limit)."""
+    import random
+
+    from fpdf import FPDF
+    from pypdf import PdfReader, PdfWriter
+    from callwatch.evidence import kits
+    rng = random.Random(3)
+    doc = FPDF()
+    doc.set_font("helvetica", size=8)
+    for page in range(60):
+        doc.add_page()
+        doc.cell(0, 5, f"page {page + 1}")
+        doc.ln()
+        # incompressible text of varying length: pages from a few hundred bytes to ~12 KB
+        words = rng.randint(1, 6) ** 3 * 4
+        doc.multi_cell(0, 3, " ".join(f"{rng.getrandbits(40):x}" for _ in range(words)))
+    pdf = bytes(doc.output())
+    limit = len(pdf) // 7
+    parts = kits.pdf_parts(pdf, limit)
+    whole = PdfReader(io.BytesIO(pdf))
+    assert len(parts) >= 7
+    texts, start = [], 0
+    for part in parts:
+        pages = PdfReader(io.BytesIO(part)).pages
+        assert len(part) <= limit or len(pages) == 1
+        texts += [p.extract_text() for p in pages]
+        end = start + len(pages)
+        if end < len(whole.pages):                                       # one page more would not fit
+            writer = PdfWriter()
+            for i in range(start, end + 1):
+                writer.add_page(whole.pages[i])
+            writer.compress_identical_objects()
+            longer = io.BytesIO()
+            writer.write(longer)
+            assert len(longer.getvalue()) > limit, (start, end)
+        start = end
+    assert texts == [p.extract_text() for p in whole.pages]

@@ -59,21 +59,25 @@ def pdf_parts(pdf: bytes, limit: int) -> list[bytes]:
         writer.write(buf)
         return buf.getvalue()
 
+    # Each part: the longest run of pages from ``start`` that fits, found by galloping then
+    # bisecting over its end (a few writes a part, not one a page: a 10,000-call pack has hundreds).
+    guess = max(1, int(total * limit / len(pdf) * 0.9))        # pages a part, from the average page
     parts, start = [], 0
     while start < total:
-        size = max(1, int(total * limit / len(pdf) * 0.9))     # a first guess from the average page
-        end = min(total, start + size)
-        part = write(start, end)
-        while len(part) > limit and end - start > 1:           # too large: fewer pages
-            end = start + max(1, (end - start) // 2)
+        fits, fits_part = start + 1, None      # an end known to fit (the first page goes in whatever its size)
+        too_big = total + 1                     # an end known not to fit (past the last page: none known)
+        end = min(total, start + guess)
+        while True:
             part = write(start, end)
-        while end < total:                                     # room left: one page more, while it fits
-            bigger = write(start, end + 1)
-            if len(bigger) > limit:
+            if end == start + 1 or len(part) <= limit:
+                fits, fits_part = end, part
+            else:
+                too_big = end
+            if fits == total or too_big == fits + 1:
                 break
-            end, part = end + 1, bigger
-        parts.append(part)
-        start = end
+            end = min(total, fits + (fits - start)) if too_big > total else (fits + too_big) // 2
+        parts.append(fits_part if fits_part is not None else write(start, start + 1))
+        start = fits
     return parts
 
 

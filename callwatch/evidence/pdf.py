@@ -111,6 +111,7 @@ class _Doc(FPDF):
         self.set_auto_page_break(True, margin=16)
         self.set_margins(14, 14, 14)
         self.c_margin = 0.6          # inner left/right margin of table cells (the 1.2 below)
+        self._wrapped: dict = {}     # lines a table cell wraps to (_row_height)
 
     def footer(self):
         self.set_y(-11)
@@ -168,12 +169,21 @@ class _Doc(FPDF):
         self.set_font("DejaVuMono" if col in mono_cols else "DejaVu", "B" if bold else "", size)
 
     def _row_height(self, row, widths, size, line, mono_cols):
-        lines = 1
-        for i, (text, width) in enumerate(zip(row, widths)):
-            self._font_for(i, size, False, mono_cols)
-            if self.get_string_width(text) > width - 1.2:
-                lines = max(lines, len(self.multi_cell(width, line, text, dry_run=True, output="LINES")))
-        return lines * line + 0.8
+        return max(len(self._lines(i, text, width, size, line, mono_cols)) for i, (text, width) in
+                   enumerate(zip(row, widths))) * line + 0.8
+
+    def _lines(self, col, text, width, size, line, mono_cols) -> tuple:
+        """The lines a body cell's text wraps to (one, itself, when it fits): computed once per
+        font, width and text, since a table of thousands of calls repeats the same values, and
+        drawn from here (``_grid_row``), not wrapped a second time by multi_cell."""
+        key = (col in mono_cols, size, width, text)
+        lines = self._wrapped.get(key)
+        if lines is None:
+            self._font_for(col, size, False, mono_cols)
+            lines = (text,) if self.get_string_width(text) <= width - 1.2 else \
+                tuple(self.multi_cell(width, line, text, dry_run=True, output="LINES"))
+            self._wrapped[key] = lines
+        return lines
 
     def _grid_row(self, row, widths, size, line, bold, mono_cols, height=None):
         height = height or self._row_height(row, widths, size, line, mono_cols)
@@ -186,11 +196,16 @@ class _Doc(FPDF):
         x = x0
         for i, (text, width) in enumerate(zip(row, widths)):
             self._font_for(i, size, bold, mono_cols)
-            self.set_xy(x, y0 + 0.4)
-            if self.get_string_width(text) <= width - 1.2:
-                self.cell(width, line, text)
+            if bold:                                       # the header: its own wrapping, bold
+                self.set_xy(x, y0 + 0.4)
+                if self.get_string_width(text) <= width - 1.2:
+                    self.cell(width, line, text)
+                else:
+                    self.multi_cell(width, line, text, align="L")
             else:
-                self.multi_cell(width, line, text, align="L")
+                for k, piece in enumerate(self._lines(i, text, width, size, line, mono_cols)):
+                    self.set_xy(x, y0 + 0.4 + k * line)
+                    self.cell(width, line, piece)
             x += width
         self.set_draw_color(200)
         self.line(x0, y0 + height, x0 + sum(widths), y0 + height)
