@@ -234,15 +234,32 @@ def test_a_full_disk_simulated_where_no_small_filesystem_can_be_mounted(tmp_path
     assert run(tmp_path, "import", str(export(tmp_path)), data=data).exit_code == 0
     real_open = Store._open
 
-    def no_room_to_grow(self, *args):
-        real_open(self, *args)
-        pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
-        self.conn.execute(f"PRAGMA max_page_count = {pages}")
-    monkeypatch.setattr(Store, "_open", no_room_to_grow)
+    def no_room_to_grow_by(extra: int):
+        def opened(self, *args):
+            real_open(self, *args)
+            pages = self.conn.execute("PRAGMA page_count").fetchone()[0]
+            self.conn.execute(f"PRAGMA max_page_count = {pages + extra}")
+        return opened
+    monkeypatch.setattr(Store, "_open", no_room_to_grow_by(0))
     result = run(tmp_path, "import", str(export(tmp_path, "second.csv", 10, 200)))
     assert result.exit_code == 2 and f"{data / 'callwatch.db'}: the disk is full (database or disk is full)" in result.text
     monkeypatch.undo()
     _check_store(data, imports=1, calls=3)
+
+    # the same in the columnar path, the store full while a block goes in on the writer thread
+    import callwatch.ingest as ingest
+    from callwatch.importers import columnar
+    monkeypatch.setattr(Store, "_open", no_room_to_grow_by(15))
+    monkeypatch.setattr(ingest, "COLUMNAR_MIN_BYTES", 0)
+    monkeypatch.setattr(columnar, "BLOCK_BYTES", 8192)
+    big = export(tmp_path, "large.csv", 100, 900)            # about 25 blocks of 8 KB
+    result = run(tmp_path, "import", str(big))
+    assert result.exit_code == 2 and f"{data / 'callwatch.db'}: the disk is full (database or disk is full)" in result.text
+    monkeypatch.setattr(Store, "_open", real_open)
+    _check_store(data, imports=1, calls=3)
+    assert run(tmp_path, "import", str(big)).exit_code == 0  # room again: the same file, whole
+    _check_store(data, imports=2, calls=903)
+    monkeypatch.undo()
 
     import callwatch.archive as archive
 
@@ -253,7 +270,7 @@ def test_a_full_disk_simulated_where_no_small_filesystem_can_be_mounted(tmp_path
     monkeypatch.undo()
     assert result.exit_code == 2 and "the disk is full (No space left on device)" in result.text
     assert list((data / "archive" / "sha256").glob(".incoming-*")) == []
-    _check_store(data, imports=1, calls=3)
+    _check_store(data, imports=2, calls=903)
 
 
 @pytest.mark.parametrize("attack", ["deleted", "replaced by an empty file"])
