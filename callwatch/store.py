@@ -648,7 +648,8 @@ class Staging:
         self.wait()
         if end <= start:
             return
-        if not background:
+        # (a SQLite built without threads at all, threadsafety 0: the caller's thread, as before)
+        if not background or sqlite3.threadsafety == 0:
             self.conn.execute(self.sql, [*self.params, start, end])
             return
         if self._writer is None:
