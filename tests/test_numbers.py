@@ -129,3 +129,23 @@ def test_the_pack_says_a_number_out_of_the_plan_is_likely_spoofed(make_household
     from pypdf import PdfReader
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(result.folder / "evidence.pdf").pages).split())
     assert "not a number of the numbering plan: likely spoofed" in text
+
+
+def test_phonenumbers_is_loaded_only_when_a_number_is_parsed(tmp_path):
+    """A process that parses no number (a daemon job finding an export it already has) does not
+    pay for phonenumbers' start-up; one that meets a number loads it and gets the same facts."""
+    import subprocess
+    import sys
+    export = tmp_path / "Master.csv"
+    export.write_text('"","0612345678","0123456789","from-trunk","""A"" <0612345678>","PJSIP/trunk-1",'
+                      '"PJSIP/100-1","Dial","PJSIP/100,30","2026-11-02 10:00:00","","2026-11-02 10:00:20",'
+                      '20,0,"NO ANSWER","DOCUMENTATION","1793520000.1",""\n')
+    probe = ("import sys\nfrom callwatch.cli import main\nsys.argv = ['callwatch', '--data-dir', sys.argv[1], 'import', "
+             "sys.argv[2]]\ntry:\n    main()\nexcept SystemExit:\n    pass\nprint('LOADED', 'phonenumbers' in sys.modules)\n")
+    env = {"CALLWATCH_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path / "none"), "PATH": "/usr/bin:/bin"}
+    runs = [subprocess.run([sys.executable, "-c", probe, str(tmp_path / "data"), str(export)], capture_output=True,
+                           text=True, env=env, timeout=120) for _ in range(2)]
+    assert "LOADED True" in runs[0].stdout, runs[0].stdout + runs[0].stderr        # a new number: parsed
+    assert "LOADED False" in runs[1].stdout, runs[1].stdout + runs[1].stderr       # already imported: nothing parsed
+    facts = Normaliser("FR").normalise("06 12 34 56 78")
+    assert (facts.key, facts.kind, facts.country) == ("+33612345678", "mobile", "FR")
