@@ -128,10 +128,18 @@ class Importer:
         self.clock = LocalClock(config.timezone)
         self.normaliser = Normaliser(config.region)
         self._progress = progress or (lambda name, done, total: None)
-        self.lines = LineResolver(config, self.normaliser)
+        self._lines: LineResolver | None = None
         self.source_name: str | None = None
         self.columnar_min_bytes = COLUMNAR_MIN_BYTES
         self.last_path: str | None = None            # how the last file was read: "columnar" or "per-row"
+
+    @property
+    def lines(self) -> LineResolver:
+        """The configured lines, resolved when a file is first read: normalising their numbers
+        loads phonenumbers, which a daemon job finding a box's list unchanged never needs."""
+        if self._lines is None:
+            self._lines = LineResolver(self.config, self.normaliser)
+        return self._lines
 
     def import_file(self, path: Path, fmt_name: str | None = None, source: str | None = None, *,
                     watched: bool = False) -> FileResult:

@@ -133,7 +133,8 @@ def test_the_pack_says_a_number_out_of_the_plan_is_likely_spoofed(make_household
 
 def test_phonenumbers_is_loaded_only_when_a_number_is_parsed(tmp_path):
     """A process that parses no number (a daemon job finding an export it already has) does not
-    pay for phonenumbers' start-up; one that meets a number loads it and gets the same facts."""
+    pay for phonenumbers' start-up, even with lines configured; one that meets a number loads it
+    and gets the same facts."""
     import subprocess
     import sys
     export = tmp_path / "Master.csv"
@@ -142,7 +143,10 @@ def test_phonenumbers_is_loaded_only_when_a_number_is_parsed(tmp_path):
                       '20,0,"NO ANSWER","DOCUMENTATION","1793520000.1",""\n')
     probe = ("import sys\nfrom callwatch.cli import main\nsys.argv = ['callwatch', '--data-dir', sys.argv[1], 'import', "
              "sys.argv[2]]\ntry:\n    main()\nexcept SystemExit:\n    pass\nprint('LOADED', 'phonenumbers' in sys.modules)\n")
-    env = {"CALLWATCH_CONFIG": "", "XDG_CONFIG_HOME": str(tmp_path / "none"), "PATH": "/usr/bin:/bin"}
+    config = tmp_path / "callwatch.toml"      # a household's lines: their numbers are normalised only when needed
+    config.write_text('region = "FR"\ntimezone = "Europe/Paris"\n[[lines]]\nnumber = "01 23 45 67 89"\n'
+                      'label = "home"\n')
+    env = {"CALLWATCH_CONFIG": str(config), "XDG_CONFIG_HOME": str(tmp_path / "none"), "PATH": "/usr/bin:/bin"}
     runs = [subprocess.run([sys.executable, "-c", probe, str(tmp_path / "data"), str(export)], capture_output=True,
                            text=True, env=env, timeout=120) for _ in range(2)]
     assert "LOADED True" in runs[0].stdout, runs[0].stdout + runs[0].stderr        # a new number: parsed
