@@ -446,7 +446,7 @@ class _Load:
 
     def block(self, block, lookalikes: Lookalikes | None) -> None:
         """A block of the columnar path: its derived calls (staged and inserted by SQLite, see
-        Store.stage_calls) and its per-row records, in file order."""
+        Store.staging) and its per-row records, in file order."""
         import numpy as np
         if self.staging is not None:      # the last block's insert (on the writer thread) ends first
             self.staging.wait()
