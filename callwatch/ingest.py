@@ -410,6 +410,8 @@ class _Load:
             self.rejected += 1
             self.rejects.append((self.import_id, item.locator, item.reason, item.raw))
             if len(self.rejects) >= BATCH:
+                if self.staging is not None:          # the connection is the writer thread's until then
+                    self.staging.wait()
                 self.store.insert_rejects(self.rejects)
                 self.rejects.clear()
             return None, None
@@ -448,13 +450,12 @@ class _Load:
         """A block of the columnar path: its derived calls (staged and inserted by SQLite, see
         Store.staging) and its per-row records, in file order."""
         import numpy as np
-        if self.staging is not None:      # the last block's insert (on the writer thread) ends first
-            self.staging.wait()
         d = block.derived
         rows = np.flatnonzero(d.ok)
         m = len(rows)
-        keys = _values(d.columns["key"], rows, m) if m else []
+        keys = None                                 # source keys as they are in the file (staged as such)
         if lookalikes is not None:                  # numbered in file order, per-row calls included
+            keys = _values(d.columns["key"], rows, m) if m else []
             merged = sorted([(p, i, None) for i, p in enumerate(block.rows.tolist())]
                             + [(p, -1, item) for p, item in block.items if type(item) is Call])
             for _p, i, item in merged:
@@ -476,25 +477,30 @@ class _Load:
             if facts.key is not None and facts.key not in self.facts_seen:
                 self.facts_seen[facts.key] = facts
         # the rows in file order: staged segments between the per-row calls
-        self.flush()
-        done = 0
+        staging = self.staging
+        if staging is None:                         # nothing staged yet: no writer thread either
+            self.calls += [row for _pos, row, _facts in slow]
+            self.flush()
+            return
+        done, between = 0, []
         for pos, row, _facts in slow:
             upto = int(np.searchsorted(block.rows, pos)) if m else 0
             if upto > done:
-                self.flush()
-                self.staging.insert(done, upto)
-                done = upto
-            self.calls.append(row)
-        self.flush()
-        if m and done < m:        # SQLite inserts them while the next block is read and derived
-            self.staging.insert(done, m, background=True)
+                staging.rows(between)
+                staging.insert(done, upto)
+                done, between = upto, []
+            between.append(row)
+        staging.rows(between)
+        if done < m:
+            staging.insert(done, m)
+        staging.submit()          # SQLite inserts them while the next blocks are read and derived
 
-    def _stage(self, block, rows, keys: list) -> list:
+    def _stage(self, block, rows, keys: list | None) -> list:
         """Stage the derived calls of a block; returns (position, 0, facts) of the first call, in
         the file, of each number as written."""
         import numpy as np
         from callwatch.importers.columnar import Coded
-        from callwatch.store import Distinct
+        from callwatch.store import Distinct, Ints, Joined, Texts
         d = block.derived.columns
         m = len(rows)
         start_ms = d["start_ms"][rows]
@@ -518,17 +524,23 @@ class _Load:
             if c not in self.number_noted:
                 self.number_noted.add(c)
                 firsts.append((int(block.rows[i]), 0, self.norm(number_raw.values[c], None, None)))
-        codes_of: dict[int, list] = {}
+        codes_of: dict[int, object] = {}
 
         def column(value):
             if isinstance(value, Coded):
                 if id(value.codes) not in codes_of:
-                    codes_of[id(value.codes)] = value.codes[rows].tolist()
+                    codes_of[id(value.codes)] = value.codes[rows]
                 return Distinct(codes_of[id(value.codes)], value.values, value.space)
+            if isinstance(value, np.ndarray) and value.dtype.kind in "iu":
+                return Ints(value[rows])
+            if _arrow_strings(value) and not value.null_count:
+                return Texts(value, rows)
             return value if _constant(value) else _values(value, rows, m)
         columns = {name: column(d[name]) for name in _STAGED}
-        columns.update(import_id=self.import_id, locator=_locators(block.lines, block.starts, block.ends),
-                       family=self.fmt.family, source_key=keys,
+        columns.update(import_id=self.import_id, family=self.fmt.family,
+                       locator=Joined("line ", Ints(block.lines), " (bytes ", Ints(block.starts), "-",
+                                      Ints(block.ends), ")"),          # base.csv_locator, put together in SQLite
+                       source_key=keys if keys is not None else column(d["key"]),
                        number=column(Coded(number_raw.codes, numbers, number_raw.space)),
                        presentation=column(Coded(number_raw.codes, presentations, number_raw.space)),
                        own_line=column(Coded(own_raw.codes, owns, own_raw.space)),
@@ -598,12 +610,10 @@ def _values(column, rows, m: int):
     return repeat(column, m)
 
 
-def _locators(lines, starts, ends) -> list[str]:
-    """base.csv_locator for each row, built in pyarrow."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    s = [pa.array(x).cast(pa.string()) for x in (lines, starts, ends)]
-    return pc.binary_join_element_wise("line ", s[0], " (bytes ", s[1], "-", s[2], ")", "").to_pylist()
+def _arrow_strings(column) -> bool:
+    """A pyarrow array of strings (a field of the file, as read)."""
+    return hasattr(column, "buffers") and str(getattr(column, "type", "")) in ("string", "utf8", "large_string",
+                                                                               "large_utf8")
 
 
 def _remove_stale_unpacking(root: Path, older_than_s: float = 24 * 3600) -> None:

@@ -1,0 +1,113 @@
+"""Store.staging: rows given column by column (Ints, Texts, Joined, Distinct, lists, constants)
+store exactly what insert_calls stores for the same rows given whole, in the same order, with
+the same upsert; values chosen where a text or number encoding could slip (negative and
+extreme integers, empty and non-ASCII texts, sliced and 64-bit-offset arrays)."""
+
+import numpy as np
+import pyarrow as pa
+import pytest
+
+from callwatch.store import CALL_COLUMNS, Distinct, Ints, Joined, Store, Texts, _fixed_width
+
+EXTREMES = [0, -1, 1, 9, 10, -10, 2**63 - 1, -(2**63), 1698822002000, -1698822002000, 123456789]
+
+
+def test_fixed_width_reads_back_every_integer_exactly():
+    import sqlite3
+    values = np.array(EXTREMES, dtype=np.int64)
+    text, width = _fixed_width(values)
+    assert len(text) == width * len(values)
+    conn = sqlite3.connect(":memory:")
+    back = [conn.execute("SELECT CAST(substr(?, ? * ? + 1, ?) AS INTEGER)", [text, i, width, width]).fetchone()[0]
+            for i in range(len(values))]
+    assert back == EXTREMES
+    assert _fixed_width(np.array([], dtype=np.int64)) == (b"", 1)
+
+
+def _stores(tmp_path):
+    a, b = Store(tmp_path / "whole"), Store(tmp_path / "staged")
+    for store in (a, b):
+        store.conn.execute("BEGIN")
+        store.create_import(original_name="x.csv", original_path="/x.csv", sha256="0" * 64, size=1,
+                            format="asterisk-csv", family="asterisk", archive_path="a", callwatch_version="t")
+    return a, b
+
+
+def _calls(store):
+    return store.conn.execute("SELECT * FROM calls ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_staged_columns_store_what_whole_rows_store(tmp_path, wide):
+    n = len(EXTREMES)
+    names = ["0612345678", "", "é", "Zoë Ça", "+33 1 62", "🙂", "a'b\"c", "x" * 300, "", "ÿ", "01"]
+    keys = [f"k{i}" for i in range(n - 1)] + ["k0"]            # the last row is a second leg of call k0
+    outcomes = ["missed"] * (n - 1) + ["answered"]             # ... a better one: it replaces the first
+    times = [f"2023-03-26 02:{i:02d}:00" for i in range(n)]
+    lines = np.arange(1, n + 1) * 1000
+    starts = np.arange(n, dtype=np.int64) * 250
+    ends = starts + 249
+    rows = [(1, f"line {lines[i]} (bytes {starts[i]}-{ends[i]})", "asterisk", keys[i], "ANSWERED", EXTREMES[i],
+             "Europe/Paris", times[i], None, 1, "in", outcomes[i], EXTREMES[-1 - i], 1, None, names[i],
+             "+33612345678", "allowed", None, names[-1 - i], "source:asterisk", "unmapped") for i in range(n)]
+    whole, staged = _stores(tmp_path)
+    whole.insert_calls(rows)
+
+    kind = pa.large_string() if wide else pa.string()
+    padded = pa.array(["pad"] + keys + ["pad"], type=kind).slice(1, n)         # an array with an offset
+    spaces = object()
+    codes = np.array([i % 3 for i in range(n)], dtype=np.int64)
+    looked = [["ANSWERED"] * 3, ["in"] * 3]
+    columns = dict(zip(CALL_COLUMNS, [None] * len(CALL_COLUMNS)))
+    columns.update(
+        import_id=1, family="asterisk", tz="Europe/Paris", time_flag=None, time_precision_s=1,
+        duration_precision_s=1, ring_s=None, number="+33612345678", presentation="allowed", own_line=None,
+        line="source:asterisk", line_basis="unmapped",
+        locator=Joined("line ", Ints(lines), " (bytes ", Ints(starts), "-", Ints(ends), ")"),
+        source_key=Texts(padded), source_type=Distinct(codes, looked[0], spaces),
+        direction=Distinct(codes, looked[1], spaces), start_ms=Ints(np.array(EXTREMES)),
+        time_raw=Texts(pa.array(["unused"] + times, type=kind), np.arange(1, n + 1)),
+        outcome=list(outcomes), duration_s=Ints(np.array(EXTREMES[::-1])),
+        number_raw=Texts(pa.array(names, type=kind)), caller_name=list(names[::-1]))
+    staging = staged.staging()
+    staging.block(columns, n)
+    staging.insert(0, 4)
+    staging.rows([])
+    staging.insert(4, n)
+    staging.submit()
+    staging.close()
+    assert _calls(staged) == _calls(whole)
+    assert len(_calls(whole)) == n - 1
+
+
+def test_a_block_of_ints_and_texts_only_needs_no_row_table(tmp_path):
+    """Without a list column nothing is staged a row: rows come from a numbered table that grows
+    with the largest block; a per-row call between two segments keeps its place."""
+    whole, staged = _stores(tmp_path)
+
+    def row(i):
+        return (1, f"line {i}", "asterisk", f"u{i}", None, 1000 * i, "UTC", str(i), None, 1, "in", "missed", None,
+                1, None, str(i), None, "withheld", None, None, "source:asterisk", "unmapped")
+    staging = staged.staging()
+    expected = []
+    for size in (3, 7, 5):
+        first = len(expected)
+        ids = np.arange(first, first + size)
+        columns = {c: None for c in CALL_COLUMNS}
+        columns.update(import_id=1, family="asterisk", tz="UTC", time_precision_s=1, direction="in",
+                       outcome="missed", duration_precision_s=1, presentation="withheld", line="source:asterisk",
+                       line_basis="unmapped", locator=Joined("line ", Ints(ids)),
+                       source_key=Joined("u", Ints(ids)), start_ms=Ints(ids * 1000),
+                       time_raw=Texts(pa.array([str(i) for i in ids.tolist()])),
+                       number_raw=Texts(pa.array([str(i) for i in ids.tolist()])))
+        staging.block(columns, size)
+        staging.insert(0, 2)
+        extra = row(10_000 + size)
+        staging.rows([extra])
+        staging.insert(2, size)
+        staging.submit()
+        expected += [row(i) for i in ids.tolist()[:2]] + [extra] + [row(i) for i in ids.tolist()[2:]]
+    staging.close()
+    whole.insert_calls(expected)
+    assert _calls(staged) == _calls(whole)
+    assert staged.conn.execute("SELECT name FROM temp.sqlite_master WHERE name LIKE 'cw%'").fetchall() == []
