@@ -107,7 +107,8 @@ def archive_file(source: Path | BinaryIO, data_dir: Path, head_size: int = 64 * 
                 size += len(chunk)
                 if len(head) < head_size:
                     head += chunk[: head_size - len(head)]
-                if utf8:
+                # an ASCII chunk with no sequence left open before it is UTF-8 as it is (10x faster to tell)
+                if utf8 and (decoder.getstate()[0] or not chunk.isascii()):
                     try:
                         decoder.decode(chunk)
                     except UnicodeDecodeError:
