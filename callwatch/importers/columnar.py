@@ -303,28 +303,20 @@ class Distincts:
 
     def __init__(self, fn: Callable, width: int):
         self.fn = fn
-        self.known = None                  # the inputs met so far, in id order (a pyarrow array)
+        self.ids: dict[str, int] = {}
         self.parts: list[list] = [[] for _ in range(width)]
         self.refused: list[bool] = []
 
     def codes(self, pc, *columns) -> np.ndarray:
         joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, _SEP)
         enc = pc.dictionary_encode(joined)
-        keys = enc.dictionary
-        if not len(keys):
-            return np.zeros(len(joined), dtype=np.int64)
-        # the ids of inputs met in earlier blocks, looked up by pyarrow; only new ones reach Python
-        if self.known is None:
-            ids = np.full(len(keys), -1, dtype=np.int64)
-        else:
-            found = pc.index_in(keys, value_set=self.known)
-            ids = pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
-        new = np.flatnonzero(ids < 0)
-        if len(new):
-            import pyarrow as pa
-            fresh = keys.take(pa.array(new))
-            fn, parts, first = self.fn, self.parts, len(self.refused)
-            for key in fresh.to_pylist():
+        keys = enc.dictionary.to_pylist()
+        ids = np.empty(len(keys), dtype=np.int64)
+        known, fn, parts = self.ids, self.fn, self.parts
+        for k, key in enumerate(keys):
+            i = known.get(key)
+            if i is None:
+                i = known[key] = len(self.refused)
                 try:
                     result = fn(*(key.split(_SEP) if len(columns) > 1 else (key,)))
                 except (ValueError, IndexError, KeyError):
@@ -332,9 +324,8 @@ class Distincts:
                 self.refused.append(result is None)
                 for j, part in enumerate(parts):
                     part.append(None if result is None else result[j])
-            ids[new] = np.arange(first, first + len(new))
-            self.known = fresh if self.known is None else pa.concat_arrays([self.known, fresh])
-        return ids[enc.indices.to_numpy(zero_copy_only=False)]
+            ids[k] = i
+        return ids[enc.indices.to_numpy(zero_copy_only=False)] if len(keys) else np.zeros(len(joined), dtype=np.int64)
 
     def refused_rows(self, codes: np.ndarray) -> np.ndarray:
         return np.array(self.refused, dtype=bool)[codes] if self.refused else np.ones(len(codes), dtype=bool)
