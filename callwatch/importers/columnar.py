@@ -24,6 +24,7 @@ from __future__ import annotations
 import codecs
 import csv
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import Callable, Iterator
 
 import numpy as np
@@ -311,20 +312,22 @@ class Distincts:
         joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, _SEP)
         enc = pc.dictionary_encode(joined)
         keys = enc.dictionary.to_pylist()
-        ids = np.empty(len(keys), dtype=np.int64)
         known, fn, parts = self.ids, self.fn, self.parts
-        for k, key in enumerate(keys):
-            i = known.get(key)
-            if i is None:
-                i = known[key] = len(self.refused)
-                try:
-                    result = fn(*(key.split(_SEP) if len(columns) > 1 else (key,)))
-                except (ValueError, IndexError, KeyError):
-                    result = None
-                self.refused.append(result is None)
-                for j, part in enumerate(parts):
-                    part.append(None if result is None else result[j])
-            ids[k] = i
+        ids = np.fromiter(map(known.get, keys, repeat(-1)), dtype=np.int64, count=len(keys))
+        for k in np.flatnonzero(ids < 0).tolist():          # inputs met for the first time
+            key = keys[k]
+            ids[k] = known[key] = len(self.refused)
+            try:
+                result = fn(*(key.split(_SEP) if len(columns) > 1 else (key,)))
+            except (ValueError, IndexError, KeyError):
+                result = None
+            self.refused.append(result is None)
+            if result is None:
+                for part in parts:
+                    part.append(None)
+            else:
+                for part, value in zip(parts, result):
+                    part.append(value)
         return ids[enc.indices.to_numpy(zero_copy_only=False)] if len(keys) else np.zeros(len(joined), dtype=np.int64)
 
     def refused_rows(self, codes: np.ndarray) -> np.ndarray:
