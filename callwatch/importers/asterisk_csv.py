@@ -260,8 +260,11 @@ class _RowReader:
         has_uid = pc.greater(pc.utf8_length(uid), 0)
         ok &= pc.match_substring_regex(uid, columnar.PRINTABLE).to_numpy(zero_copy_only=False)
         ok &= pc.or_(has_uid, pc.match_substring_regex(chan, columnar.PRINTABLE)).to_numpy(zero_copy_only=False)
-        src = columnar.Coded(codes, [s if s is not None else "" for s in parts.parts[6]]).arrow()
-        key = pc.if_else(has_uid, uid, pc.binary_join_element_wise(cols[self.i_start], src, chan, "|"))
+        if pc.all(has_uid).as_py():          # the usual case: every row has its uniqueid
+            key = uid
+        else:
+            src = columnar.Coded(codes, [s if s is not None else "" for s in parts.parts[6]]).arrow()
+            key = pc.if_else(has_uid, uid, pc.binary_join_element_wise(cols[self.i_start], src, chan, "|"))
         return columnar.Derived(ok, {
             "start_ms": start_ms, "direction": parts.column(codes, 0), "outcome": parts.column(codes, 1),
             "number_raw": parts.column(codes, 2), "key": key, "source_type": parts.column(codes, 5), "tz": self.tzname,
