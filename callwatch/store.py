@@ -595,7 +595,9 @@ class Ints:
 class Texts:
     """A staged column of strings, one a row, none missing: rows ``rows`` (a numpy index, or all)
     of a pyarrow string array. SQLite receives its UTF-8 bytes as one blob with each row's start
-    and length (Ints), and cuts each row's text out of it (same bytes, so the same TEXT value)."""
+    and length (Ints), and cuts each row's text out of it (same bytes, so the same TEXT value).
+    When every row has the same length in bytes (a time as an export writes it), the rows' bytes
+    are put end to end and ``width`` is that length: no start or length to read a row."""
 
     def __init__(self, array, rows=None):
         import numpy as np
@@ -608,9 +610,16 @@ class Texts:
         if rows is None:
             rows = np.arange(len(array))
         base = int(offsets[0]) if len(offsets) else 0
-        self.data = b"" if buffers[2] is None else bytes(memoryview(buffers[2])[base:int(offsets[-1])])
-        self.starts = Ints(offsets[rows] - base)
-        self.lengths = Ints(offsets[rows + 1] - offsets[rows])
+        starts, lengths = offsets[rows], offsets[rows + 1] - offsets[rows]
+        data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
+        self.width = None
+        if len(lengths) and 0 < lengths[0] <= 64 and (lengths == lengths[0]).all():
+            self.width = width = int(lengths[0])
+            self.data = data[(starts[:, None] + np.arange(width)).ravel()].tobytes()
+            return
+        self.data = data[base:int(offsets[-1])].tobytes()
+        self.starts = Ints(starts - base)
+        self.lengths = Ints(lengths)
 
 
 class Joined:
@@ -702,6 +711,8 @@ class Staging:
             if isinstance(value, Ints):
                 return integers(value)
             if isinstance(value, Texts):
+                if value.width is not None:
+                    return f"CAST(substr({bind(value.data)}, {row} * {value.width} + 1, {value.width}) AS TEXT)"
                 return f"CAST(substr({bind(value.data)}, {integers(value.starts)} + 1, {integers(value.lengths)}) AS TEXT)"
             if isinstance(value, Joined):
                 return "(" + " || ".join(expression(part) if isinstance(part, Ints) else bind(part)

@@ -111,3 +111,12 @@ def test_a_block_of_ints_and_texts_only_needs_no_row_table(tmp_path):
     whole.insert_calls(expected)
     assert _calls(staged) == _calls(whole)
     assert staged.conn.execute("SELECT name FROM temp.sqlite_master WHERE name LIKE 'cw%'").fetchall() == []
+
+
+def test_texts_of_one_length_are_put_end_to_end():
+    """Rows of one length in bytes (multi-byte characters counted as bytes) need no start or length."""
+    same = Texts(pa.array(["xx", "é1", "ü2", "zz"]), np.array([1, 2]))
+    assert same.width == 3 and same.data == "é1ü2".encode()
+    mixed = Texts(pa.array(["a", "bb", "ccc"]))
+    assert mixed.width is None and mixed.data == b"abbccc"
+    assert mixed.starts.values.tolist() == [0, 1, 3] and mixed.lengths.values.tolist() == [1, 2, 3]
