@@ -21,7 +21,8 @@ from typing import Callable, Iterable, Iterator
 from callwatch import __version__, importers, zipsafe
 from callwatch.archive import archive_file, signature
 from callwatch.errors import CallwatchError, FileChanged, NotACallLog, UnknownFormat, UnreadableFile, storage_fault
-from callwatch.importers.base import COLUMNAR_ENCODINGS, Call, Lookalikes, ParseContext, Sniff, decode_head, detect_encoding
+from callwatch.importers.base import (COLUMNAR_ENCODINGS, Call, Lookalikes, ParseContext, Sniff, csv_locator_parts,
+                                      decode_head, detect_encoding)
 from callwatch.lines import LineResolver
 from callwatch.numbers import Normaliser
 from callwatch.store import Store
@@ -538,8 +539,8 @@ class _Load:
             return value if _constant(value) else _values(value, rows, m)
         columns = {name: column(d[name]) for name in _STAGED}
         columns.update(import_id=self.import_id, family=self.fmt.family,
-                       locator=Joined("line ", Ints(block.lines), " (bytes ", Ints(block.starts), "-",
-                                      Ints(block.ends), ")"),          # base.csv_locator, put together in SQLite
+                       locator=Joined(*csv_locator_parts(Ints(block.lines), Ints(block.starts),
+                                                         Ints(block.ends))),    # put together in SQLite
                        source_key=keys if keys is not None else column(d["key"]),
                        number=column(Coded(number_raw.codes, numbers, number_raw.space)),
                        presentation=column(Coded(number_raw.codes, presentations, number_raw.space)),
@@ -612,8 +613,8 @@ def _values(column, rows, m: int):
 
 def _arrow_strings(column) -> bool:
     """A pyarrow array of strings (a field of the file, as read)."""
-    return hasattr(column, "buffers") and str(getattr(column, "type", "")) in ("string", "utf8", "large_string",
-                                                                               "large_utf8")
+    import pyarrow as pa
+    return isinstance(column, pa.Array) and (pa.types.is_string(column.type) or pa.types.is_large_string(column.type))
 
 
 def _remove_stale_unpacking(root: Path, older_than_s: float = 24 * 3600) -> None:

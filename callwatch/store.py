@@ -429,7 +429,7 @@ class Store:
         """Insert call rows (CALL_COLUMNS order). A row whose (family, source_key) is known
         is a duplicate and is dropped, except that a better leg of the same call from the
         same import replaces a worse one."""
-        self.conn.executemany(_insert_calls_sql(f"VALUES ({', '.join('?' for _ in CALL_COLUMNS)})"), rows)
+        self.conn.executemany(_INSERT_CALL_ROWS, rows)
 
     def staging(self) -> "Staging":
         """Stage call rows column by column, then insert them in SQLite (see Staging)."""
@@ -604,7 +604,8 @@ class Texts:
         if array.null_count:
             raise ValueError("Texts holds no missing value")
         buffers = array.buffers()
-        wide = str(array.type) in ("large_string", "large_utf8")
+        import pyarrow as pa
+        wide = pa.types.is_large_string(array.type)          # 64-bit offsets
         offsets = np.frombuffer(buffers[1], dtype=np.int64 if wide else np.int32)[array.offset:array.offset + len(array) + 1]
         offsets = offsets.astype(np.int64)
         if rows is None:
@@ -770,8 +771,7 @@ class Staging:
     def rows(self, rows: list[tuple]) -> None:
         """Insert these call rows (CALL_COLUMNS order), after what the block asked before."""
         if rows:
-            self._job.append(("executemany", _insert_calls_sql(f"VALUES ({', '.join('?' for _ in CALL_COLUMNS)})"),
-                              list(rows)))
+            self._job.append(("executemany", _INSERT_CALL_ROWS, list(rows)))
 
     def submit(self) -> None:
         """Hand the block's work to the writer thread (first waiting for the block AHEAD before it)."""
@@ -835,6 +835,9 @@ def _insert_calls_sql(rows: str) -> str:
     updates = ", ".join(f"{c} = excluded.{c}" for c in CALL_COLUMNS if c not in ("family", "source_key"))
     return (f"INSERT INTO calls ({', '.join(CALL_COLUMNS)}) {rows} ON CONFLICT (family, source_key) DO UPDATE "
             f"SET {updates} WHERE calls.import_id = excluded.import_id AND {better}")
+
+
+_INSERT_CALL_ROWS = _insert_calls_sql(f"VALUES ({', '.join('?' for _ in CALL_COLUMNS)})")
 
 
 def _statements(script: str) -> list[str]:

@@ -564,9 +564,15 @@ def stream_xml(sniff, handler, records: list, wrap: str | None = None):
 XML_PROLOGUE = r"^(?:<\?[^>]*\?>\s*|<!--.*?-->\s*|<!DOCTYPE[^\[>]*(?:\[.*?\])?\s*>\s*)*"
 
 
+def csv_locator_parts(line, start, end) -> tuple:
+    """csv_locator's text in parts, fixed strings between the three numbers (the columnar path has
+    SQLite put them together from whole columns of numbers: one layout for both paths)."""
+    return "line ", line, " (bytes ", start, "-", end, ")"
+
+
 def csv_locator(line: int, start: int, end: int) -> str:
     """Where a CSV record stands in the archived file: its first line and its bytes [start, end)."""
-    return f"line {line} (bytes {start}-{end})"
+    return "".join(map(str, csv_locator_parts(line, start, end)))
 
 
 class CsvRecords:
