@@ -606,8 +606,8 @@ def _values(column, rows, m: int):
     if isinstance(column, np.ndarray):
         return column[rows].tolist()
     if hasattr(column, "take") and hasattr(column, "to_pylist"):        # a pyarrow array
-        import pyarrow as pa
-        return column.take(pa.array(rows)).to_pylist()
+        from callwatch.importers.columnar import arrow_ints
+        return column.take(arrow_ints(rows)).to_pylist()
     return repeat(column, m)
 
 

@@ -272,3 +272,73 @@ def test_a_plain_export_takes_the_columnar_path_and_a_damaged_one_falls_back_who
     per_row, columnar, paths = _import_both([("Master.csv", damaged)])
     assert paths == ["per-row"] and per_row == columnar
     assert len(columnar["calls"]) == 300 and len(columnar["rejects"]) == 1
+
+
+# An import never needs pandas, but pyarrow imports it (0.15-0.3 s and 60 MB, once per process) from
+# pa.array(), pa.scalar(), Array.to_numpy() and any compute function given a Python value: the
+# columnar path makes its arrays from buffers (columnar.numpy, arrow_ints, arrow_strings, scalar).
+PLAIN = {
+    "Master.csv": "\n".join(
+        f'"","06{i:08d}","0123456789","from-trunk","""x"" <06{i:08d}>","PJSIP/trunk-{i}","PJSIP/100-{i}",'
+        f'"Dial","","2026-10-12 11:20:{i % 60:02d}","","2026-10-12 11:21:00",10,{i % 3},"ANSWERED","D","{i % 7 or ""}",""'
+        for i in range(40)),
+    "Master-fs.csv": "\n".join(
+        f'"Exemple","06{i:08d}","100","public","2026-10-12 11:20:{i % 60:02d}","{"" if i % 2 else "2026-10-12 11:20:09"}",'
+        f'"2026-10-12 11:21:00","10","{i % 3}","NORMAL_CLEARING","a1b2c3d4-0000-4000-8000-0000000000{i:02d}","","","PCMA","PCMA"'
+        for i in range(40)),
+    "FRITZ!Box_Anrufliste.csv": "sep=;\nTyp;Datum;Name;Rufnummer;Nebenstelle;Eigene Rufnummer;Dauer\n" + "\n".join(
+        f"{1 + i % 3};12.10.26 11:{i:02d};Exemple;06{i:08d};Telefon;Internet: 0123456789;0:0{i % 3}" for i in range(40)),
+}
+
+
+def test_the_columnar_path_does_not_import_pandas(tmp_path):
+    import json
+    import subprocess
+    import sys
+    (tmp_path / "callwatch.toml").write_text(textwrap.dedent(CONFIG), encoding="utf-8")
+    for name, text in PLAIN.items():
+        (tmp_path / name).write_text(text + "\n", encoding="utf-8")
+    script = textwrap.dedent(f"""
+        import json, sys
+        from pathlib import Path
+        from callwatch import config as config_mod
+        from callwatch.ingest import Importer
+        from callwatch.store import Store
+        root = Path({str(tmp_path)!r})
+        cfg = config_mod.load(root / "callwatch.toml", root / "data")
+        importer = Importer(Store(cfg.data_dir), cfg)
+        importer.columnar_min_bytes = 0
+        out = []
+        for name in {list(PLAIN)!r}:
+            result = importer.import_file(root / name)
+            out.append([name, result.status, result.new, importer.last_path, "pandas" in sys.modules])
+        print(json.dumps(out))
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    for name, status, new, path, pandas_loaded in json.loads(done.stdout):
+        assert (status, path, pandas_loaded) == ("imported", "columnar", False), name
+        assert new > 0, name
+
+
+def test_numpy_reads_arrow_buffers_as_to_numpy_does():
+    import numpy as np
+    import pyarrow as pa
+
+    from callwatch.importers import columnar
+    rng = np.random.default_rng(7)
+    bools = pa.array(rng.integers(0, 2, 1001).astype(bool))
+    ints = {t: pa.array(rng.integers(-100, 100, 777) if "u" not in str(t) else rng.integers(0, 200, 777), type=t)
+            for t in (pa.int8(), pa.int16(), pa.int32(), pa.int64(), pa.uint8(), pa.uint32())}
+    for array in [bools, *ints.values()]:
+        for piece in (array, array.slice(3), array.slice(9, 500), array.slice(len(array))):   # offsets not on a byte
+            got = columnar.numpy(piece)
+            want = piece.to_numpy(zero_copy_only=False)
+            assert got.dtype == want.dtype and np.array_equal(got, want), (piece.type, piece.offset)
+            got[:1] = 0                                                # writable, as to_numpy's copy
+    for texts in (["", "é", "a\x00b", "日本"], [None, "x", None, "", None, None, None, None, None, "y"], [None], []):
+        made = columnar.arrow_strings(texts)
+        assert made.to_pylist() == texts and made.null_count == texts.count(None)
+        made.validate(full=True)
+    assert columnar.scalar("x").as_py() == "x" and columnar.scalar(-5).as_py() == -5
+    assert columnar.arrow_ints(np.array([1, -2], dtype=np.int32)).to_pylist() == [1, -2]

@@ -257,14 +257,14 @@ class _RowReader:
         # the key: the uniqueid, else start|src|channel; only where str.strip() changes nothing
         uid = col(self.i_uid)
         chan = cols[self.i_chan]
-        has_uid = pc.greater(pc.utf8_length(uid), 0)
-        ok &= pc.match_substring_regex(uid, columnar.PRINTABLE).to_numpy(zero_copy_only=False)
-        ok &= pc.or_(has_uid, pc.match_substring_regex(chan, columnar.PRINTABLE)).to_numpy(zero_copy_only=False)
+        has_uid = pc.greater(pc.utf8_length(uid), columnar.scalar(0))
+        ok &= columnar.numpy(pc.match_substring_regex(uid, columnar.PRINTABLE))
+        ok &= columnar.numpy(pc.or_(has_uid, pc.match_substring_regex(chan, columnar.PRINTABLE)))
         if pc.all(has_uid).as_py():          # the usual case: every row has its uniqueid
             key = uid
         else:
             src = columnar.Coded(codes, [s if s is not None else "" for s in parts.parts[6]]).arrow()
-            key = pc.if_else(has_uid, uid, pc.binary_join_element_wise(cols[self.i_start], src, chan, "|"))
+            key = pc.if_else(has_uid, uid, pc.binary_join_element_wise(cols[self.i_start], src, chan, columnar.scalar("|")))
         return columnar.Derived(ok, {
             "start_ms": start_ms, "direction": parts.column(codes, 0), "outcome": parts.column(codes, 1),
             "number_raw": parts.column(codes, 2), "key": key, "source_type": parts.column(codes, 5), "tz": self.tzname,

@@ -58,8 +58,8 @@ class Coded:
     def arrow(self):
         """As a pyarrow string array (values must be strings)."""
         import pyarrow as pa
-        return pa.DictionaryArray.from_arrays(pa.array(self.codes.astype(np.int32)),
-                                              pa.array(self.values, type=pa.string())).dictionary_decode()
+        return pa.DictionaryArray.from_arrays(arrow_ints(self.codes.astype(np.int32)),
+                                              arrow_strings(self.values)).dictionary_decode()
 
 
 @dataclass
@@ -266,8 +266,7 @@ def _per_row(records: CsvRecords, columns, rows: np.ndarray, position: int, line
     """The per-row path's Call or Reject for these rows of a block (blank rows and headers give none)."""
     if not len(rows):
         return []
-    import pyarrow as pa
-    taken = [col.take(pa.array(rows)).to_pylist() for col in columns]
+    taken = [col.take(arrow_ints(rows)).to_pylist() for col in columns]
     out = []
     for j, i in enumerate(rows.tolist()):
         fields = [values[j] for values in taken]
@@ -285,9 +284,9 @@ def distinct(pc, *columns):
     if len(columns) == 1:
         joined = columns[0]
     else:
-        joined = pc.binary_join_element_wise(*columns, _SEP)
+        joined = pc.binary_join_element_wise(*columns, scalar(_SEP))
     enc = pc.dictionary_encode(joined)
-    codes = enc.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = numpy(enc.indices).astype(np.int64)
     values = enc.dictionary.to_pylist()
     if len(columns) > 1:
         values = [tuple(v.split(_SEP)) for v in values]
@@ -309,7 +308,7 @@ class Distincts:
         self.refused: list[bool] = []
 
     def codes(self, pc, *columns) -> np.ndarray:
-        joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, _SEP)
+        joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, scalar(_SEP))
         enc = pc.dictionary_encode(joined)
         keys = enc.dictionary.to_pylist()
         known, fn, parts = self.ids, self.fn, self.parts
@@ -328,7 +327,7 @@ class Distincts:
             else:
                 for part, value in zip(parts, result):
                     part.append(value)
-        return ids[enc.indices.to_numpy(zero_copy_only=False)] if len(keys) else np.zeros(len(joined), dtype=np.int64)
+        return ids[numpy(enc.indices)] if len(keys) else np.zeros(len(joined), dtype=np.int64)
 
     def refused_rows(self, codes: np.ndarray) -> np.ndarray:
         return np.array(self.refused, dtype=bool)[codes] if self.refused else np.ones(len(codes), dtype=bool)
@@ -340,8 +339,8 @@ class Distincts:
 def digits(pc, column, max_digits: int = 15) -> tuple[np.ndarray, np.ndarray]:
     """(ok, value): where ok, the field is 1 to ``max_digits`` ASCII digits and value is int(field)."""
     ok = pc.match_substring_regex(column, f"^[0-9]{{1,{max_digits}}}$")
-    values = pc.cast(pc.if_else(ok, column, "0"), "int64")
-    return ok.to_numpy(zero_copy_only=False), values.to_numpy(zero_copy_only=False)
+    values = pc.cast(pc.if_else(ok, column, scalar("0")), "int64")
+    return numpy(ok), numpy(values)
 
 
 def local_times(pc, column, clock, pattern: str, sample: str, parts: tuple, year_base: int = 0):
@@ -353,8 +352,8 @@ def local_times(pc, column, clock, pattern: str, sample: str, parts: tuple, year
     impossible date or minute, is not ok: the per-row path converts or refuses it."""
     n = len(column)
     matched = pc.match_substring_regex(column, pattern)
-    ok = matched.to_numpy(zero_copy_only=False)
-    safe = pc.if_else(matched, column, sample)
+    ok = numpy(matched)
+    safe = pc.if_else(matched, column, scalar(sample))
     (y0, y1), (m0, m1), (d0, d1), (h0, h1) = parts[:4]
     codes, keys = distinct(pc, pc.utf8_slice_codeunits(safe, 0, h1))
     bases = np.zeros(len(keys), dtype=np.int64)
@@ -375,17 +374,67 @@ def local_times(pc, column, clock, pattern: str, sample: str, parts: tuple, year
 def constant(value: str, n: int):
     """A string column of n times the same value."""
     import pyarrow as pa
-    return pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)), pa.array([value])).dictionary_decode()
+    return pa.DictionaryArray.from_arrays(arrow_ints(np.zeros(n, dtype=np.int32)), arrow_strings([value])).dictionary_decode()
 
 
 def flags(mask: np.ndarray):
     """A boolean numpy column as "1"/"0" strings, to join a distinct key with."""
     import pyarrow as pa
-    return pa.DictionaryArray.from_arrays(pa.array(mask.astype(np.int32)), pa.array(["0", "1"])).dictionary_decode()
+    return pa.DictionaryArray.from_arrays(arrow_ints(mask.astype(np.int32)), arrow_strings(["0", "1"])).dictionary_decode()
+
+
+# pyarrow.array() asks whether its input is a pandas object, which imports pandas (0.2-0.3 s and
+# 60 MB, once per process) although an import never needs it: arrays are made from buffers instead.
+
+def arrow_ints(values: np.ndarray):
+    """A numpy integer array as a pyarrow array of the same type (its buffer, not copied)."""
+    import pyarrow as pa
+    values = np.ascontiguousarray(values)
+    return pa.Array.from_buffers(pa.from_numpy_dtype(values.dtype), len(values), [None, pa.py_buffer(values)])
+
+
+def numpy(array) -> np.ndarray:
+    """A pyarrow boolean or integer array as numpy, read from its buffers (its own to_numpy() imports
+    pandas). An array with nulls (never made on this path) is left to to_numpy()."""
+    import pyarrow as pa
+    if array.null_count:
+        return array.to_numpy(zero_copy_only=False)
+    n, offset, data = len(array), array.offset, array.buffers()[1]
+    if pa.types.is_boolean(array.type):
+        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=offset + n, bitorder="little")
+        return bits[offset:].view(bool)
+    if not pa.types.is_integer(array.type):
+        raise TypeError(f"not an integer array: {array.type}")
+    dtype = np.dtype(("u" if pa.types.is_unsigned_integer(array.type) else "i") + str(array.type.bit_width // 8))
+    return np.frombuffer(data, dtype=dtype, count=n, offset=offset * dtype.itemsize).copy()     # writable, as to_numpy's
+
+
+def scalar(value):
+    """A str or an int as a pyarrow scalar, for compute functions (given a Python value, they call
+    pa.scalar(), which imports pandas)."""
+    if isinstance(value, str):
+        return arrow_strings([value])[0]
+    return arrow_ints(np.array([value], dtype=np.int64))[0]
+
+
+def arrow_strings(values: list):
+    """Python strings (or None: null) as a pyarrow string array."""
+    import pyarrow as pa
+    data = [b"" if value is None else value.encode("utf-8") for value in values]
+    offsets = np.zeros(len(data) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, data), dtype=np.int64, count=len(data)), out=offsets[1:])
+    kind = pa.string() if offsets[-1] < 2**31 else pa.large_string()
+    if kind == pa.string():
+        offsets = offsets.astype(np.int32)
+    valid = None
+    if None in values:
+        mask = np.fromiter((value is not None for value in values), dtype=bool, count=len(values))
+        valid = pa.py_buffer(np.packbits(mask, bitorder="little"))
+    return pa.Array.from_buffers(kind, len(data), [valid, pa.py_buffer(offsets), pa.py_buffer(b"".join(data))])
 
 
 def _int_slice(pc, column, span: tuple[int, int]) -> np.ndarray:
-    return pc.cast(pc.utf8_slice_codeunits(column, span[0], span[1]), "int64").to_numpy(zero_copy_only=False)
+    return numpy(pc.cast(pc.utf8_slice_codeunits(column, span[0], span[1]), "int64"))
 
 
 __all__ = ["NotPlain", "CsvPlan", "Derived", "Coded", "Block", "Distincts", "blocks", "digits", "local_times",

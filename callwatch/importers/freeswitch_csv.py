@@ -124,13 +124,13 @@ class _Derive:
         ok &= ok_dur & ok_bill
         # answer_stamp given? "" is not; a first character that is printable ASCII is; else per row
         answer = cols[5]
-        empty = pc.equal(answer, "")
-        ok &= pc.or_(empty, pc.match_substring_regex(answer, "^[!-~]")).to_numpy(zero_copy_only=False)
-        answered = pc.if_else(empty, "0", "1")
+        empty = pc.equal(answer, columnar.scalar(""))
+        ok &= columnar.numpy(pc.or_(empty, pc.match_substring_regex(answer, "^[!-~]")))
+        answered = pc.if_else(empty, columnar.scalar("0"), columnar.scalar("1"))
         talked = columnar.flags(billsec > 0)
         codes = self.parts.codes(pc, cols[0], cols[1], cols[2], cols[3], cols[9], answered, talked)
         ok &= ~self.parts.refused_rows(codes)
-        ok &= pc.match_substring_regex(cols[10], columnar.PRINTABLE).to_numpy(zero_copy_only=False)
+        ok &= columnar.numpy(pc.match_substring_regex(cols[10], columnar.PRINTABLE))
         p = self.parts
         return columnar.Derived(ok, {
             "start_ms": start_ms, "direction": p.column(codes, 0), "outcome": p.column(codes, 1),

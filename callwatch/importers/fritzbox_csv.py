@@ -198,7 +198,7 @@ class _Reading:
         ok &= ~self.kinds.refused_rows(kinds) & ~self.parties.refused_rows(parties)
         k, p = self.kinds, self.parties
         key = pc.binary_join_element_wise(col("date"), p.column(parties, 3).arrow(), k.column(kinds, 4).arrow(),
-                                          k.column(kinds, 5).arrow(), "|")
+                                          k.column(kinds, 5).arrow(), columnar.scalar("|"))
         import numpy as np
         seconds = np.array([s if s is not None else 0 for s in k.parts[3]], dtype=np.int64)[kinds] \
             if k.parts[3] else np.zeros(n, dtype=np.int64)
