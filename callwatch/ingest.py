@@ -21,7 +21,7 @@ from typing import Callable, Iterable, Iterator
 from callwatch import __version__, importers, zipsafe
 from callwatch.archive import archive_file, signature
 from callwatch.errors import CallwatchError, FileChanged, NotACallLog, UnknownFormat, UnreadableFile, storage_fault
-from callwatch.importers.base import (COLUMNAR_ENCODINGS, Call, Lookalikes, ParseContext, Sniff, csv_locator_parts,
+from callwatch.importers.base import (COLUMNAR_ENCODINGS, Call, Lookalikes, ParseContext, Sniff,
                                       decode_head, detect_encoding)
 from callwatch.lines import LineResolver
 from callwatch.numbers import Normaliser
@@ -500,8 +500,8 @@ class _Load:
         """Stage the derived calls of a block; returns (position, 0, facts) of the first call, in
         the file, of each number as written."""
         import numpy as np
-        from callwatch.importers.columnar import Coded
-        from callwatch.store import Distinct, Ints, Joined, Texts
+        from callwatch.importers.columnar import Coded, locators
+        from callwatch.store import Distinct, Ints, Texts
         d = block.derived.columns
         m = len(rows)
         start_ms = d["start_ms"][rows]
@@ -539,8 +539,7 @@ class _Load:
             return value if _constant(value) else _values(value, rows, m)
         columns = {name: column(d[name]) for name in _STAGED}
         columns.update(import_id=self.import_id, family=self.fmt.family,
-                       locator=Joined(*csv_locator_parts(Ints(block.lines), Ints(block.starts),
-                                                         Ints(block.ends))),    # put together in SQLite
+                       locator=Texts(locators(block.lines, block.starts, block.ends)),
                        source_key=keys if keys is not None else column(d["key"]),
                        number=column(Coded(number_raw.codes, numbers, number_raw.space)),
                        presentation=column(Coded(number_raw.codes, presentations, number_raw.space)),

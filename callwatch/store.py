@@ -623,14 +623,6 @@ class Texts:
         self.lengths = Ints(lengths)
 
 
-class Joined:
-    """A staged text column made of fixed strings and Ints, one a row (a record's locator:
-    "line 12 (bytes 300-420)"): put together by SQLite, the integers written as str() writes them."""
-
-    def __init__(self, *parts):
-        self.parts = parts
-
-
 def _fixed_width(values) -> tuple[bytes, int]:
     """Integers as one ASCII text of fixed-width numbers (zero-padded, "-" first for a negative one:
     CAST(... AS INTEGER) reads each back exactly), and the width."""
@@ -658,7 +650,7 @@ class Staging:
     """One file's call rows on their way in, a block at a time, inserted by a thread of its own.
 
     ``block(columns, count)`` stages a block's rows given column by column (every CALL_COLUMNS
-    name: a list with one value a row, Ints, Texts, Joined, a Distinct, or one value for all);
+    name: a list with one value a row, Ints, Texts, a Distinct, or one value for all);
     ``insert(start, end)`` inserts its staged rows [start, end) in their order with one INSERT ...
     SELECT, and ``rows(rows)`` inserts call rows given whole (the per-row path's, between them),
     both with insert_calls' very upsert: the same result as insert_calls on the same rows in the
@@ -667,7 +659,7 @@ class Staging:
     The writer thread does everything a block asks of the connection, in the order asked: SQLite
     steps the statements without the GIL, on the second core, while the caller reads and derives
     the next blocks. The caller touches the connection only after ``wait()`` (``close`` waits).
-    Lists go through a temporary table; Ints, Texts and Joined are bound as a few values for the
+    Lists go through a temporary table; Ints and Texts are bound as a few values for the
     whole block. The temporary tables are dropped by ``close``."""
 
     AHEAD = 2           # blocks handed over and not yet inserted, at most (memory: about 2 blocks)
@@ -715,9 +707,6 @@ class Staging:
                 if value.width is not None:
                     return f"CAST(substr({bind(value.data)}, {row} * {value.width} + 1, {value.width}) AS TEXT)"
                 return f"CAST(substr({bind(value.data)}, {integers(value.starts)} + 1, {integers(value.lengths)}) AS TEXT)"
-            if isinstance(value, Joined):
-                return "(" + " || ".join(expression(part) if isinstance(part, Ints) else bind(part)
-                                         for part in value.parts) + ")"
             return bind(value)
 
         for name in CALL_COLUMNS:

@@ -342,3 +342,17 @@ def test_numpy_reads_arrow_buffers_as_to_numpy_does():
         made.validate(full=True)
     assert columnar.scalar("x").as_py() == "x" and columnar.scalar(-5).as_py() == -5
     assert columnar.arrow_ints(np.array([1, -2], dtype=np.int32)).to_pylist() == [1, -2]
+
+
+def test_locators_are_csv_locator_texts():
+    import numpy as np
+
+    from callwatch.importers.base import csv_locator
+    from callwatch.importers import columnar
+    lines = np.array([1, 9, 10, 99, 100, 2**31, 2**53 + 1, 2**62], dtype=np.int64)
+    starts = lines[::-1].copy() - 1
+    ends = starts + np.arange(len(lines)) * 1000
+    texts = columnar.locators(lines, starts, ends).to_pylist()
+    assert texts == [csv_locator(int(a), int(b), int(c)) for a, b, c in zip(lines, starts, ends)]
+    assert texts[0] == "line 1 (bytes 4611686018427387903-4611686018427387903)"
+    assert columnar.locators(lines[:0], starts[:0], ends[:0]).to_pylist() == []

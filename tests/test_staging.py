@@ -1,4 +1,4 @@
-"""Store.staging: rows given column by column (Ints, Texts, Joined, Distinct, lists, constants)
+"""Store.staging: rows given column by column (Ints, Texts, Distinct, lists, constants)
 store exactly what insert_calls stores for the same rows given whole, in the same order, with
 the same upsert; values chosen where a text or number encoding could slip (negative and
 extreme integers, empty and non-ASCII texts, sliced and 64-bit-offset arrays)."""
@@ -7,7 +7,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from callwatch.store import CALL_COLUMNS, Distinct, Ints, Joined, Store, Texts, _fixed_width
+from callwatch.importers.columnar import locators
+from callwatch.store import CALL_COLUMNS, Distinct, Ints, Store, Texts, _fixed_width
 
 EXTREMES = [0, -1, 1, 9, 10, -10, 2**63 - 1, -(2**63), 1698822002000, -1698822002000, 123456789]
 
@@ -63,7 +64,7 @@ def test_staged_columns_store_what_whole_rows_store(tmp_path, wide):
         import_id=1, family="asterisk", tz="Europe/Paris", time_flag=None, time_precision_s=1,
         duration_precision_s=1, ring_s=None, number="+33612345678", presentation="allowed", own_line=None,
         line="source:asterisk", line_basis="unmapped",
-        locator=Joined("line ", Ints(lines), " (bytes ", Ints(starts), "-", Ints(ends), ")"),
+        locator=Texts(locators(lines, starts, ends)),
         source_key=Texts(padded), source_type=Distinct(codes, looked[0], spaces),
         direction=Distinct(codes, looked[1], spaces), start_ms=Ints(np.array(EXTREMES)),
         time_raw=Texts(pa.array(["unused"] + times, type=kind), np.arange(1, n + 1)),
@@ -96,8 +97,8 @@ def test_a_block_of_ints_and_texts_only_needs_no_row_table(tmp_path):
         columns = {c: None for c in CALL_COLUMNS}
         columns.update(import_id=1, family="asterisk", tz="UTC", time_precision_s=1, direction="in",
                        outcome="missed", duration_precision_s=1, presentation="withheld", line="source:asterisk",
-                       line_basis="unmapped", locator=Joined("line ", Ints(ids)),
-                       source_key=Joined("u", Ints(ids)), start_ms=Ints(ids * 1000),
+                       line_basis="unmapped", locator=Texts(pa.array([f"line {i}" for i in ids.tolist()])),
+                       source_key=Texts(pa.array([f"u{i}" for i in ids.tolist()])), start_ms=Ints(ids * 1000),
                        time_raw=Texts(pa.array([str(i) for i in ids.tolist()])),
                        number_raw=Texts(pa.array([str(i) for i in ids.tolist()])))
         staging.block(columns, size)
