@@ -393,6 +393,7 @@ class _Load:
         self.derived: dict = {}               # its values per distinct input, number_noted: those stored
         self.number_noted: set[int] = set()
         self.own_noted: set[int] = set()
+        self.numbers_stored = 0               # facts_seen's first ones, handed to the writer thread
 
     def item(self, item) -> None:
         row, facts = self._row(item)
@@ -494,6 +495,9 @@ class _Load:
         staging.rows(between)
         if done < m:
             staging.insert(done, m)
+        if len(self.facts_seen) > self.numbers_stored:    # in the order met, as finish() would: rowids alike
+            staging.numbers(list(self.facts_seen.values())[self.numbers_stored:])
+            self.numbers_stored = len(self.facts_seen)
         staging.submit()          # SQLite inserts them while the next blocks are read and derived
 
     def _stage(self, block, rows, keys: list | None) -> list:
@@ -576,7 +580,7 @@ class _Load:
         store.insert_calls(self.calls)
         self.calls.clear()
         store.insert_rejects(self.rejects)
-        store.upsert_numbers(self.facts_seen.values())
+        store.upsert_numbers(list(self.facts_seen.values())[self.numbers_stored:])
         store.note_lines(self.lines_seen)
         if self.last_was_reject and self.fmt.line_based and not _ends_with_newline(sniff.path):
             store.conn.execute(

@@ -475,10 +475,7 @@ class Store:
         self.conn.executemany("INSERT INTO rejects (import_id, locator, reason, raw) VALUES (?, ?, ?, ?)", rows)
 
     def upsert_numbers(self, facts) -> None:
-        self.conn.executemany(
-            "INSERT INTO numbers (number, presentation, kind, country, range_holder, npv, example_raw, note) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING",
-            [(f.key, f.presentation, f.kind, f.country, f.range_holder, f.npv, f.raw, f.note) for f in facts])
+        self.conn.executemany(_UPSERT_NUMBERS, _number_rows(facts))
 
     def drop_known_elsewhere(self, import_id: int) -> int:
         """Remove this import's new calls whose key is already known as a secondary source."""
@@ -762,6 +759,12 @@ class Staging:
         if rows:
             self._job.append(("executemany", _INSERT_CALL_ROWS, list(rows)))
 
+    def numbers(self, facts: list) -> None:
+        """Store these numbers' facts (as Store.upsert_numbers), after what the block asked before:
+        the numbers a file names are mostly met in its first blocks, when this thread waits for work."""
+        if facts:
+            self._job.append(("executemany", _UPSERT_NUMBERS, _number_rows(facts)))
+
     def submit(self) -> None:
         """Hand the block's work to the writer thread (first waiting for the block AHEAD before it)."""
         job, self._job = self._job, []
@@ -807,6 +810,14 @@ class Staging:
         for (name,) in self.conn.execute("SELECT name FROM temp.sqlite_master WHERE type = 'table' "
                                          "AND name LIKE 'cw%'").fetchall():
             self.conn.execute(f"DROP TABLE temp.{name}")
+
+
+_UPSERT_NUMBERS = ("INSERT INTO numbers (number, presentation, kind, country, range_holder, npv, example_raw, note) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (number) DO NOTHING")
+
+
+def _number_rows(facts) -> list[tuple]:
+    return [(f.key, f.presentation, f.kind, f.country, f.range_holder, f.npv, f.raw, f.note) for f in facts]
 
 
 def _run(conn, job: list) -> None:
