@@ -499,7 +499,9 @@ class Store:
         ``call_sources``. Returns how many records were merged.
         """
         conn = self.conn
-        if conn.execute("SELECT 1 FROM calls WHERE family != ? LIMIT 1", [family]).fetchone() is None:
+        # (family < ? OR family > ?: two seeks in the identity index; != read every call)
+        if conn.execute("SELECT 1 FROM calls WHERE family < ? OR family > ? LIMIT 1",
+                        [family, family]).fetchone() is None:
             return 0
         window_ms = (60 + skew_s) * 1000
         # Same number; or both withheld the same way (a withheld silent call is evidence too).
