@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sqlite3
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -452,21 +453,26 @@ class Store:
         if rebuild:
             for name, _ in self._SECONDARY_INDEXES:
                 self.conn.execute(f"DROP INDEX {name}")
+        flusher = _WalFlusher(self.path.with_name(self.path.name + "-wal")) if expected_rows >= 50_000 else None
         try:
             yield
         finally:
-            if rebuild:
-                # SQLite sorts the index's keys in pieces the size of the page cache: 64 MB is one
-                # piece sorted at once, slower than 2 MB pieces merged (sorted by a second thread
-                # meanwhile): 1M calls, 1.05 s -> 0.55 s (temp_store FILE: see Staging).
-                self.conn.execute("PRAGMA cache_size = -2000")
-                self.conn.execute("PRAGMA threads = 2")
-                try:
-                    for name, columns in self._SECONDARY_INDEXES:
-                        self.conn.execute(f"CREATE INDEX {name} ON calls ({columns})")
-                finally:
-                    self.conn.execute("PRAGMA threads = 0")
-                    self.conn.execute(f"PRAGMA cache_size = {CACHE_SIZE}")
+            try:
+                if rebuild:
+                    # SQLite sorts the index's keys in pieces the size of the page cache: 64 MB is one
+                    # piece sorted at once, slower than 2 MB pieces merged (sorted by a second thread
+                    # meanwhile): 1M calls, 1.05 s -> 0.55 s (temp_store FILE: see Staging).
+                    self.conn.execute("PRAGMA cache_size = -2000")
+                    self.conn.execute("PRAGMA threads = 2")
+                    try:
+                        for name, columns in self._SECONDARY_INDEXES:
+                            self.conn.execute(f"CREATE INDEX {name} ON calls ({columns})")
+                    finally:
+                        self.conn.execute("PRAGMA threads = 0")
+                        self.conn.execute(f"PRAGMA cache_size = {CACHE_SIZE}")
+            finally:
+                if flusher is not None:
+                    flusher.stop()
 
     def note_lines(self, lines) -> None:
         self.conn.executemany("INSERT OR IGNORE INTO lines_seen (line) VALUES (?)", [(ln,) for ln in lines])
@@ -812,6 +818,39 @@ class Staging:
         for (name,) in self.conn.execute("SELECT name FROM temp.sqlite_master WHERE type = 'table' "
                                          "AND name LIKE 'cw%'").fetchall():
             self.conn.execute(f"DROP TABLE temp.{name}")
+
+
+class _WalFlusher:
+    """During a large load, the WAL written to disk every half second by a thread of its own, while
+    the load goes on: the commit's sync then has little left to write (1M calls: 0.61 -> 0.50 s).
+    Syncing more often never weakens durability. SQLite holds no lock on the WAL file, so a
+    descriptor of our own can be opened and closed without touching its locks."""
+
+    INTERVAL_S = 0.5
+
+    def __init__(self, wal: Path):
+        self.wal = wal
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="callwatch-wal-flush", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        fd = None
+        try:
+            while not self.done.wait(self.INTERVAL_S):
+                try:
+                    if fd is None:
+                        fd = os.open(self.wal, os.O_RDONLY | os.O_CLOEXEC)
+                    os.fdatasync(fd)
+                except OSError:            # no WAL yet, or a fault the commit itself will report
+                    pass
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+    def stop(self) -> None:
+        self.done.set()
+        self.thread.join()
 
 
 _UPSERT_NUMBERS = ("INSERT INTO numbers (number, presentation, kind, country, range_holder, npv, example_raw, note) "

@@ -3,6 +3,8 @@ store exactly what insert_calls stores for the same rows given whole, in the sam
 the same upsert; values chosen where a text or number encoding could slip (negative and
 extreme integers, empty and non-ASCII texts, sliced and 64-bit-offset arrays)."""
 
+import os
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -121,3 +123,33 @@ def test_texts_of_one_length_are_put_end_to_end():
     mixed = Texts(pa.array(["a", "bb", "ccc"]))
     assert mixed.width is None and mixed.data == b"abbccc"
     assert mixed.starts.values.tolist() == [0, 1, 3] and mixed.lengths.values.tolist() == [1, 2, 3]
+
+
+def test_a_large_load_syncs_the_wal_meanwhile_and_stops_doing_so_with_it(tmp_path, monkeypatch):
+    """Store.bulk_load's WAL flusher: it syncs the store's own -wal file while the load goes on,
+    and its thread is gone when the load ends, also when the load fails."""
+    import threading
+    import time
+
+    from callwatch import store as store_mod
+    monkeypatch.setattr(store_mod._WalFlusher, "INTERVAL_S", 0.01)
+    synced = []
+    real = os.fdatasync
+    monkeypatch.setattr(store_mod.os, "fdatasync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
+                                                               real(fd)))
+    store = Store(tmp_path / "data")
+    wal = str(store.path) + "-wal"
+    with store.transaction():
+        with store.bulk_load(expected_rows=100_000):
+            store.conn.execute("INSERT INTO store_info (key, value) VALUES ('x', 'y')")
+            deadline = time.monotonic() + 5
+            while not synced and time.monotonic() < deadline:
+                time.sleep(0.01)
+    assert synced and set(synced) == {wal}
+    assert not [t for t in threading.enumerate() if t.name == "callwatch-wal-flush"]
+    with pytest.raises(RuntimeError):
+        with store.transaction():
+            with store.bulk_load(expected_rows=100_000):
+                raise RuntimeError("a failure inside the load")
+    assert not [t for t in threading.enumerate() if t.name == "callwatch-wal-flush"]
+    store.close()
