@@ -290,7 +290,8 @@ class Importer:
         ctx = ParseContext(self.clock, self.config,
                            progress=lambda pos: self._progress(path.name, pos, total))
         result = FileResult(path, "imported", fmt.name, sha256=archived.sha256, signature=archived.signature)
-        with store.transaction():
+        expected_rows = archived.size // 150      # about 150 bytes a record in the text formats: enough
+        with store.transaction(expected_rows):     # to decide how to write in bulk
             import_id = store.create_import(
                 original_name=origin.name if origin else path.name,
                 original_path=origin.path if origin else str(path.resolve()), sha256=archived.sha256,
@@ -298,8 +299,7 @@ class Importer:
                 archive_path=archived.relative, callwatch_version=__version__,
                 container_id=origin.container_id if origin else None, member=origin.member if origin else None)
             try:
-                # about 150 bytes a record in the text formats: enough to decide on bulk indexing
-                with store.bulk_load(expected_rows=archived.size // 150):
+                with store.bulk_load(expected_rows):
                     read, rejected, span = self._store_records(fmt, sniff, ctx, import_id)
             except (UnreadableFile, Cancelled):
                 raise
