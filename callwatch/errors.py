@@ -73,11 +73,12 @@ class UnknownFormat(UnreadableFile):
 
 # What a failed write under the data directory means, from the OS error number or SQLite's
 # error name (sqlite3.Error.sqlite_errorname; read by name so that the daemon never loads sqlite3).
-_FULL, _READONLY, _IO, _DAMAGED = "full", "read-only", "io", "damaged"
+_FULL, _READONLY, _IO, _DAMAGED, _BUSY = "full", "read-only", "io", "damaged", "busy"
 _ERRNOS = {errno.ENOSPC: _FULL, errno.EDQUOT: _FULL, errno.EFBIG: _FULL, errno.EROFS: _READONLY,
            errno.EACCES: _READONLY, errno.EPERM: _READONLY, errno.EIO: _IO}
 _SQLITE_PREFIXES = (("SQLITE_FULL", _FULL), ("SQLITE_READONLY", _READONLY), ("SQLITE_CANTOPEN", _READONLY),
-                    ("SQLITE_IOERR", _IO), ("SQLITE_CORRUPT", _DAMAGED), ("SQLITE_NOTADB", _DAMAGED))
+                    ("SQLITE_IOERR", _IO), ("SQLITE_CORRUPT", _DAMAGED), ("SQLITE_NOTADB", _DAMAGED),
+                    ("SQLITE_BUSY", _BUSY), ("SQLITE_LOCKED", _BUSY))
 
 
 def _fault_kind(exc: BaseException) -> str | None:
@@ -124,6 +125,9 @@ def storage_fault(path, exc: BaseException) -> StoreError | None:
     if kind == _READONLY:
         return StoreError(f"{path}: cannot write there ({detail}): make {folder} writable for {_user()}, "
                           f"or choose another data directory with --data-dir")
+    if kind == _BUSY:      # another process kept the store longer than the wait allowed (busy_timeout)
+        return StoreError(f"{path}: the call store is busy ({detail}): another callwatch command (a large import?) "
+                          f"is writing to it; run it again when that ends")
     if kind == _IO:
         return StoreError(f"{path}: input/output error ({detail}): the disk may be failing; copy the data "
                           f"directory to another disk and check this one")

@@ -391,8 +391,7 @@ class _Load:
         self.last_was_reject = False
         self.staging = None                   # the columnar path's staged blocks (Store.staging)
         self.derived: dict = {}               # its values per distinct input, number_noted: those stored
-        self.number_noted: set[int] = set()
-        self.own_noted: set[int] = set()
+        self.number_noted = self.own_noted = None    # numpy masks over the codes met (see _newly_met)
         self.numbers_stored = 0               # facts_seen's first ones, handed to the writer thread
 
     def item(self, item) -> None:
@@ -516,19 +515,14 @@ class _Load:
         numbers, presentations, owns, lines, bases = self._per_value(number_raw, own_raw)
         # what only calls stored may add: the lines they reached, the accounts they name, their numbers
         firsts = []
-        own_codes = own_raw.codes[rows]
-        for c in np.unique(own_codes).tolist():
-            if c not in self.own_noted:
-                self.own_noted.add(c)
-                self.lines_seen.add(lines[c])
-                if own_raw.values[c] is not None:
-                    self.accounts.add(str(own_raw.values[c])[:200])
-        number_codes = number_raw.codes[rows]
-        seen, where = np.unique(number_codes, return_index=True)
-        for c, i in zip(seen.tolist(), where.tolist()):
-            if c not in self.number_noted:
-                self.number_noted.add(c)
-                firsts.append((int(block.rows[i]), 0, self.norm(number_raw.values[c], None, None)))
+        self.own_noted, new, _where = _newly_met(own_raw.codes[rows], self.own_noted)
+        for c in new.tolist():
+            self.lines_seen.add(lines[c])
+            if own_raw.values[c] is not None:
+                self.accounts.add(str(own_raw.values[c])[:200])
+        self.number_noted, new, where = _newly_met(number_raw.codes[rows], self.number_noted)
+        for c, i in zip(new.tolist(), where.tolist()):
+            firsts.append((int(block.rows[i]), 0, self.norm(number_raw.values[c], None, None)))
         codes_of: dict[int, object] = {}
 
         def column(value):
@@ -594,6 +588,24 @@ class _Load:
 # Call fields staged as the format derived them (see _Load._stage; the others are derived there)
 _STAGED = ("source_type", "start_ms", "tz", "time_raw", "time_flag", "time_precision_s", "direction", "outcome",
            "duration_s", "duration_precision_s", "ring_s", "number_raw", "caller_name")
+
+
+def _newly_met(codes, noted):
+    """The codes (into a Distincts space) not met before, once each, with the row of each one's first
+    occurrence; ``noted``, a boolean mask over the space (None at first), is grown and marked.
+    Returns (noted, codes, rows). Only the rows of codes not met before are sorted: after the first
+    blocks they are few (a Python set looked every distinct code of every block up: 0.3 s at 1M)."""
+    import numpy as np
+    if noted is None:
+        noted = np.zeros(0, dtype=bool)
+    if len(codes) and int(codes.max()) >= len(noted):
+        grown = np.zeros(max(int(codes.max()) + 1, 2 * len(noted)), dtype=bool)
+        grown[:len(noted)] = noted
+        noted = grown
+    fresh = np.flatnonzero(~noted[codes])
+    new, first = np.unique(codes[fresh], return_index=True)
+    noted[new] = True
+    return noted, new, fresh[first]
 
 
 def _constant(value) -> bool:

@@ -11,6 +11,8 @@ import textwrap
 import threading
 import time
 
+import pytest
+
 from callwatch.errors import StoreError
 from callwatch.store import BULK_ROWS, Store
 
@@ -126,4 +128,20 @@ def test_the_journal_is_private(tmp_path):
         store.conn.executemany(ROW, [(_new_import(store), f"k{i}") for i in range(100)])
         journal = store.path.with_name(store.path.name + "-journal")
         assert journal.exists() and journal.stat().st_mode & 0o077 == 0
+    store.close()
+
+
+def test_a_store_held_past_the_wait_is_said_busy_in_one_sentence(tmp_path):
+    """Once the first load writes into the store file (an exclusive lock), even reading waits; past
+    the opener's wait: one sentence, never SQLite's exception."""
+    store = Store(tmp_path / "data")
+    with store.transaction(BULK_ROWS):
+        assert _mode(store) == "delete"
+        store.conn.execute("PRAGMA cache_size = -64")
+        store.conn.executemany(ROW, [(_new_import(store), f"k{i}") for i in range(20_000)])   # spilled
+        started = time.monotonic()
+        with pytest.raises(StoreError) as caught:
+            Store(tmp_path / "data", timeout_s=0.5)
+        assert time.monotonic() - started >= 0.4
+    assert "the call store is busy" in str(caught.value) and "run it again" in str(caught.value)
     store.close()
