@@ -685,7 +685,10 @@ class Texts:
         self.width = None
         if len(lengths) and 0 < lengths[0] <= 64 and (lengths == lengths[0]).all():
             self.width = width = int(lengths[0])
-            self.data = data[(starts[:, None] + np.arange(width)).ravel()].tobytes()
+            if (starts[1:] == starts[:-1] + width).all():         # rows side by side: one slice
+                self.data = data[int(starts[0]):int(starts[0]) + width * len(starts)].tobytes()
+            else:
+                self.data = data[(starts[:, None] + np.arange(width)).ravel()].tobytes()
             return
         self.data = data[base:int(offsets[-1])].tobytes()
         self.starts = Ints(starts - base)

@@ -153,3 +153,14 @@ def test_a_large_load_syncs_the_wal_meanwhile_and_stops_doing_so_with_it(tmp_pat
                 raise RuntimeError("a failure inside the load")
     assert not [t for t in threading.enumerate() if t.name == "callwatch-wal-flush"]
     store.close()
+
+
+@pytest.mark.parametrize("wide", [False, True])
+def test_fixed_width_texts_keep_the_rows_chosen_side_by_side_or_not(wide):
+    kind = pa.large_string() if wide else pa.string()
+    values = [f"2026-10-{d:02d} 11:20:07" for d in range(1, 11)]
+    array = pa.array(["x"] + values, type=kind).slice(1)                  # an offset, as a block's column
+    for rows in (np.arange(10), np.arange(3, 7), np.array([0, 2, 3, 9]), np.array([5]), np.array([9, 1])):
+        texts = Texts(array, rows)
+        assert texts.width == 19
+        assert texts.data == "".join(values[i] for i in rows).encode()

@@ -307,6 +307,7 @@ class Distincts:
         self.ids: dict[str, int] = {}
         self.parts: list[list] = [[] for _ in range(width)]
         self.refused: list[bool] = []
+        self._refused = np.zeros(0, dtype=bool)
 
     def codes(self, pc, *columns) -> np.ndarray:
         joined = columns[0] if len(columns) == 1 else pc.binary_join_element_wise(*columns, scalar(_SEP))
@@ -331,7 +332,11 @@ class Distincts:
         return ids[numpy(enc.indices)] if len(keys) else np.zeros(len(joined), dtype=np.int64)
 
     def refused_rows(self, codes: np.ndarray) -> np.ndarray:
-        return np.array(self.refused, dtype=bool)[codes] if self.refused else np.ones(len(codes), dtype=bool)
+        if not self.refused:
+            return np.ones(len(codes), dtype=bool)
+        if len(self._refused) < len(self.refused):       # as an array, extended by the inputs new since
+            self._refused = np.concatenate((self._refused, np.array(self.refused[len(self._refused):], dtype=bool)))
+        return self._refused[codes]
 
     def column(self, codes: np.ndarray, index: int) -> Coded:
         return Coded(codes, self.parts[index], self)
