@@ -82,7 +82,7 @@ def test_an_opener_waits_for_the_first_load_to_end_or_says_the_store_is_busy(tmp
         time.sleep(0.3)
         assert patient.is_alive()                      # still waiting for the load
     patient.join(20)
-    assert "busy (a large import is being written)" in opened["hasty"]
+    assert "the call store is busy" in opened["hasty"] and "run it again" in opened["hasty"]
     assert opened["patient"] == ("wal", 10)
     store.close()
 
