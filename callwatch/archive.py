@@ -72,7 +72,7 @@ def _chunks(src: BinaryIO):
 
 class _Hasher:
     """SHA-256 of the chunks given, computed on a thread of its own while the copy goes on
-    (hashlib lets go of Python's lock on large buffers): 239 MB archived in 0.30 -> 0.17 s."""
+    (hashlib lets go of Python's lock on large buffers): 239 MB archived in 0.30 -> 0.21 s."""
 
     def __init__(self):
         self._digest = hashlib.sha256()

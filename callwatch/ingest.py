@@ -392,7 +392,7 @@ class _Load:
         self.staging = None                   # the columnar path's staged blocks (Store.staging)
         self.derived: dict = {}               # its values per distinct input, number_noted: those stored
         self.number_noted = self.own_noted = None    # numpy masks over the codes met (see _newly_met)
-        self.numbers_stored = 0               # facts_seen's first ones, handed to the writer thread
+        self.numbers_stored = 0               # facts_seen's first ones, handed over (_numbers_to_store)
 
     def item(self, item) -> None:
         row, facts = self._row(item)
@@ -494,9 +494,7 @@ class _Load:
         staging.rows(between)
         if done < m:
             staging.insert(done, m)
-        if len(self.facts_seen) > self.numbers_stored:    # in the order met, as finish() would: rowids alike
-            staging.numbers(list(self.facts_seen.values())[self.numbers_stored:])
-            self.numbers_stored = len(self.facts_seen)
+        staging.numbers(self._numbers_to_store())
         staging.submit()          # SQLite inserts them while the next blocks are read and derived
 
     def _stage(self, block, rows, keys: list | None) -> list:
@@ -567,6 +565,14 @@ class _Load:
             owns.append(None if own is None else self.norm(own).key or own)
         return numbers, presentations, owns, lines, bases
 
+    def _numbers_to_store(self) -> list:
+        """The facts of the numbers met since the last call, in the order met: stored in that order
+        (by the inserting thread with each block, by finish() for the rest), their rowids are those
+        of the per-row path."""
+        fresh = list(self.facts_seen.values())[self.numbers_stored:]
+        self.numbers_stored = len(self.facts_seen)
+        return fresh
+
     def finish(self, sniff) -> tuple[int, int, dict]:
         store = self.store
         if self.staging is not None:
@@ -574,7 +580,7 @@ class _Load:
         store.insert_calls(self.calls)
         self.calls.clear()
         store.insert_rejects(self.rejects)
-        store.upsert_numbers(list(self.facts_seen.values())[self.numbers_stored:])
+        store.upsert_numbers(self._numbers_to_store())
         store.note_lines(self.lines_seen)
         if self.last_was_reject and self.fmt.line_based and not _ends_with_newline(sniff.path):
             store.conn.execute(

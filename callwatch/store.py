@@ -431,17 +431,10 @@ class Store:
         """WAL again after a first load (see _first_load). A connection opened meanwhile may hold
         the store a moment: tried for a few seconds, else left to the next Store() to do."""
         self.conn.execute("PRAGMA synchronous = FULL")
-        deadline = time.monotonic() + 5
-        while True:
-            try:
-                if self.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0] == "wal":
-                    return
-            except sqlite3.OperationalError:
-                pass
-            if time.monotonic() > deadline:
-                log.info("the store stays in rollback-journal mode until it is next opened")
-                return
-            time.sleep(0.05)
+        try:
+            self._wal(5)
+        except (StoreError, sqlite3.OperationalError):     # never in place of the load's own outcome
+            log.info("the store stays in rollback-journal mode until it is next opened")
 
     def close(self) -> None:
         self.conn.close()
