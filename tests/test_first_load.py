@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 
 import pytest
@@ -61,29 +60,17 @@ def test_a_store_another_connection_holds_stays_in_wal(tmp_path):
     reader.close()
 
 
-def test_an_opener_waits_for_the_first_load_to_end_or_says_the_store_is_busy(tmp_path):
+def test_an_opener_during_the_first_load_is_told_the_store_is_busy(tmp_path):
     store = Store(tmp_path / "data")
-    opened = {}
-
-    def open_meanwhile(timeout_s, key):
-        try:
-            other = Store(tmp_path / "data", timeout_s=timeout_s)
-            opened[key] = (_mode(other), other.count_calls())
-            other.close()
-        except StoreError as exc:
-            opened[key] = str(exc)
-
     with store.transaction(BULK_ROWS):
         assert _mode(store) == "delete"
         store.conn.executemany(ROW, [(_new_import(store), f"k{i}") for i in range(10)])
-        patient = threading.Thread(target=open_meanwhile, args=(20, "patient"))
-        patient.start()
-        open_meanwhile(0.3, "hasty")
-        time.sleep(0.3)
-        assert patient.is_alive()                      # still waiting for the load
-    patient.join(20)
-    assert "the call store is busy" in opened["hasty"] and "run it again" in opened["hasty"]
-    assert opened["patient"] == ("wal", 10)
+        with pytest.raises(StoreError) as caught:
+            Store(tmp_path / "data", timeout_s=0.3)
+    assert "the call store is busy" in str(caught.value) and "run it again" in str(caught.value)
+    other = Store(tmp_path / "data")                   # once the load has ended: WAL, its calls
+    assert (_mode(other), other.count_calls()) == ("wal", 10)
+    other.close()
     store.close()
 
 
