@@ -238,34 +238,47 @@ class Daemon:
     # -- the web page, its own long-lived child ------------------------------------------------
 
     def job_web(self):
-        """Start the page's process ([web] enabled), or start it again if it died. The page runs
-        beside the daemon rather than in it: its libraries (Starlette, Jinja2, and the detection's
-        pandas for the review) stay out of the daemon. A refusal to serve (exit status 2: bound to
-        the network without a password) is logged once and not retried: it needs the user."""
-        if self.web is not None:
-            code = self.web.poll()
-            if code is None:
-                return
-            self.web = None
-            if code == 2:
-                log.error("web page: it refused to start (see the message above); fix [web] and restart the daemon")
-                self.web_starts = -1
-            else:
-                log.error("web page: its process ended with status %s; starting it again", code)
+        """Start the page's process ([web] enabled), or start it again if it died (every 30 s). The
+        page runs beside the daemon rather than in it: its libraries (Starlette, Jinja2, and the
+        detection's pandas for the review) stay out of the daemon. A thread waits on the process,
+        so that its end is in daemon.json at once (not at the next run of some job) and only that
+        thread reaps it: `Popen.poll()` from a second thread while another reaps says "still
+        running", which once left `status` showing a page that had refused to start."""
+        if self.web is not None and self.web.returncode is None:
+            return
         if self.web_starts < 0 or self.stop.is_set() or self.web_starts >= 20:
             return
         try:
-            self.web = subprocess.Popen([sys.executable, "-P", "-m", "callwatch.web"], stdin=subprocess.PIPE)
-            self.web.stdin.write(pickle.dumps(self.config))
-            self.web.stdin.close()
-            self.web_starts += 1
+            web = subprocess.Popen([sys.executable, "-P", "-m", "callwatch.web"], stdin=subprocess.PIPE)
         except OSError as exc:
             log.error("web page: cannot start its process: %s", exc)
-            self.web = None
+            return
+        self.web = web
+        self.web_starts += 1
+        threading.Thread(target=self._watch_web, args=(web,), name="web-page", daemon=True).start()
+        try:
+            web.stdin.write(pickle.dumps(self.config))
+            web.stdin.close()
+        except OSError:
+            pass                    # it ended before reading its configuration: its watcher says how
+        self._write_state()
+
+    def _watch_web(self, web: subprocess.Popen) -> None:
+        """Wait for the page's process to end; say how unless the daemon is stopping. A refusal to
+        serve (exit status 2: bound to the network without a password, the port taken) is logged
+        once and not retried: it needs the user."""
+        code = web.wait()
+        if self.stop.is_set():
+            return
+        if code == 2:
+            log.error("web page: it refused to start (see the message above); fix [web] and restart the daemon")
+            self.web_starts = -1
+        else:
+            log.error("web page: its process ended with status %s; starting it again within 30 s", code)
         self._write_state()
 
     def _stop_web(self):
-        if self.web is not None and self.web.poll() is None:
+        if self.web is not None and self.web.returncode is None:
             self.web.terminate()
             try:
                 self.web.wait(timeout=STOP_GRACE_S)
@@ -288,19 +301,20 @@ class Daemon:
 
     def _write_state(self):
         """daemon.json, for `callwatch status`: what is scheduled, each source's back-off, the inbox."""
-        jobs = {}
-        for job in self.scheduler.get_jobs():
-            jobs[job.id] = _iso(job.next_run_time.timestamp()) if job.next_run_time else None
-        sources = {name: {"failures": failures, "next_try": _iso(next_try) if next_try > time.time() else None}
-                   for name, (failures, next_try) in self.source_health.items()}
-        state = {"pid": os.getpid(), "updated_at": _iso(time.time()), "running": not self.stop.is_set(),
-                 "inbox": str(self.inbox), "inbox_checked": self.inbox_checked, "next_runs": jobs,
-                 "sources": sources}
-        if self.config.web.enabled:
-            alive = self.web is not None and self.web.poll() is None
-            state["web"] = (f"{self.config.web.bind}, pid {self.web.pid}" if alive else "not running")
-            state["web_pid"] = self.web.pid if alive else None
-        with self._state_lock:
+        with self._state_lock:         # made and written under the lock: the last writer has the latest news
+            jobs = {}
+            for job in self.scheduler.get_jobs():
+                jobs[job.id] = _iso(job.next_run_time.timestamp()) if job.next_run_time else None
+            sources = {name: {"failures": failures, "next_try": _iso(next_try) if next_try > time.time() else None}
+                       for name, (failures, next_try) in self.source_health.items()}
+            state = {"pid": os.getpid(), "updated_at": _iso(time.time()), "running": not self.stop.is_set(),
+                     "inbox": str(self.inbox), "inbox_checked": self.inbox_checked, "next_runs": jobs,
+                     "sources": sources}
+            if self.config.web.enabled:
+                web = self.web
+                alive = web is not None and web.returncode is None       # set by _watch_web's wait, never polled here
+                state["web"] = f"{self.config.web.bind}, pid {web.pid}" if alive else "not running"
+                state["web_pid"] = web.pid if alive else None
             try:
                 write_private(self.data_dir / STATE_FILE, json.dumps(state, indent=2))
                 self._state_fault = ""
