@@ -244,3 +244,28 @@ def test_charts_are_readable_without_colour():
     heat = svg.heat_map(grid, [{"days": ["mon", "tue"], "hours": [["10:00", "13:00"]]}], list("MTWTFSS"), title="h")
     assert re.findall(r'class="count"[^>]*>(\d+)<', heat) == ["4", "1"]      # counts written, not only shaded
     assert heat.count('class="window"') == 2                                     # Monday and Tuesday framed
+
+
+def test_a_task_that_wrote_its_outcome_no_longer_holds_the_page(tmp_path):
+    """The page shows "done" from the task's status file; its process may still be exiting
+    (interpreter teardown). It must not be "a task is running" on the next page, nor refuse the
+    user's next task (seen in the browser test: the overview reloaded under the reader)."""
+    import subprocess
+    import sys
+    from callwatch.web import tasks
+    runner = tasks.Runner(_config(tmp_path / "data"))
+    task_id = "20261201000000abcd0001"
+    path = runner._path(task_id)
+    path.write_text(json.dumps({"id": task_id, "kind": "scan", "state": "running"}))
+    exiting = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        runner._procs[task_id] = exiting
+        assert runner.running() == task_id                      # still at work: it holds the page
+        tasks.Progress(path).end("done", "scan #3 (full): 1 finding(s)")
+        assert runner.running() is None                         # its outcome is written: finished
+        assert runner.get(task_id)["state"] == "done"
+    finally:
+        exiting.kill()
+        exiting.wait()
+    assert runner.running() is None and task_id not in runner._procs    # reaped once it ended
+    assert runner._read(task_id)["state"] == "done"                      # and its outcome kept

@@ -95,7 +95,9 @@ def _finish_task(page) -> None:
 
 def _card(page, finding_id: int) -> dict:
     card = page.locator(f"article[data-finding='{finding_id}']")
-    assert card.count() == 1, f"no card for finding {finding_id} on {page.url}: {page.inner_text('body')[:2000]}"
+    assert card.count() == 1, (f"no card for finding {finding_id} on {page.url}: cards "
+                               f"{[a.get_attribute('data-finding') for a in page.locator('article.finding').all()]}: "
+                               f"{page.inner_text('body')[:600]}")
     figures = {el.get_attribute("data-figure"): int(el.inner_text()) for el in card.locator("[data-figure]").all()}
     figures["rules"] = {el.get_attribute("data-rule"): int(el.inner_text()) for el in card.locator("[data-rule]").all()}
     return figures

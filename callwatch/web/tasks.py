@@ -56,12 +56,15 @@ class Runner:
         return self.folder / f"{task_id}.json"
 
     def running(self) -> str | None:
-        """The id of the task still running, if any."""
+        """The id of the task still running, if any. A task whose outcome is written is finished
+        even while its process is still exiting (its store closed before it wrote): otherwise the
+        page said "done", the next page "a task is running" and refused the user's next task."""
         with self._lock:
             for task_id, proc in list(self._procs.items()):
-                if proc.poll() is None:
+                if proc.poll() is not None:
+                    self._finish(task_id, proc)
+                elif (self._read(task_id) or {"state": "running"}).get("state") == "running":
                     return task_id
-                self._finish(task_id, proc)
         return None
 
     def _finish(self, task_id: str, proc: subprocess.Popen) -> None:
