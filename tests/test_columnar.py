@@ -359,3 +359,48 @@ def test_locators_are_csv_locator_texts():
     assert texts == [csv_locator(int(a), int(b), int(c)) for a, b, c in zip(lines, starts, ends)]
     assert texts[0] == "line 1 (bytes 4611686018427387903-4611686018427387903)"
     assert columnar.locators(lines[:0], starts[:0], ends[:0]).to_pylist() == []
+
+
+def test_local_times_are_the_per_row_conversion_or_left_to_it():
+    """Each text of the layout converts as LocalClock.to_utc_ms does; what it would flag (a
+    transition hour) or refuse, and what is not exactly the layout, is left to the per-row path."""
+    import re
+
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from callwatch.importers import columnar
+    from callwatch.times import LocalClock
+    clock = LocalClock("Europe/Paris")
+    texts = ["2026-03-29 01:59:59", "2026-03-29 02:30:00", "2026-03-29 03:00:00", "2026-10-25 02:15:00",
+             "2026-10-25 01:59:59", "2026-10-25 03:00:00", "2026-02-29 10:00:00", "2028-02-29 10:00:00",
+             "2026-04-31 10:00:00", "2026-13-01 10:00:00", "2026-00-10 10:00:00", "0000-01-01 10:00:00",
+             "2026-05-01 24:00:00", "2026-05-01 23:60:00", "2026-05-01 23:59:60", "2026-05-01 23:59:59",
+             "2026-05-01 00:00:00", "2026-05-01 10:00:0", "2026-05-01 10:00:000", " 2026-05-01 10:00:00",
+             "2026-05-01T10:00:00", "2026-05-01 1O:00:00", "2026-05-01 ١٠:00:00", "2026-٠5-01 10:00:00", "",
+             None, "2026-12-31 23:00:00", "1999-12-31 23:59:59", "9999-12-31 23:59:59", "2026/05/01 10:00:00"]
+
+    def expected(text):
+        if text is None or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}", text):
+            return None
+        try:
+            ms, flag = clock.to_utc_ms(int(text[:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]),
+                                       int(text[14:16]), int(text[17:19]))
+        except ValueError:
+            return None
+        return None if flag else ms
+    whole = columnar.arrow_strings(texts)
+    for piece, part in ((whole, texts), (whole.slice(3), texts[3:]), (whole.slice(15, 5), texts[15:20]),
+                        (columnar.arrow_strings(texts[15:17] * 3), texts[15:17] * 3)):     # last: side by side
+        ok, ms = columnar.local_times(pc, piece, clock, "2000-01-01 00:00:00",
+                                      ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19)))
+        got = [int(m) if k else None for k, m in zip(ok.tolist(), ms)]
+        assert got == [expected(t) for t in part]
+    # FRITZ!Box's layout: two-digit year, day first, no seconds
+    fritz = ["29.03.26 02:30", "29.03.26 03:30", "25.10.26 02:30", "01.05.26 10:07", "31.04.26 10:07", "1.05.26 10:07"]
+    ok, ms = columnar.local_times(pc, pa.array(fritz), clock, "01.01.00 00:00",
+                                  ((6, 8), (3, 5), (0, 2), (9, 11), (12, 14)), year_base=2000)
+    assert ok.tolist() == [False, True, False, True, False, False]
+    assert ms[1] == clock.to_utc_ms(2026, 3, 29, 3, 30)[0] and ms[3] == clock.to_utc_ms(2026, 5, 1, 10, 7)[0]
+    assert np.array_equal(columnar.fixed_bytes(pa.array(["ab", None, "cd"]), 2)[0], [True, False, True])

@@ -50,3 +50,35 @@ def test_half_hour_zone_transitions_are_exact():
 def test_impossible_dates_raise():
     with pytest.raises(ValueError):
         LocalClock("Europe/Paris").to_utc_ms(2026, 2, 30, 10, 0, 0)
+
+
+# Zones whose days are not all alike: Paris (02:00 and 03:00 transitions), Lord Howe (half-hour
+# DST), St John's (-3:30), Kathmandu (+5:45), Apia (30 December 2011 never happened there),
+# Casablanca (summer time suspended for Ramadan), Sao Paulo (changes at midnight, until 2019),
+# Gaza (changes at various hours), and UTC.
+ODD_DAYS = [("Europe/Paris", 2026), ("Australia/Lord_Howe", 2024), ("America/St_Johns", 2026),
+            ("Asia/Kathmandu", 1986), ("Pacific/Apia", 2011), ("Africa/Casablanca", 2019),
+            ("America/Sao_Paulo", 2018), ("Asia/Gaza", 2023), ("UTC", 2026)]
+
+
+@pytest.mark.parametrize("name, year", ODD_DAYS)
+def test_a_day_base_is_the_base_of_each_of_its_hours(name, year):
+    """The columnar import converts per day where day_base says the day has one offset: exact
+    only if then every hour_base of the day is day_base + h hours, and a day it refuses is one
+    where some hour differs (so that the per-hour path is not taken for nothing)."""
+    clock = LocalClock(name)
+    day, refused = datetime(year, 1, 1), 0
+    while day.year == year:
+        base = clock.day_base(day.year, day.month, day.day)
+        hours = [clock.hour_base(day.year, day.month, day.day, h) for h in range(24)]
+        if base is not None:
+            assert hours == [base + h * 3_600_000 for h in range(24)], (name, day)
+        else:
+            refused += 1
+            first = clock.to_utc_ms(day.year, day.month, day.day, 0, 0, 0)[0]
+            assert hours != [first + h * 3_600_000 for h in range(24)], (name, day)
+        day += timedelta(days=1)
+    if name != "UTC":
+        assert refused >= 1, name           # every one of these zones has a transition that year
+    else:
+        assert refused == 0

@@ -48,7 +48,6 @@ CDR_TABLE = ("start", "clid", "src", "dst", "dcontext", "channel", "dstchannel",
 _DISPOSITIONS = {"ANSWERED": ANSWERED, "NO ANSWER": MISSED, "NOANSWER": MISSED, "BUSY": REJECTED,
                  "FAILED": UNKNOWN_OUTCOME, "CONGESTION": UNKNOWN_OUTCOME}
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}|(\d{1,2})/(\d{1,2})/(\d{4}) (\d{1,2}):(\d{2}):(\d{2})")
-_COMMON_TIME = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$"     # the columnar path's strict form of the common case
 _CLID = re.compile(r'^\s*"?(?P<name>[^"<]*?)"?\s*<(?P<num>[^>]*)>\s*$')
 
 
@@ -234,7 +233,7 @@ class _RowReader:
 
         def col(i):
             return cols[i] if i is not None and i < width else empty
-        ok, start_ms = columnar.local_times(pc, cols[self.i_start], self.clock, _COMMON_TIME, "2000-01-01 00:00:00",
+        ok, start_ms = columnar.local_times(pc, cols[self.i_start], self.clock, "2000-01-01 00:00:00",
                                             ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19)))
         ok_bill, billsec = columnar.digits(pc, cols[self.i_bill])
         ok_dur, total = columnar.digits(pc, cols[self.i_dur])

@@ -349,32 +349,87 @@ def digits(pc, column, max_digits: int = 15) -> tuple[np.ndarray, np.ndarray]:
     return numpy(ok), numpy(values)
 
 
-def local_times(pc, column, clock, pattern: str, sample: str, parts: tuple, year_base: int = 0):
-    """(ok, UTC ms) of local times written in one fixed ASCII layout: ``pattern`` (e.g.
-    ``^\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}$``), ``sample`` a time in that layout, ``parts`` the
-    (start, end) code points of year, month, day, hour, minute[, second]. Each distinct local hour
-    (the text up to the hour's end, never a number built from it) is converted once with
-    ``clock.hour_base``, as ``LocalClock.to_utc_ms`` does; a row in a transition hour, or with an
-    impossible date or minute, is not ok: the per-row path converts or refuses it."""
-    n = len(column)
-    matched = pc.match_substring_regex(column, pattern)
-    ok = numpy(matched)
-    safe = pc.if_else(matched, column, scalar(sample))
-    (y0, y1), (m0, m1), (d0, d1), (h0, h1) = parts[:4]
-    codes, keys = distinct(pc, pc.utf8_slice_codeunits(safe, 0, h1))
+def fixed_bytes(array, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(ok, matrix) of a string array: ok where the text is ``width`` bytes (and not null), and
+    those bytes as an (n, width) uint8 matrix, read from the array's buffers (zeros elsewhere)."""
+    import pyarrow as pa
+    n = len(array)
+    validity, offsets_buffer, data_buffer = array.buffers()[:3]
+    wide = pa.types.is_large_string(array.type)
+    offsets = np.frombuffer(offsets_buffer, dtype=np.int64 if wide else np.int32)[array.offset:array.offset + n + 1]
+    offsets = offsets.astype(np.int64)
+    data = np.frombuffer(data_buffer, dtype=np.uint8) if data_buffer is not None else np.zeros(0, dtype=np.uint8)
+    ok = np.diff(offsets) == width
+    if array.null_count:
+        ok &= _bits(validity, array.offset, n)
+    if n and ok.all():                              # every text that wide: they lie side by side
+        return ok, data[offsets[0]:offsets[-1]].reshape(n, width)
+    matrix = np.zeros((n, width), dtype=np.uint8)
+    rows = np.flatnonzero(ok)
+    matrix[rows] = data[offsets[rows][:, None] + np.arange(width)]
+    return ok, matrix
+
+
+def _bits(buffer, offset: int, n: int) -> np.ndarray:
+    return np.unpackbits(np.frombuffer(buffer, dtype=np.uint8), count=offset + n, bitorder="little")[offset:].view(bool)
+
+
+def local_times(pc, column, clock, layout: str, parts: tuple, year_base: int = 0):
+    """(ok, UTC ms) of local times written in one fixed ASCII layout, given as an example
+    (``2000-01-01 00:00:00``): a digit where it has a digit, its other characters as they are.
+    ``parts``: the (start, end) places of year, month, day, hour, minute[, second]. Read from the
+    column's bytes. Each distinct local day is converted once with ``clock.day_base``; the hours of
+    a transition day, each once with ``clock.hour_base``, as ``LocalClock.to_utc_ms`` does. A row in
+    a transition hour, or with an impossible date, hour or minute, is not ok: the per-row path
+    converts or refuses it."""
+    width = len(layout)
+    ok, chars = fixed_bytes(column, width)
+    digit = np.array([c.isdigit() for c in layout])
+    literal = np.frombuffer(layout.encode("ascii"), dtype=np.uint8)
+    ok &= ((chars[:, digit] >= 48) & (chars[:, digit] <= 57)).all(axis=1)
+    ok &= (chars[:, ~digit] == literal[~digit]).all(axis=1)
+    values = chars.astype(np.int64) - 48
+
+    def number(span):                   # the digits of a part as an int (radix 10: never two texts alike)
+        total = np.zeros(len(values), dtype=np.int64)
+        for i in range(*span):
+            total = total * 10 + values[:, i]
+        return total
+
+    (y0, y1), (m0, m1), (d0, d1) = parts[:3]
+    year, month, day, hour, minute = (number(span) for span in parts[:5])
+    second = number(parts[5]) if len(parts) > 5 else np.zeros(len(values), dtype=np.int64)
+    ok &= (hour < 24) & (minute < 60) & (second < 60)
+    # one key a date: month and day have at most two digits, so the key is one-to-one
+    date_key = np.where(ok, (year * 100 + month) * 100 + day, 0)
+    keys, codes = np.unique(date_key, return_inverse=True)
     bases = np.zeros(len(keys), dtype=np.int64)
-    known = np.zeros(len(keys), dtype=bool)
-    for k, (text,) in enumerate(keys):
+    valid = np.zeros(len(keys), dtype=bool)             # a real date
+    uniform = np.zeros(len(keys), dtype=bool)           # ... with one offset all day
+    for k, key in enumerate(keys.tolist()):
         try:
-            base = clock.hour_base(int(text[y0:y1]) + year_base, int(text[m0:m1]), int(text[d0:d1]), int(text[h0:h1]))
+            base = clock.day_base(key // 10_000 + year_base, key // 100 % 100, key % 100)
         except ValueError:
-            base = None
+            continue
+        valid[k] = True
         if base is not None:
-            bases[k], known[k] = base, True
-    minute = _int_slice(pc, safe, parts[4])
-    second = _int_slice(pc, safe, parts[5]) if len(parts) > 5 else np.zeros(n, dtype=np.int64)
-    ok = ok & known[codes] & (minute < 60) & (second < 60)
-    return ok, bases[codes] + (minute * 60 + second) * 1000
+            bases[k], uniform[k] = base, True
+    ok &= valid[codes]
+    start = bases[codes] + hour * 3_600_000
+    rows = np.flatnonzero(ok & ~uniform[codes])
+    if len(rows):                        # the hours of transition days, each once
+        hour_key = date_key[rows] * 100 + hour[rows]
+        keys, codes = np.unique(hour_key, return_inverse=True)
+        bases = np.zeros(len(keys), dtype=np.int64)
+        known = np.zeros(len(keys), dtype=bool)
+        for k, key in enumerate(keys.tolist()):
+            d = key // 100
+            base = clock.hour_base(d // 10_000 + year_base, d // 100 % 100, d % 100, key % 100)
+            if base is not None:
+                bases[k], known[k] = base, True
+        ok[rows] = known[codes]
+        start[rows] = bases[codes]
+    return ok, start + (minute * 60 + second) * 1000
 
 
 def locators(lines: np.ndarray, starts: np.ndarray, ends: np.ndarray):
@@ -417,8 +472,7 @@ def numpy(array) -> np.ndarray:
         return array.to_numpy(zero_copy_only=False)
     n, offset, data = len(array), array.offset, array.buffers()[1]
     if pa.types.is_boolean(array.type):
-        bits = np.unpackbits(np.frombuffer(data, dtype=np.uint8), count=offset + n, bitorder="little")
-        return bits[offset:].view(bool)
+        return _bits(data, offset, n)
     if not pa.types.is_integer(array.type):
         raise TypeError(f"not an integer array: {array.type}")
     dtype = np.dtype(("u" if pa.types.is_unsigned_integer(array.type) else "i") + str(array.type.bit_width // 8))

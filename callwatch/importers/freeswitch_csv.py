@@ -21,7 +21,7 @@ from __future__ import annotations
 import re
 
 from callwatch.importers import Format
-from callwatch.importers.asterisk_csv import _COMMON_TIME, internal_call
+from callwatch.importers.asterisk_csv import internal_call
 from callwatch.importers.base import (ANSWERED, IN, MISSED, OUT, REJECTED, UNKNOWN_OUTCOME, Call, CsvPlan,
                                       first_csv_row, plan_calls)
 
@@ -117,7 +117,7 @@ class _Derive:
             return columnar.Derived.nothing(n)
         if self.parts is None:
             self.parts = columnar.Distincts(self._part, 6)
-        ok, start_ms = columnar.local_times(pc, cols[4], self.clock, _COMMON_TIME, "2000-01-01 00:00:00",
+        ok, start_ms = columnar.local_times(pc, cols[4], self.clock, "2000-01-01 00:00:00",
                                             ((0, 4), (5, 7), (8, 10), (11, 13), (14, 16), (17, 19)))
         ok_dur, duration = columnar.digits(pc, cols[7])
         ok_bill, billsec = columnar.digits(pc, cols[8])

@@ -190,9 +190,8 @@ class _Reading:
             return cols[i] if i is not None and i < width else empty
         if self.kinds is None:
             self.kinds, self.parties = columnar.Distincts(self._kind, 6), columnar.Distincts(self._party, 4)
-        ok, start_ms = columnar.local_times(pc, col("date"), self.clock, r"^\d{2}\.\d{2}\.\d{2} \d{2}:\d{2}$",
-                                            "01.01.00 00:00", ((6, 8), (3, 5), (0, 2), (9, 11), (12, 14)),
-                                            year_base=2000)
+        ok, start_ms = columnar.local_times(pc, col("date"), self.clock, "01.01.00 00:00",
+                                            ((6, 8), (3, 5), (0, 2), (9, 11), (12, 14)), year_base=2000)
         kinds = self.kinds.codes(pc, col("type"), col("duration"))
         parties = self.parties.codes(pc, col("number"), col("own"), col("name"))
         ok &= ~self.kinds.refused_rows(kinds) & ~self.parties.refused_rows(parties)
