@@ -164,3 +164,54 @@ def test_fixed_width_texts_keep_the_rows_chosen_side_by_side_or_not(wide):
         texts = Texts(array, rows)
         assert texts.width == 19
         assert texts.data == "".join(values[i] for i in rows).encode()
+
+
+def _typed(store, sql):
+    return store.conn.execute(sql).fetchall()
+
+
+def test_look_up_values_and_numbers_are_stored_as_one_statement_would_store_them_row_by_row(tmp_path):
+    """The values of a look-up table (new in each block) and the numbers of a block go in as one
+    statement cutting texts out of one value, when all are texts or None; with any other value
+    (an int) row by row. Either way: the very values, of the very types, as insert_calls and
+    upsert_numbers store them; numbers asked for before a block are kept, in their order."""
+    from callwatch.numbers import NumberFacts
+    whole, staged = _stores(tmp_path)
+    texts = ["in", "", None, "é", "🙂 x", "a'b\"c", "x" * 200, None, "ÿ"]
+    mixed = ["1", 2, None, "", 3]                                    # ints: row by row
+    spaces = [object(), object()]
+    staging = staged.staging()
+    expected, grown = [], [[], [], []]
+    for block, size in enumerate((4, 5)):
+        grown[0].extend(texts[:5] if block == 0 else texts[5:])      # the lists grow, block by block
+        grown[1].extend([None if v is None else v + "!" for v in (texts[:5] if block == 0 else texts[5:])])
+        grown[2].extend(mixed[:2] if block == 0 else mixed[2:])
+        codes = [np.array([(i * 7 + block) % len(grown[0]) for i in range(size)]),
+                 np.array([(i * 3 + block) % len(grown[2]) for i in range(size)])]
+        columns = {c: None for c in CALL_COLUMNS}
+        keys = [f"b{block}r{i}" for i in range(size)]
+        columns.update(import_id=1, family="asterisk", tz="UTC", time_precision_s=1, direction="in", outcome="missed",
+                       duration_precision_s=1, presentation="allowed", line="source:asterisk", line_basis="unmapped",
+                       locator=Texts(pa.array(keys)), source_key=Texts(pa.array(keys)), number_raw="n",
+                       start_ms=Ints(np.arange(size, dtype=np.int64)), time_raw="t",
+                       source_type=Distinct(codes[0], grown[0], spaces[0]),
+                       caller_name=Distinct(codes[0], grown[1], spaces[0]),
+                       own_line=Distinct(codes[1], grown[2], spaces[1]))
+        facts = [NumberFacts(f"0{block}{i}", "allowed", e164=f"+3361234{block}{i}", kind=None if i % 2 else "mobile",
+                             country="FR", note=["", None, "é"][i % 3]) for i in range(3)]
+        staging.numbers(facts)                                       # before the block: kept
+        whole.upsert_numbers(facts)
+        staging.block(columns, size)
+        staging.insert(0, size)
+        staging.submit()
+        expected += [(1, keys[i], "asterisk", keys[i], grown[0][codes[0][i]], i, "UTC", "t", None, 1, "in", "missed",
+                      None, 1, None, "n", None, "allowed", grown[2][codes[1][i]], grown[1][codes[0][i]],
+                      "source:asterisk", "unmapped") for i in range(size)]
+    staging.close()
+    whole.insert_calls(expected)
+    assert _calls(staged) == _calls(whole)
+    for sql in ("SELECT id, typeof(source_type), typeof(own_line), typeof(caller_name) FROM calls ORDER BY id",
+                "SELECT *, typeof(kind), typeof(note) FROM numbers ORDER BY rowid"):
+        assert _typed(staged, sql) == _typed(whole, sql)
+    assert {t for (t,) in _typed(staged, "SELECT typeof(source_type) FROM calls")} == {"text", "null"}
+    assert len(_typed(staged, "SELECT * FROM numbers")) == 6
