@@ -686,7 +686,6 @@ class Texts:
         self.data = data[base:int(offsets[-1])].tobytes()
         self.starts = Ints(starts - base)
         self.lengths = Ints(lengths)
-        self.nulls = None
 
     @classmethod
     def of(cls, values: list) -> "Texts | None":
