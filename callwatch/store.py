@@ -14,6 +14,7 @@ import sqlite3
 import sys
 import threading
 import time
+from itertools import islice
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -673,18 +674,30 @@ class Texts:
         if rows is None:
             rows = np.arange(len(array))
         base = int(offsets[0]) if len(offsets) else 0
-        starts, lengths = offsets[rows], offsets[rows + 1] - offsets[rows]
         data = np.frombuffer(buffers[2], dtype=np.uint8) if buffers[2] is not None else np.zeros(0, np.uint8)
-        self.width, self.nulls = None, None
-        if len(lengths) and 0 < lengths[0] <= 64 and (lengths == lengths[0]).all():
+        self._cut(data[base:int(offsets[-1])], offsets[rows] - base, offsets[rows + 1] - offsets[rows], None)
+
+    @classmethod
+    def gather(cls, data, starts, lengths, nulls=None) -> "Texts":
+        """Rows cut out of ``data`` (a numpy uint8 array of UTF-8 texts): row i is the ``lengths[i]``
+        bytes from ``starts[i]``, or NULL where the boolean array ``nulls`` says so."""
+        texts = cls.__new__(cls)
+        texts._cut(data, starts, lengths, nulls)
+        return texts
+
+    def _cut(self, data, starts, lengths, nulls) -> None:
+        import numpy as np
+        self.width = None
+        self.nulls = nulls.astype(np.uint8).tobytes() if nulls is not None and nulls.any() else None
+        if self.nulls is None and len(lengths) and 0 < lengths[0] <= 64 and (lengths == lengths[0]).all():
             self.width = width = int(lengths[0])
             if (starts[1:] == starts[:-1] + width).all():         # rows side by side: one slice
                 self.data = data[int(starts[0]):int(starts[0]) + width * len(starts)].tobytes()
             else:
                 self.data = data[(starts[:, None] + np.arange(width)).ravel()].tobytes()
             return
-        self.data = data[base:int(offsets[-1])].tobytes()
-        self.starts = Ints(starts - base)
+        self.data = data.tobytes()
+        self.starts = Ints(starts)
         self.lengths = Ints(lengths)
 
     @classmethod
@@ -695,18 +708,13 @@ class Texts:
             return None
         encoded = [b"" if value is None else value.encode("utf-8") for value in values]
         lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        texts = cls.__new__(cls)
-        texts.data, texts.width = b"".join(encoded), None
-        # a NULL's place: byte 1 in bytes of one a row (bytes: SQLite's substr of a BLOB goes straight
-        # to a place, of a TEXT it counts the characters before it)
-        texts.nulls = bytes(value is None for value in values) if None in values else None
-        if texts.nulls is None and len(lengths) and 0 < lengths[0] <= 64 and (lengths == lengths[0]).all():
-            texts.width = int(lengths[0])
-            return texts
         starts = np.zeros(len(lengths), dtype=np.int64)
         np.cumsum(lengths[:-1], out=starts[1:])
-        texts.starts, texts.lengths = Ints(starts), Ints(lengths)
-        return texts
+        # a NULL's place: byte 1 in bytes of one a row (bytes: SQLite's substr of a BLOB goes straight
+        # to a place, of a TEXT it counts the characters before it)
+        nulls = np.fromiter((value is None for value in values), dtype=bool, count=len(values)) \
+            if None in values else None
+        return cls.gather(np.frombuffer(b"".join(encoded), dtype=np.uint8), starts, lengths, nulls)
 
 
 class _Binder:
@@ -762,6 +770,104 @@ def _fixed_width(values) -> tuple[bytes, int]:
     return out.tobytes(), width
 
 
+class _ValueIds:
+    """One column of a Distinct space with each of its distinct values numbered once: ``of[code]`` is
+    the number of the value at that code; the values' UTF-8 bytes lie end to end in ``data``, the
+    value number i at ``starts[i]`` for ``lengths[i]`` bytes (``nulls[i]``: it is None)."""
+
+    def __init__(self):
+        import numpy as np
+        self.ids: dict = {}
+        self.values: list = []
+        self.of = np.zeros(0, dtype=np.int64)
+        self.texts = True                     # every value a str or None (else: not re-coded)
+        self._data, self._starts, self._lengths, self._nulls = bytearray(), [], [], []
+        self.data = self.starts = self.lengths = self.nulls = None
+
+    def grow(self, values: list) -> None:
+        """Number the values at the codes new since the last call (the lists only grow)."""
+        import numpy as np
+        new = values[len(self.of):]
+        if not new or not self.texts:
+            return
+        if not set(map(type, new)) <= {str, type(None)}:
+            self.texts = False                # 1, 1.0 and True are one dict key, not one SQLite value
+            return
+        ids, known = self.ids, len(self.values)
+        numbered = [ids.setdefault(v, len(ids)) for v in new]      # len(ids): before a new key goes in
+        if len(ids) > known:                                       # the values met for the first time
+            for v, i in zip(new, numbered):
+                if i == len(self.values):
+                    self.values.append(v)
+                    encoded = b"" if v is None else v.encode("utf-8")
+                    self._starts.append(len(self._data))
+                    self._lengths.append(len(encoded))
+                    self._nulls.append(v is None)
+                    self._data += encoded
+            self.data = np.frombuffer(bytes(self._data), dtype=np.uint8)
+            self.starts = np.array(self._starts, dtype=np.int64)
+            self.lengths = np.array(self._lengths, dtype=np.int64)
+            self.nulls = np.array(self._nulls, dtype=bool)
+        self.of = np.concatenate((self.of, np.array(numbered, dtype=np.int64)))
+
+    def texts_at(self, codes) -> "Texts":
+        """The column's value at each of these codes, staged as Texts."""
+        at = self.of[codes]
+        return Texts.gather(self.data, self.starts[at], self.lengths[at], self.nulls[at])
+
+
+class _Recoded:
+    """A Distinct space of many values (a file's distinct callers: 125,000 in a million calls), staged
+    without its look-up table: SQLite's search of each row's code in so large a table misses the
+    processor's cache, and the table's own rows had to go in first (1M calls, the inserting thread
+    busy 4.0-4.9 -> 3.5-3.8 s; its inserts replayed alone: 3.5 -> 3.4 s, and 0.33 s of look-up rows
+    gone). Each column of the space numbers its distinct values on its own; the columns with few of them
+    (direction, outcome, the line...) go through a small table of the combinations of their values
+    that rows hold, the columns with many (the numbers) as a text a row, cut out of the bytes of
+    their distinct values (Texts.gather). Same values, so the same rows as through the look-up table."""
+
+    FEW = 64                # values at most in a column joined through the small table
+
+    def __init__(self, width: int, prefix: str):
+        self.columns = [_ValueIds() for _ in range(width)]
+        self.prefix = prefix                     # of its small tables' names
+        self.tables: dict[tuple, tuple] = {}     # the few-valued columns -> (table, {combination: code})
+
+    def grow(self, value_lists: list) -> bool:
+        """Take in the values new in this block; False when a column holds a value that is not a text."""
+        for column, values in zip(self.columns, value_lists):
+            column.grow(values)
+        return all(column.texts for column in self.columns)
+
+    def stage(self, job: list, codes, sql: "_Binder", alias: str) -> tuple[list[str], str]:
+        """The SQL of each column for rows with these codes, and the join it needs ("" for none)."""
+        import numpy as np
+        few = tuple(i for i, column in enumerate(self.columns) if len(column.values) <= self.FEW)
+        out = [sql.texts(column.texts_at(codes)) if i not in few else f"{alias}.v{few.index(i)}"
+               for i, column in enumerate(self.columns)]
+        if not few:
+            return out, ""
+        if few not in self.tables:
+            table = f"{self.prefix}{len(self.tables)}"
+            job.append(("execute", f"DROP TABLE IF EXISTS temp.{table}", ()))
+            job.append(("execute", f"CREATE TEMP TABLE {table} (code INTEGER PRIMARY KEY, "
+                        + ", ".join(f"v{k}" for k in range(len(few))) + ")", ()))
+            self.tables[few] = (table, {}, np.zeros(0, dtype=np.int64))
+        table, known, combination_of = self.tables[few]
+        done, size = len(combination_of), len(self.columns[0].of)
+        if size > done:                          # the codes new since: their combinations numbered
+            had = len(known)
+            numbered = [known.setdefault(combination, len(known)) for combination
+                        in zip(*(self.columns[i].of[done:size].tolist() for i in few))]
+            if len(known) > had:
+                fresh = [(number, *(self.columns[i].values[v] for i, v in zip(few, combination)))
+                         for combination, number in islice(known.items(), had, None)]
+                job.append(("executemany", f"INSERT INTO temp.{table} VALUES (?{', ?' * len(few)})", fresh))
+            combination_of = np.concatenate((combination_of, np.array(numbered, dtype=np.int64)))
+            self.tables[few] = (table, known, combination_of)
+        return out, f"CROSS JOIN temp.{table} {alias} ON {alias}.code = {sql.integers(Ints(combination_of[codes]))}"
+
+
 class Staging:
     """One file's call rows on their way in, a block at a time, inserted by a thread of its own.
 
@@ -779,6 +885,7 @@ class Staging:
     whole block. The temporary tables are dropped by ``close``."""
 
     AHEAD = 2           # blocks handed over and not yet inserted, at most (memory: about 2 blocks)
+    RECODE = 4096       # values in a Distinct space above which it is re-coded (see _Recoded)
 
     def __init__(self, conn):
         self.conn = conn
@@ -787,6 +894,7 @@ class Staging:
         # which made the rebuild after a large load twice as slow.)
         conn.execute("PRAGMA temp.cache_size = -32768")
         self.looks: dict[int, tuple[str, int]] = {}         # id(space) -> (table, rows in it)
+        self.recoded: dict[int, _Recoded] = {}              # id(space) -> the space re-coded
         self.sequence = 0                                   # rows in temp.cw_seq
         self.sql, self.params = "", {}
         self._job: list = []                                # the block's work: (method, sql, params)
@@ -800,6 +908,7 @@ class Staging:
             future.result()
 
     def block(self, columns: dict, count: int) -> None:
+        import numpy as np
         job = self._job                             # after what was asked before it, if anything
         stage, groups, select = [], {}, []
         sql = _Binder()
@@ -819,11 +928,17 @@ class Staging:
             if isinstance(value, Distinct):
                 group = groups.setdefault(id(value.space), (value.codes, []))
                 group[1].append(value.values)
-                select.append(f"l{list(groups).index(id(value.space))}.v{len(group[1]) - 1}")
+                select.append((list(groups).index(id(value.space)), len(group[1]) - 1))
             else:
                 select.append(expression(value))
-        joins = []
+        joins, looked = [], {}
         for g, (space, (codes, value_lists)) in enumerate(groups.items()):
+            recoded = self._recoded(space, value_lists)
+            if recoded is not None:
+                looked[g], join = recoded.stage(job, np.asarray(codes, dtype=np.int64), sql, f"l{g}")
+                joins += [join] if join else []
+                continue
+            looked[g] = [f"l{g}.v{i}" for i in range(len(value_lists))]
             if space not in self.looks:
                 table = f"cw_look{len(self.looks)}"
                 job.append(("execute", f"DROP TABLE IF EXISTS temp.{table}", ()))
@@ -839,6 +954,7 @@ class Staging:
                 self.looks[space] = (table, size)
             code = expression(codes if isinstance(codes, list) else Ints(codes))
             joins.append(f"CROSS JOIN temp.{table} l{g} ON l{g}.code = {code}")
+        select = [looked[item[0]][item[1]] if isinstance(item, tuple) else item for item in select]
         if stage:                                   # rows from a table of the listed values
             job.append(("execute", "DROP TABLE IF EXISTS temp.cw_stage", ()))
             job.append(("execute", "CREATE TEMP TABLE cw_stage (" + ", ".join(f"c{i}" for i in range(len(stage)))
@@ -852,6 +968,20 @@ class Staging:
         self.sql = _insert_calls_sql(f"SELECT {', '.join(select)} FROM {source} s {' '.join(joins)} "
                                      f"WHERE s.rowid > :start AND s.rowid <= :end ORDER BY s.rowid")
         self.params = sql.params
+
+    def _recoded(self, space, value_lists: list) -> "_Recoded | None":
+        """The space re-coded when it holds more than RECODE values, all texts (see _Recoded); else
+        None: its look-up table. A space once given a look-up table keeps it."""
+        if space in self.recoded:
+            recoded = self.recoded[space]
+        elif space in self.looks or len(value_lists[0]) <= self.RECODE:
+            return None
+        else:
+            recoded = self.recoded[space] = _Recoded(len(value_lists), f"cw_few{len(self.recoded)}_")
+        if len(recoded.columns) != len(value_lists) or not recoded.grow(value_lists):
+            del self.recoded[space]           # not texts: the look-up table from now on, for good
+            return None
+        return recoded
 
     def _sequence(self, job: list, count: int) -> None:
         """temp.cw_seq holds at least the rows 1..count (its rowid is i)."""

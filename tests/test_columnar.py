@@ -259,8 +259,11 @@ def test_many_small_blocks_store_what_the_per_row_path_stores(case):
     name = {"asterisk": "Master.csv", "freeswitch": "Master-fs.csv", "fritzbox": "FRITZ!Box_Anrufliste.csv"}[fmt]
     from callwatch import store as store_mod
     # and every import written as a large one: the first in rollback-journal mode (Store._first_load),
-    # the (number, start) index dropped and rebuilt (Store.bulk_load), the WAL synced meanwhile
-    with mock.patch.object(columnar, "BLOCK_BYTES", 400), mock.patch.object(store_mod, "BULK_ROWS", 1):
+    # the (number, start) index dropped and rebuilt (Store.bulk_load), the WAL synced meanwhile; and
+    # the spaces of derived values re-coded from 3 values on (store._Recoded), their columns of one
+    # value through the small table, the others as texts a row
+    with mock.patch.object(columnar, "BLOCK_BYTES", 400), mock.patch.object(store_mod, "BULK_ROWS", 1), \
+            mock.patch.object(store_mod.Staging, "RECODE", 2), mock.patch.object(store_mod._Recoded, "FEW", 1):
         _check(*export, name)
 
 

@@ -170,15 +170,29 @@ def _typed(store, sql):
     return store.conn.execute(sql).fetchall()
 
 
-def test_look_up_values_and_numbers_are_stored_as_one_statement_would_store_them_row_by_row(tmp_path):
+# (values above which a space is re-coded, values above which a column of it is a text a row): as
+# shipped (the spaces below are small: look-up tables), and re-coded with its columns all joined
+# through the small table, all texts a row, and some of each
+RECODINGS = [(None, None), (0, 64), (0, 0), (0, 2)]
+
+
+@pytest.mark.parametrize("recode, few", RECODINGS)
+def test_look_up_values_and_numbers_are_stored_as_one_statement_would_store_them_row_by_row(tmp_path, monkeypatch,
+                                                                                            recode, few):
     """The values of a look-up table (new in each block) and the numbers of a block go in as one
     statement cutting texts out of one value, when all are texts or None; with any other value
-    (an int) row by row. Either way: the very values, of the very types, as insert_calls and
-    upsert_numbers store them; numbers asked for before a block are kept, in their order."""
+    (an int) row by row. A space re-coded (many values: see store._Recoded) stores the same; one
+    that meets a value not a text goes back to a look-up table. Either way: the very values, of the
+    very types, as insert_calls and upsert_numbers store them; numbers asked for before a block
+    are kept, in their order."""
+    from callwatch import store
     from callwatch.numbers import NumberFacts
+    if recode is not None:
+        monkeypatch.setattr(store.Staging, "RECODE", recode)
+        monkeypatch.setattr(store._Recoded, "FEW", few)
     whole, staged = _stores(tmp_path)
     texts = ["in", "", None, "é", "🙂 x", "a'b\"c", "x" * 200, None, "ÿ"]
-    mixed = ["1", 2, None, "", 3]                                    # ints: row by row
+    mixed = ["1", "x", 2, None, 3]              # the first block's texts, then ints: row by row from then on
     spaces = [object(), object()]
     staging = staged.staging()
     expected, grown = [], [[], [], []]
