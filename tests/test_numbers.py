@@ -153,3 +153,39 @@ def test_phonenumbers_is_loaded_only_when_a_number_is_parsed(tmp_path):
     assert "LOADED False" in runs[1].stdout, runs[1].stdout + runs[1].stderr       # already imported: nothing parsed
     facts = Normaliser("FR").normalise("06 12 34 56 78")
     assert (facts.key, facts.kind, facts.country) == ("+33612345678", "mobile", "FR")
+
+
+def test_the_plain_french_forms_are_read_as_phonenumbers_reads_them():
+    """numbers.parse reads 0 + nine digits (region FR) and +33 + nine digits (any region) itself:
+    the very PhoneNumber phonenumbers.parse returns (every field), over every four-digit prefix of
+    the plan's nine-digit numbers, in each region a source may give; the other forms go to
+    phonenumbers unchanged (its own exceptions included)."""
+    import random
+
+    import phonenumbers
+
+    from callwatch import numbers
+    numbers._load_phonenumbers()
+
+    def fields(n):              # every field as it is (PhoneNumber's == takes None and False as one)
+        return (n.country_code, n.national_number, n.extension, n.italian_leading_zero, n.number_of_leading_zeros,
+                n.raw_input, n.country_code_source, n.preferred_domestic_carrier_code)
+    pick = random.Random(20261201)
+    checked = 0
+    for prefix in range(1000, 10000):
+        nsn = f"{prefix}{pick.randrange(100000):05d}"
+        for compact, region in ((f"0{nsn}", "FR"), (f"+33{nsn}", pick.choice(["FR", "GB", "US", "RE", "DE", None]))):
+            assert fields(numbers.parse(compact, region)) == fields(phonenumbers.parse(compact, region)), compact
+            checked += 1
+    assert checked == 18000
+    # near misses: not the plain forms, so phonenumbers' own reading, exceptions and all
+    for compact, region in (("0612345678", "GB"), ("0012345678", "FR"), ("061234567", "FR"), ("06123456789", "FR"),
+                            ("+330612345678", "FR"), ("+3361234567", "FR"), ("0612345678", "RE"), ("+33612345678", "FR")):
+        try:
+            expected = phonenumbers.parse(compact, region)
+        except phonenumbers.NumberParseException as e:
+            with pytest.raises(phonenumbers.NumberParseException) as got:
+                numbers.parse(compact, region)
+            assert got.value.error_type == e.error_type
+        else:
+            assert fields(numbers.parse(compact, region)) == fields(expected)
