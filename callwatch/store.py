@@ -781,8 +781,10 @@ class _ValueIds:
         self.values: list = []
         self.of = np.zeros(0, dtype=np.int64)
         self.texts = True                     # every value a str or None (else: not re-coded)
-        self._data, self._starts, self._lengths, self._nulls = bytearray(), [], [], []
-        self.data = self.starts = self.lengths = self.nulls = None
+        self._data = bytearray()
+        self.data = np.zeros(0, dtype=np.uint8)
+        self.starts, self.lengths = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        self.nulls = np.zeros(0, dtype=bool)
 
     def grow(self, values: list) -> None:
         """Number the values at the codes new since the last call (the lists only grow)."""
@@ -796,18 +798,17 @@ class _ValueIds:
         ids, known = self.ids, len(self.values)
         numbered = [ids.setdefault(v, len(ids)) for v in new]      # len(ids): before a new key goes in
         if len(ids) > known:                                       # the values met for the first time
-            for v, i in zip(new, numbered):
-                if i == len(self.values):
-                    self.values.append(v)
-                    encoded = b"" if v is None else v.encode("utf-8")
-                    self._starts.append(len(self._data))
-                    self._lengths.append(len(encoded))
-                    self._nulls.append(v is None)
-                    self._data += encoded
+            fresh = list(islice(ids, known, None))                 # in the order numbered (dicts keep it)
+            encoded = [b"" if v is None else v.encode("utf-8") for v in fresh]
+            lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+            starts = np.cumsum(lengths) - lengths + len(self._data)
+            self._data += b"".join(encoded)
+            self.values += fresh
             self.data = np.frombuffer(bytes(self._data), dtype=np.uint8)
-            self.starts = np.array(self._starts, dtype=np.int64)
-            self.lengths = np.array(self._lengths, dtype=np.int64)
-            self.nulls = np.array(self._nulls, dtype=bool)
+            self.starts = np.concatenate((self.starts, starts))
+            self.lengths = np.concatenate((self.lengths, lengths))
+            self.nulls = np.concatenate((self.nulls, np.fromiter((v is None for v in fresh), dtype=bool,
+                                                                 count=len(fresh))))
         self.of = np.concatenate((self.of, np.array(numbered, dtype=np.int64)))
 
     def texts_at(self, codes) -> "Texts":

@@ -407,3 +407,27 @@ def test_local_times_are_the_per_row_conversion_or_left_to_it():
     assert ok.tolist() == [False, True, False, True, False, False]
     assert ms[1] == clock.to_utc_ms(2026, 3, 29, 3, 30)[0] and ms[3] == clock.to_utc_ms(2026, 5, 1, 10, 7)[0]
     assert np.array_equal(columnar.fixed_bytes(pa.array(["ab", None, "cd"]), 2)[0], [True, False, True])
+
+
+def test_digits_and_printable_read_from_the_bytes_are_the_regular_expressions():
+    """columnar.digits and columnar.printable decide from a column's bytes at once when every field
+    passes; else the regular expression decides row by row: the same masks and values either way
+    (sliced arrays, 64-bit offsets, empty fields, a space, a control, UTF-8, nulls)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from callwatch.importers import columnar
+    cases = [["0", "7", "00012", "999999999999999"], ["12", "", "3"], ["1 ", "2"], ["١٢", "3"], ["5", None],
+             ["1234567890123456"], ["abc", "1.5", "-3", "+4"], ["x"] * 3]
+    for values in cases:
+        for kind in (pa.string(), pa.large_string()):
+            for array in (pa.array(values, type=kind), pa.array(["pad"] + values + ["pad"], type=kind).slice(1, len(values))):
+                ok, got = columnar.digits(pc, array)
+                regex = columnar.numpy(pc.match_substring_regex(array, "^[0-9]{1,15}$")).tolist()
+                assert ok.tolist() == regex, values
+                assert [v for v, o in zip(got.tolist(), ok.tolist()) if o] == [int(v) for v, r in zip(values, regex) if r]
+    for values in [["1700000001.1", "a-b_c"], ["", "x"], ["a b"], ["tab\there"], ["é"], ["~!"], ["\x7f"], ["ok", None]]:
+        for kind in (pa.string(), pa.large_string()):
+            for array in (pa.array(values, type=kind), pa.array(["p q"] + values + ["\x01"], type=kind).slice(1, len(values))):
+                expected = columnar.numpy(pc.match_substring_regex(array, columnar.PRINTABLE)).tolist()
+                assert columnar.printable(pc, array).tolist() == expected, values

@@ -257,11 +257,11 @@ class _RowReader:
         uid = col(self.i_uid)
         chan = cols[self.i_chan]
         has_uid = pc.greater(pc.utf8_length(uid), columnar.scalar(0))
-        ok &= columnar.numpy(pc.match_substring_regex(uid, columnar.PRINTABLE))
-        ok &= columnar.numpy(pc.or_(has_uid, pc.match_substring_regex(chan, columnar.PRINTABLE)))
+        ok &= columnar.printable(pc, uid)
         if pc.all(has_uid).as_py():          # the usual case: every row has its uniqueid
             key = uid
         else:
+            ok &= columnar.numpy(has_uid) | columnar.printable(pc, chan)
             src = columnar.Coded(codes, [s if s is not None else "" for s in parts.parts[6]]).arrow()
             key = pc.if_else(has_uid, uid, pc.binary_join_element_wise(cols[self.i_start], src, chan, columnar.scalar("|")))
         return columnar.Derived(ok, {

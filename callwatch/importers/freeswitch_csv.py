@@ -130,7 +130,7 @@ class _Derive:
         talked = columnar.flags(billsec > 0)
         codes = self.parts.codes(pc, cols[0], cols[1], cols[2], cols[3], cols[9], answered, talked)
         ok &= ~self.parts.refused_rows(codes)
-        ok &= columnar.numpy(pc.match_substring_regex(cols[10], columnar.PRINTABLE))
+        ok &= columnar.printable(pc, cols[10])
         p = self.parts
         return columnar.Derived(ok, {
             "start_ms": start_ms, "direction": p.column(codes, 0), "outcome": p.column(codes, 1),
