@@ -132,3 +132,41 @@ def test_a_store_held_past_the_wait_is_said_busy_in_one_sentence(tmp_path):
         assert time.monotonic() - started >= 0.4
     assert "the call store is busy" in str(caught.value) and "run it again" in str(caught.value)
     store.close()
+
+
+OTHER_WRITER = """
+import sqlite3, sys
+try:
+    sqlite3.connect(sys.argv[1], timeout=0).execute("BEGIN IMMEDIATE")
+    print("got the write lock")
+except sqlite3.OperationalError as e:
+    print(e)
+"""
+
+
+def test_the_first_load_syncs_the_store_through_sqlites_descriptor_and_keeps_its_locks(tmp_path, monkeypatch):
+    """During a first load (rollback-journal mode) the flusher syncs the store file itself, through
+    the descriptor SQLite holds: one of our own, once closed, would drop SQLite's POSIX locks mid-
+    transaction, and another process could then write into the load. So: synced meanwhile, the
+    store's very file, and another process still refused the write lock after many syncs."""
+    import threading
+
+    from callwatch import store as store_mod
+    monkeypatch.setattr(store_mod._Flusher, "INTERVAL_S", 0.01)
+    synced, real = [], os.fdatasync
+    monkeypatch.setattr(store_mod.os, "fdatasync", lambda fd: (synced.append(os.fstat(fd).st_ino), real(fd)))
+    store = Store(tmp_path / "data")
+    with store.transaction(BULK_ROWS):
+        assert _mode(store) == "delete"
+        with store.bulk_load(expected_rows=BULK_ROWS):
+            store.conn.executemany(ROW, [(_new_import(store), f"k{i}") for i in range(1000)])
+            deadline = time.monotonic() + 10
+            while len(synced) < 5 and time.monotonic() < deadline:
+                time.sleep(0.01)
+            other = subprocess.run([sys.executable, "-c", OTHER_WRITER, str(store.path)], capture_output=True,
+                                   text=True, timeout=60)
+            assert other.stdout.strip() == "database is locked", other.stdout + other.stderr
+    assert len(synced) >= 5 and set(synced) == {os.stat(store.path).st_ino}
+    assert not [t for t in threading.enumerate() if t.name == "callwatch-flush"]
+    assert store.count_calls() == 1000 and _mode(store) == "wal"
+    store.close()

@@ -132,7 +132,7 @@ def test_a_large_load_syncs_the_wal_meanwhile_and_stops_doing_so_with_it(tmp_pat
     import time
 
     from callwatch import store as store_mod
-    monkeypatch.setattr(store_mod._WalFlusher, "INTERVAL_S", 0.01)
+    monkeypatch.setattr(store_mod._Flusher, "INTERVAL_S", 0.01)
     synced = []
     real = os.fdatasync
     monkeypatch.setattr(store_mod.os, "fdatasync", lambda fd: (synced.append(os.readlink(f"/proc/self/fd/{fd}")),
@@ -146,12 +146,12 @@ def test_a_large_load_syncs_the_wal_meanwhile_and_stops_doing_so_with_it(tmp_pat
             while not synced and time.monotonic() < deadline:
                 time.sleep(0.01)
     assert synced and set(synced) == {wal}
-    assert not [t for t in threading.enumerate() if t.name == "callwatch-wal-flush"]
+    assert not [t for t in threading.enumerate() if t.name == "callwatch-flush"]
     with pytest.raises(RuntimeError):
         with store.transaction():
             with store.bulk_load(expected_rows=100_000):
                 raise RuntimeError("a failure inside the load")
-    assert not [t for t in threading.enumerate() if t.name == "callwatch-wal-flush"]
+    assert not [t for t in threading.enumerate() if t.name == "callwatch-flush"]
     store.close()
 
 
