@@ -4,6 +4,7 @@ About 20,000 distinct French numbers with a skewed popularity, local times over 
 dispositions mixed, ring-group legs sharing a uniqueid. Deterministic for a given seed.
 """
 
+import csv
 import random
 import sys
 from datetime import datetime, timedelta
@@ -20,15 +21,20 @@ def numbers(r, distinct):
     return pool
 
 
-def write(path, rows=1_000_000, distinct=20_000, seed=7):
+FIRST = datetime(2023, 11, 1, 8, 0, 0)
+
+
+def write(path, rows=1_000_000, distinct=20_000, seed=7, after=None):
+    """``after``: (time, sequence) of a file's last call, from ``last_call``: this file's calls
+    come after it, with uniqueids of their own (new calls of the same household, not copies)."""
     r = random.Random(seed)
     pool = numbers(r, distinct)
     weights = [1 / (i + 1) ** 0.8 for i in range(len(pool))]
     picks = r.choices(pool, weights=weights, k=rows)
-    t = datetime(2023, 11, 1, 8, 0, 0)
+    t, first_seq = after if after else (FIRST, 0)
     disp = ["ANSWERED", "NO ANSWER", "BUSY", "ANSWERED", "FAILED", "ANSWERED"]
     with open(path, "w", encoding="utf-8", newline="") as out:
-        seq = 0
+        seq = first_seq
         i = 0
         while i < rows:
             t += timedelta(seconds=r.randint(1, 180))
@@ -46,6 +52,14 @@ def write(path, rows=1_000_000, distinct=20_000, seed=7):
                       f'"Dial","PJSIP/100,30","{start}","{ans}","{end}",{ring + talk},{talk},"{d}",'
                       f'"DOCUMENTATION","{1700000000 + seq}.{seq}",""\n')
             i += 1
+
+
+def last_call(path) -> tuple[datetime, int]:
+    """(start, sequence) of the last call of a file written by ``write``."""
+    with open(path, "rb") as f:
+        f.seek(max(0, f.seek(0, 2) - 4096))
+        fields = next(csv.reader([f.read().decode().rstrip("\n").rsplit("\n", 1)[-1]]))
+    return datetime.strptime(fields[9], "%Y-%m-%d %H:%M:%S"), int(fields[16].split(".")[1])
 
 
 if __name__ == "__main__":

@@ -220,3 +220,45 @@ def test_a_scan_before_any_import_finds_nothing_and_records_it(make_household):
         result = scan(h.store, h.config, full=full)
         assert result.findings == [] and result.calls_considered == 0
     assert h.count("scans") == 2
+
+
+def test_a_blocks_counts_are_those_of_counting_its_calls(tmp_path):
+    """detect._block_counts_reach (number by number through the index, reserved numbers first)
+    answers as counting over the block's calls does: numbers with an incoming call (outgoing ones,
+    withheld calls and the next block not counted), incoming calls from ARCEP's reserved ranges."""
+    import itertools
+    import random
+
+    from callwatch import detect
+    from callwatch.store import Store
+    store = Store(tmp_path / "data")
+    conn = store.conn
+    import_id = store.create_import(original_name="x.csv", original_path="/x.csv", sha256="0" * 64, size=1,
+                                    format="asterisk-csv", family="asterisk", archive_path="a", callwatch_version="t")
+    pick = random.Random(3)
+    blocks = [f"+33948{b:03d}" for b in range(40)] + [f"+33612{b:03d}" for b in range(40)]
+    rows, key = [], itertools.count()
+    for blk in blocks:
+        for _ in range(pick.randrange(0, 5)):
+            number = blk + f"{pick.randrange(1000):03d}"
+            npv = "mainland" if number.startswith("+33948") and pick.random() < 0.5 else None
+            conn.execute("INSERT OR IGNORE INTO numbers (number, presentation, npv) VALUES (?, 'allowed', ?)", [number, npv])
+            for _ in range(pick.randrange(0, 4)):
+                rows.append((number, pick.choice(["in", "in", "out"])))
+        rows.append((None, "in"))
+    rows.append((blocks[0][:-1] + ":", "in"))                      # just past a block's end
+    conn.executemany("INSERT INTO calls (import_id, locator, family, source_key, start_ms, tz, time_precision_s, "
+                     "direction, outcome, duration_precision_s, number_raw, number, presentation) VALUES "
+                     "(?, 'l', 'asterisk', ?, ?, 'UTC', 1, ?, 'missed', 1, '', ?, 'allowed')",
+                     [(import_id, f"k{next(key)}", pick.randrange(10**12), d, n) for n, d in rows])
+    reached = set()
+    for blk, k in itertools.product(blocks, (1, 2, 3, 4)):
+        distinct = conn.execute("SELECT COUNT(DISTINCT number) FROM calls WHERE number >= ? AND number < ? "
+                                "AND direction = 'in'", [blk, blk + ":"]).fetchone()[0]
+        npv = conn.execute("SELECT COUNT(*) FROM calls c JOIN numbers n ON n.number = c.number WHERE c.number >= ? "
+                           "AND c.number < ? AND c.direction = 'in' AND n.npv IS NOT NULL", [blk, blk + ":"]).fetchone()[0]
+        expected = distinct >= k or npv >= 2
+        assert detect._block_counts_reach(conn, blk, k) == expected, (blk, k, distinct, npv)
+        reached.add(expected)
+    assert reached == {True, False}
+    store.close()

@@ -188,6 +188,7 @@ def _incremental_in(store, config, pack) -> ScanResult | None:
     withheld_seen = False
     unowned: set[str] = set()
     talking: set[str] = set()           # numbers with a new conversation: contacts now?
+    rotation_checked: dict[str, bool] = {}
     for _call_id, number, direction, caller_name, outcome, duration in new:
         if number in decided:                 # a decision on this number may cover this call: apply it in full
             return None
@@ -217,7 +218,7 @@ def _incremental_in(store, config, pack) -> ScanResult | None:
             affected.setdefault(op_id, []).append(att)
             owner[number] = op_id
             continue
-        if _block_could_rotate(conn, config, number, blocks_owned):
+        if _block_could_rotate(conn, config, number, blocks_owned, rotation_checked):
             return None
         unowned.add(number)
     if unowned and _could_stand_alone(store, config, pack, unowned):
@@ -239,20 +240,38 @@ def _any_contact(store, config, pack, numbers) -> bool:
     return bool(set(campaigns.contacts(df)) & set(numbers))
 
 
-def _block_could_rotate(conn, config, number, blocks_owned) -> bool:
-    """Whether a new number's block could now be (or join) a rotation or an automated range."""
+def _block_could_rotate(conn, config, number, blocks_owned, known: dict) -> bool:
+    """Whether a new number's block could now be (or join) a rotation or an automated range.
+    ``known``: the answer per block, during one scan (a block's frequent callers make many new
+    calls: each asked once, and the counts stop at their thresholds)."""
     d = config.detect
     blk = campaigns.block_of(number, d.block_suffix_digits)
     if not blk:
         return False
-    if blk in blocks_owned:
+    if blk not in known:
+        known[blk] = blk in blocks_owned or _block_counts_reach(conn, blk, d.rotation_min_numbers)
+    return known[blk]
+
+
+def _block_counts_reach(conn, blk: str, rotation_min_numbers: int) -> bool:
+    """Whether the block has rotation_min_numbers numbers with an incoming call, or two incoming
+    calls from ARCEP's reserved ranges. Found number by number through the (number, start) index
+    and the reserved numbers first: counting over the block's calls read every call of its
+    frequent callers (1,000 new calls of a million-call household: 0.6-0.9 s)."""
+    seen, after = 0, None
+    while seen < rotation_min_numbers:
+        row = conn.execute("SELECT number FROM calls WHERE number > ? AND number < ? AND direction = 'in' "
+                           "ORDER BY number LIMIT 1", [after, blk + ":"]).fetchone() if after is not None else \
+            conn.execute("SELECT number FROM calls WHERE number >= ? AND number < ? AND direction = 'in' "
+                         "ORDER BY number LIMIT 1", [blk, blk + ":"]).fetchone()
+        if row is None:
+            break
+        seen, after = seen + 1, row[0]
+    if seen >= rotation_min_numbers:
         return True
-    distinct = conn.execute("SELECT COUNT(DISTINCT number) FROM calls WHERE number >= ? AND number < ? "
-                            "AND direction = 'in'", [blk, blk + ":"]).fetchone()[0]
-    if distinct >= d.rotation_min_numbers:
-        return True
-    npv = conn.execute("SELECT COUNT(*) FROM calls c JOIN numbers n ON n.number = c.number WHERE c.number >= ? "
-                       "AND c.number < ? AND c.direction = 'in' AND n.npv IS NOT NULL", [blk, blk + ":"]).fetchone()[0]
+    npv = conn.execute("SELECT COUNT(*) FROM (SELECT 1 FROM numbers n CROSS JOIN calls c ON c.number = n.number "
+                       "WHERE n.number >= ? AND n.number < ? AND n.npv IS NOT NULL AND c.direction = 'in' LIMIT 2)",
+                       [blk, blk + ":"]).fetchone()[0]
     return npv >= 2
 
 
