@@ -260,6 +260,8 @@ def run_scan(env, *, quiet=False, full=False):
 def print_findings(result, config):
     what = (f"{result.calls_considered} calls read" if result.mode == "full" else
             f"incremental: {result.changed} finding(s) re-evaluated on {result.calls_considered} calls")
+    if result.mode == "full" and result.full_because and result.full_because != "asked for":
+        what += f"; a full scan because {result.full_because}"
     console.print(f"Scan #{result.scan_id} ({what}), rule pack {result.pack.id} "
                   f"({result.pack.name}, version {result.pack.version}); times in {config.timezone}.",
                   highlight=False)

@@ -202,7 +202,34 @@ def test_a_new_rotation_falls_back_to_a_full_scan(make_household):
     h.import_(h.write("b.xml", oppo_xml(rotation)))
     result = scan(h.store, h.config)
     assert result.mode == "full"
+    assert result.full_because == "a new number in the block +33987654..., which could now be a rotation or an automated range"
     assert any(f["key"] == "block:+33987654" for f in result.findings)
+    assert scan(h.store, h.config, full=True).full_because == "asked for"
+
+
+def test_a_full_scan_says_why_it_was_not_incremental(make_household):
+    """What `callwatch scan` prints when it reads every call instead of the new ones: the first scan,
+    a changed configuration, a review decision since the last scan."""
+    from click.testing import CliRunner
+
+    from callwatch import cli
+    from callwatch.detect import review
+    h = make_household(OPERATOR_CONFIG)
+    h.import_(h.write("a.xml", oppo_xml(build())))
+    assert scan(h.store, h.config).full_because == "there was no scan before"
+    first, second = [r[0] for r in h.store.conn.execute(
+        "SELECT DISTINCT number FROM calls WHERE number IS NOT NULL ORDER BY number LIMIT 2")]
+    review.exclude(h.store, h.config, number=first, reason="a friend")
+    assert scan(h.store, h.config).full_because == "a review decision was made since the last scan"
+    assert scan(h.store, h.config).mode == "incremental"
+    review.exclude(h.store, h.config, number=second, reason="the doctor")
+    h.store.close()
+    args = ["--data-dir", str(h.config.data_dir), "--config", str(h.config_path)]
+    out = CliRunner().invoke(cli.cli, args + ["scan"])
+    assert out.exit_code == 0, out.output
+    assert "a full scan because a review decision was made since the last scan" in " ".join(out.output.split())
+    out = CliRunner().invoke(cli.cli, args + ["scan", "--full"])
+    assert "a full scan because" not in out.output
 
 
 def test_nothing_new_means_nothing_recomputed(make_household):

@@ -26,6 +26,7 @@ class ScanResult:
     findings: list[dict]          # as stored, most severe first
     changed: int                  # findings written by this scan
     calls_considered: int         # calls read by this scan
+    full_because: str | None = None   # a full scan: why (asked for, or what the new calls could change)
 
 
 def _applicable_objections(group, config):
@@ -78,10 +79,12 @@ def analyse(store, config, pack: rules.RulePack | None = None, prefetched: frame
 
 def scan(store, config, full: bool = False) -> ScanResult:
     pack = rules.load_pack(config.jurisdiction)
+    because = "asked for"
     if not full:
         result = _incremental(store, config, pack)
-        if result is not None:
+        if isinstance(result, ScanResult):
             return result
+        because = result
     # One read snapshot for the whole analysis, and the ids recorded as "considered" taken from it:
     # an import committing meanwhile is neither half seen nor skipped by the next incremental scan.
     # A large store's calls are read before it opens, by child processes: the snapshot takes them
@@ -99,7 +102,7 @@ def scan(store, config, full: bool = False) -> ScanResult:
         scan_id = _record_scan(store, config, pack, "full", len(df), len(result), seen)
         for f in result:
             _store_finding(store.conn, scan_id, f)
-    return ScanResult(scan_id, "full", pack, stored_findings(store), len(result), int(len(df)))
+    return ScanResult(scan_id, "full", pack, stored_findings(store), len(result), int(len(df)), because)
 
 
 def _max_ids(conn) -> tuple[int, int, int]:
@@ -151,20 +154,25 @@ def _store_finding(conn, scan_id, f, finding_id: int | None = None) -> int:
 
 # -- incremental ---------------------------------------------------------------------------
 
-def _incremental(store, config, pack) -> ScanResult | None:
-    """Re-evaluate only the findings the new calls touch; None when a full scan is needed."""
+def _incremental(store, config, pack) -> ScanResult | str:
+    """Re-evaluate only the findings the new calls touch; else why a full scan is needed."""
     with store.transaction():     # the new calls read are exactly those recorded as considered
         return _incremental_in(store, config, pack)
 
 
-def _incremental_in(store, config, pack) -> ScanResult | None:
+def _incremental_in(store, config, pack) -> ScanResult | str:
     conn, d = store.conn, config.detect
     last = next(store.db.query("SELECT * FROM scans ORDER BY id DESC LIMIT 1"), None)
-    if (last is None or last["max_call_id"] is None or last["config_sha256"] != config.fingerprint
-            or last["rule_pack"] != pack.id or last["rule_pack_version"] != pack.version
-            or last["max_decision_id"] is None          # a scan from before tiers and decisions
-            or last["max_decision_id"] != review.last_id(conn)):
-        return None
+    if last is None:
+        return "there was no scan before"
+    if last["max_call_id"] is None or last["max_decision_id"] is None:     # before tiers and decisions
+        return "the last scan was made by an older callwatch"
+    if last["config_sha256"] != config.fingerprint:
+        return "the configuration changed since the last scan"
+    if last["rule_pack"] != pack.id or last["rule_pack_version"] != pack.version:
+        return "the rule pack changed since the last scan"
+    if last["max_decision_id"] != review.last_id(conn):
+        return "a review decision was made since the last scan"
     new = conn.execute(
         "SELECT id, number, direction, caller_name, outcome, duration_s FROM calls WHERE id > ? UNION "
         "SELECT c.id, c.number, c.direction, c.caller_name, c.outcome, c.duration_s FROM call_sources s "
@@ -191,10 +199,10 @@ def _incremental_in(store, config, pack) -> ScanResult | None:
     rotation_checked: dict[str, bool] = {}
     for _call_id, number, direction, caller_name, outcome, duration in new:
         if number in decided:                 # a decision on this number may cover this call: apply it in full
-            return None
+            return "a new call from a number you decided on"
         if direction == "out":
             if number in owner:            # the user called a number of a finding: a contact now?
-                return None
+                return "the household called a number of a finding (someone it knows now?)"
             continue
         if number is None:
             withheld_seen = True
@@ -214,17 +222,18 @@ def _incremental_in(store, config, pack) -> ScanResult | None:
             talking.add(number)
         if att is not None:
             if op_id is None:
-                return None
+                return "a new number of the operator, and no operator finding yet"
             affected.setdefault(op_id, []).append(att)
             owner[number] = op_id
             continue
         if _block_could_rotate(conn, config, number, blocks_owned, rotation_checked):
-            return None
+            return (f"a new number in the block {campaigns.block_of(number, d.block_suffix_digits)}..., which could "
+                    "now be a rotation or an automated range")
         unowned.add(number)
     if unowned and _could_stand_alone(store, config, pack, unowned):
-        return None
+        return "a new number could now be a nuisance on its own"
     if talking and _any_contact(store, config, pack, talking):
-        return None
+        return "a number of a finding may now be someone the household knows"
     if withheld_seen and op_id is not None:
         affected.setdefault(op_id, [])     # a withheld call may be a lead of the operator campaign
     considered = 0
