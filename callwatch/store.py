@@ -688,6 +688,8 @@ class Texts:
     def _cut(self, data, starts, lengths, nulls) -> None:
         import numpy as np
         self.width = None
+        # a NULL's place: byte 1 in bytes of one a row (bytes: SQLite's substr of a BLOB goes straight
+        # to a place, of a TEXT it counts the characters before it)
         self.nulls = nulls.astype(np.uint8).tobytes() if nulls is not None and nulls.any() else None
         if self.nulls is None and len(lengths) and 0 < lengths[0] <= 64 and (lengths == lengths[0]).all():
             self.width = width = int(lengths[0])
@@ -706,15 +708,19 @@ class Texts:
         import numpy as np
         if not all(type(value) is str or value is None for value in values):
             return None
-        encoded = [b"" if value is None else value.encode("utf-8") for value in values]
-        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-        starts = np.zeros(len(lengths), dtype=np.int64)
-        np.cumsum(lengths[:-1], out=starts[1:])
-        # a NULL's place: byte 1 in bytes of one a row (bytes: SQLite's substr of a BLOB goes straight
-        # to a place, of a TEXT it counts the characters before it)
-        nulls = np.fromiter((value is None for value in values), dtype=bool, count=len(values)) \
-            if None in values else None
-        return cls.gather(np.frombuffer(b"".join(encoded), dtype=np.uint8), starts, lengths, nulls)
+        data, lengths, nulls = _utf8(values)
+        return cls.gather(np.frombuffer(data, dtype=np.uint8), np.cumsum(lengths) - lengths, lengths, nulls)
+
+
+def _utf8(values: list) -> tuple[bytes, "np.ndarray", "np.ndarray | None"]:
+    """Strings or None as their UTF-8 bytes end to end, each one's length in bytes (0 for None),
+    and where the Nones are (None when there is none)."""
+    import numpy as np
+    encoded = [b"" if value is None else value.encode("utf-8") for value in values]
+    lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+    nulls = np.fromiter((value is None for value in values), dtype=bool, count=len(values)) \
+        if None in values else None
+    return b"".join(encoded), lengths, nulls
 
 
 class _Binder:
@@ -799,16 +805,13 @@ class _ValueIds:
         numbered = [ids.setdefault(v, len(ids)) for v in new]      # len(ids): before a new key goes in
         if len(ids) > known:                                       # the values met for the first time
             fresh = list(islice(ids, known, None))                 # in the order numbered (dicts keep it)
-            encoded = [b"" if v is None else v.encode("utf-8") for v in fresh]
-            lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
-            starts = np.cumsum(lengths) - lengths + len(self._data)
-            self._data += b"".join(encoded)
-            self.values += fresh
-            self.data = np.frombuffer(bytes(self._data), dtype=np.uint8)
-            self.starts = np.concatenate((self.starts, starts))
+            data, lengths, nulls = _utf8(fresh)
+            self.starts = np.concatenate((self.starts, np.cumsum(lengths) - lengths + len(self._data)))
             self.lengths = np.concatenate((self.lengths, lengths))
-            self.nulls = np.concatenate((self.nulls, np.fromiter((v is None for v in fresh), dtype=bool,
-                                                                 count=len(fresh))))
+            self.nulls = np.concatenate((self.nulls, nulls if nulls is not None else np.zeros(len(fresh), dtype=bool)))
+            self._data += data
+            self.data = np.frombuffer(bytes(self._data), dtype=np.uint8)
+            self.values += fresh
         self.of = np.concatenate((self.of, np.array(numbered, dtype=np.int64)))
 
     def texts_at(self, codes) -> "Texts":

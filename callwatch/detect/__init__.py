@@ -267,12 +267,12 @@ def _block_counts_reach(conn, blk: str, rotation_min_numbers: int) -> bool:
     calls from ARCEP's reserved ranges. Found number by number through the (number, start) index
     and the reserved numbers first: counting over the block's calls read every call of its
     frequent callers (1,000 new calls of a million-call household: 0.6-0.9 s)."""
+    next_number = ("SELECT number FROM calls WHERE number {} ? AND number < ? AND direction = 'in' "
+                   "ORDER BY number LIMIT 1")
     seen, after = 0, None
     while seen < rotation_min_numbers:
-        row = conn.execute("SELECT number FROM calls WHERE number > ? AND number < ? AND direction = 'in' "
-                           "ORDER BY number LIMIT 1", [after, blk + ":"]).fetchone() if after is not None else \
-            conn.execute("SELECT number FROM calls WHERE number >= ? AND number < ? AND direction = 'in' "
-                         "ORDER BY number LIMIT 1", [blk, blk + ":"]).fetchone()
+        row = conn.execute(next_number.format(">=" if after is None else ">"),
+                           [blk if after is None else after, blk + ":"]).fetchone()
         if row is None:
             break
         seen, after = seen + 1, row[0]
